@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -361,14 +361,16 @@ impl Cache {
     }
 }
 
-/// Mode bits of a path, for tests and `status`.
+/// Mode bits of a path.
+#[cfg(test)]
 pub fn mode_of(path: &Path) -> io::Result<u32> {
-    Ok(fs::symlink_metadata(path)?.permissions().mode() & 0o7777)
+    Ok(fs::symlink_metadata(path)?.mode() & 0o7777)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn entry(registry: &str, identity: &str) -> Entry {
         Entry {

@@ -119,11 +119,15 @@ impl Config {
     /// Loads the config file if there is one. A missing file is the defaults; an
     /// unreadable or malformed one is an error naming the file.
     pub fn load() -> Result<Config, String> {
-        let Some(path) = default_path() else {
+        Config::load_from(default_path().as_deref())
+    }
+
+    pub fn load_from(path: Option<&Path>) -> Result<Config, String> {
+        let Some(path) = path else {
             return Ok(Config::default());
         };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Config::parse(&text, &path),
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(format!("cannot read config file {}: {e}", path.display())),
         }

@@ -6,20 +6,13 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An exclusive lock on a file, released on drop.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 #[derive(Debug)]
 pub struct LockGuard {
     file: File,
-    path: PathBuf,
-}
-
-impl LockGuard {
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Drop for LockGuard {
@@ -59,20 +52,14 @@ pub fn exclusive(path: &Path, what: &str) -> Result<LockGuard, String> {
         }
         Err(TryLockError::Error(e)) => return Err(describe(path, e)),
     }
-    Ok(LockGuard {
-        file,
-        path: path.to_path_buf(),
-    })
+    Ok(LockGuard { file })
 }
 
 /// Takes the exclusive lock only if nobody holds it. `Ok(None)` means someone does.
 pub fn try_exclusive(path: &Path) -> Result<Option<LockGuard>, String> {
     let file = open_lock_file(path).map_err(|e| describe(path, e))?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(LockGuard {
-            file,
-            path: path.to_path_buf(),
-        })),
+        Ok(()) => Ok(Some(LockGuard { file })),
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(describe(path, e)),
     }

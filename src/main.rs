@@ -8,6 +8,7 @@
 mod cache;
 mod cli;
 mod config;
+mod daemon;
 mod ecr;
 mod error;
 mod helper;
@@ -17,6 +18,8 @@ mod lock;
 mod policy;
 mod protocol;
 mod resolve;
+mod status;
+mod systemd;
 
 use error::Error;
 use std::process::ExitCode;
