@@ -48,6 +48,41 @@ pub enum Command {
     },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,
+    /// Add `credHelpers` entries for ECR registries to the Docker config.
+    ///
+    /// With no registry, discovers your default registry from ECR. `--profile`,
+    /// `--role-arn` and `--ecr` also write the registry's entry in ecr-login's config.
+    Configure {
+        /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
+        registries: Vec<String>,
+        /// An AWS account ID (12 digits); give --region too. Repeatable.
+        #[arg(long = "account", value_name = "ID")]
+        accounts: Vec<String>,
+        /// The region of each --account (one for all, or one per account).
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Add ECR Public (public.ecr.aws).
+        #[arg(long)]
+        public: bool,
+        /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
+        #[arg(long, value_name = "ECR_HOST")]
+        ecr: Option<String>,
+        /// AWS profile for these registries (written to ecr-login's config).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Role to assume for these registries (written to ecr-login's config).
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
+        /// Show what would change without writing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also install (and when possible enable) the systemd user unit.
+        #[arg(long)]
+        systemd: bool,
+        /// Remove our credHelpers entries (all of them when no registry is given).
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 pub fn eprint_error(line: &str) {
@@ -77,6 +112,29 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Command::Status { json } => crate::status::status(json, now),
         Command::Refresh { registries } => crate::status::refresh(&registries, now),
         Command::Daemon => run_daemon().map(|()| String::new()),
+        Command::Configure {
+            registries,
+            accounts,
+            regions,
+            public,
+            ecr,
+            profile,
+            role_arn,
+            dry_run,
+            systemd,
+            remove,
+        } => crate::configure::run(&crate::configure::Request {
+            registries,
+            accounts,
+            regions,
+            public,
+            ecr,
+            profile,
+            role_arn,
+            dry_run,
+            systemd,
+            remove,
+        }),
     };
     match result {
         Ok(out) => {

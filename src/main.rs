@@ -8,6 +8,7 @@
 mod cache;
 mod cli;
 mod config;
+mod configure;
 mod daemon;
 mod ecr;
 mod error;
