@@ -48,6 +48,9 @@ pub enum Command {
     },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,
+    /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the
+    /// response on stdout (credentialprovider.kubelet.k8s.io/v1, v1beta1, v1alpha1).
+    Kubelet,
     /// Add `credHelpers` entries for ECR registries to the Docker config.
     ///
     /// With no registry, discovers your default registry from ECR. `--profile`,
@@ -112,6 +115,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Command::Status { json } => crate::status::status(json, now),
         Command::Refresh { registries } => crate::status::refresh(&registries, now),
         Command::Daemon => run_daemon().map(|()| String::new()),
+        Command::Kubelet => crate::protocol::read_stdin()
+            .map_err(Error::Input)
+            .and_then(|input| {
+                let config = Config::load().map_err(Error::Config)?;
+                crate::kubelet::handle(&input, &config, now)
+            })
+            .map(|reply| String::from_utf8_lossy(&reply).into_owned()),
         Command::Configure {
             registries,
             accounts,

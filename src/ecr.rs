@@ -170,6 +170,9 @@ async fn resolve_credentials(
     identity: &Identity,
     timeout: Duration,
 ) -> Result<(SharedCredentialsProvider, Option<i64>), String> {
+    if let (Some(token), Some(role)) = (&identity.web_identity_token, &identity.role_arn) {
+        return assume_role_with_web_identity(sdk, role, token, timeout).await;
+    }
     let base = sdk
         .credentials_provider()
         .ok_or_else(|| no_credentials_message(identity))?;
@@ -197,6 +200,48 @@ async fn resolve_credentials(
         .map_err(|e| describe_credentials_error(&e, identity))?;
     let expiry = credentials.expiry().map(system_time_ms);
     Ok((SharedCredentialsProvider::new(credentials), expiry))
+}
+
+/// Kubelet service-account mode: trade the pod's projected token for role credentials.
+async fn assume_role_with_web_identity(
+    sdk: &SdkConfig,
+    role: &str,
+    token: &Secret,
+    timeout: Duration,
+) -> Result<(SharedCredentialsProvider, Option<i64>), String> {
+    let conf = aws_sdk_sts::config::Builder::from(sdk).build();
+    let call = aws_sdk_sts::Client::from_conf(conf)
+        .assume_role_with_web_identity()
+        .role_arn(role)
+        .role_session_name("ecr-login-kubelet")
+        .web_identity_token(token.expose())
+        .send();
+    let out = tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| format!("STS did not answer within {}s", timeout.as_secs_f32()))?
+        .map_err(|e| {
+            let e = api_error(e);
+            format!(
+                "cannot assume role {role} with the service account token ({}: {}); check the role's trust policy for this service account",
+                e.code.as_deref().unwrap_or("error"),
+                e.message
+            )
+        })?;
+    let c = out
+        .credentials()
+        .ok_or("STS answered without credentials")?;
+    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    let creds = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "ecr-login-web-identity",
+    );
+    Ok((
+        SharedCredentialsProvider::new(creds),
+        expiry.map(system_time_ms),
+    ))
 }
 
 type ApiResult = Result<(String, i64, Option<String>), ApiError>;

@@ -30,6 +30,10 @@ pub fn open_cache() -> Option<Cache> {
 
 /// `get`: server string on stdin, credentials JSON on stdout.
 pub fn get(input: &str) -> Result<Vec<u8>, Error> {
+    if crate::bazel::is_request(input) {
+        let config = Config::load().map_err(Error::Config)?;
+        return crate::bazel::handle(input, &config, policy::now_ms());
+    }
     let server = input.trim();
     if server.is_empty() {
         return Err(Error::Input("no credentials server URL".into()));

@@ -8,6 +8,12 @@
 use crate::config::RegistryRule;
 use sha2::{Digest, Sha256};
 
+const ENDPOINT_VARS: [&str; 3] = [
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_ECR_PUBLIC",
+    "AWS_ENDPOINT_URL",
+];
+
 /// The AWS identity that signs a registry's token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -19,6 +25,8 @@ pub struct Identity {
     pub external_id: Option<String>,
     /// API region override from our config.
     pub region: Option<String>,
+    /// Kubelet service-account mode: assume `role_arn` with this web identity token.
+    pub web_identity_token: Option<crate::protocol::Secret>,
     /// A readable, stable label: part of the cache key and shown by `status`.
     pub label: String,
 }
@@ -68,16 +76,9 @@ impl Identity {
             label.push_str(region);
         }
         // A token minted by another endpoint (a test double, a VPC endpoint) is another token.
-        for var in [
-            "AWS_ENDPOINT_URL_ECR",
-            "AWS_ENDPOINT_URL_ECR_PUBLIC",
-            "AWS_ENDPOINT_URL",
-        ] {
-            if let Some(url) = env.var(var) {
-                label.push_str(" endpoint:");
-                label.push_str(&url);
-                break;
-            }
+        if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| env.var(v)) {
+            label.push_str(" endpoint:");
+            label.push_str(&url);
         }
         let profile_from_config = rule.profile.is_some();
         let profile = rule.profile.or_else(|| {
@@ -90,6 +91,33 @@ impl Identity {
             role_arn: rule.role_arn,
             external_id: rule.external_id,
             region: rule.region,
+            web_identity_token: None,
+            label,
+        }
+    }
+
+    /// The identity of a Kubernetes service account that assumes `role_arn` with its
+    /// projected token. Keyed by role *and* account (`subject`), so one pod's token is
+    /// never served to a pod whose service account could not assume the role itself.
+    pub fn web_identity(
+        role_arn: &str,
+        token: crate::protocol::Secret,
+        subject: &str,
+        region: Option<String>,
+        env: &dyn Env,
+    ) -> Identity {
+        let mut label = format!("web-identity:{role_arn} sa:{subject}");
+        if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| env.var(v)) {
+            label.push_str(" endpoint:");
+            label.push_str(&url);
+        }
+        Identity {
+            profile: None,
+            profile_from_config: false,
+            role_arn: Some(role_arn.to_string()),
+            external_id: None,
+            region,
+            web_identity_token: Some(token),
             label,
         }
     }

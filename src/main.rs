@@ -5,6 +5,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
+mod bazel;
 mod cache;
 mod cli;
 mod config;
@@ -15,6 +16,7 @@ mod error;
 mod helper;
 mod host;
 mod identity;
+mod kubelet;
 mod lock;
 mod policy;
 mod protocol;
