@@ -18,7 +18,6 @@ use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -275,7 +274,7 @@ where
     let code = e.code().map(str::to_string);
     let message = match &e {
         SdkError::ServiceError(s) => s.err().message().unwrap_or_default().to_string(),
-        _ => DisplayErrorContext(&e).to_string(),
+        _ => chain(&e),
     };
     ApiError {
         code,
@@ -377,8 +376,23 @@ fn profile_flag(identity: &Identity) -> String {
         .unwrap_or_default()
 }
 
+/// An error and its sources as one line, without the Debug dumps the SDK's own
+/// `DisplayErrorContext` appends, and without repeating a message its cause already says.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
 fn describe_credentials_error(e: &CredentialsError, identity: &Identity) -> String {
-    let detail = DisplayErrorContext(e).to_string();
+    let detail = chain(e);
     let lower = detail.to_ascii_lowercase();
     if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
         let profile = identity.profile.as_deref().unwrap_or("default");
@@ -387,8 +401,15 @@ fn describe_credentials_error(e: &CredentialsError, identity: &Identity) -> Stri
             profile_flag(identity)
         );
     }
+    let from_default_chain = identity.role_arn.is_none() && !identity.profile_from_config;
     match e {
         CredentialsError::CredentialsNotLoaded(_) => no_credentials_message(identity),
+        // The default chain ends at the instance metadata service: its failure means no
+        // credentials anywhere, which is what the user needs to hear.
+        _ if from_default_chain && lower.contains("imds") => format!(
+            "no AWS credentials found for {} (looked in the environment, ~/.aws, SSO, container and instance metadata); {CREDENTIALS_HINT}",
+            identity.label
+        ),
         CredentialsError::ProviderTimedOut(_) => format!(
             "timed out resolving AWS credentials for {}; {CREDENTIALS_HINT}",
             identity.label
