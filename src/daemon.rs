@@ -228,53 +228,15 @@ where
     tracing::info!("renewing ECR tokens in {}", cache.dir().display());
     tokio::pin!(shutdown);
     loop {
-        let now = policy::now_ms();
-        cache.sweep_temp_files(SystemTime::now());
-        let warm = warm_set(&config, &cache, now);
-        let mut changed = first;
-        for w in &warm {
-            let key = w.target.key();
-            let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
-            let retry_at = failures.get(&key).map_or(i64::MIN, |f| f.retry_at);
-            if now < due || now < retry_at {
-                continue;
+        // A scan may be mid-request when SIGTERM comes: abandon it, its lock dies with us.
+        let changed = tokio::select! {
+            () = &mut shutdown => {
+                notifier.stopping();
+                tracing::info!("stopping");
+                return Ok(());
             }
-            changed = true;
-            let outcome = renew(w.target.clone(), config.clone(), cache.clone(), now).await;
-            let registry = w.target.registry.host().to_string();
-            match outcome {
-                Ok(entry) => {
-                    if let Some(f) = failures.remove(&key) {
-                        tracing::info!(
-                            "renewed {registry} again after {} failed attempts",
-                            f.failures
-                        );
-                    } else {
-                        tracing::info!(
-                            "renewed {registry} for {}; valid {}",
-                            entry.identity,
-                            crate::status::human_duration(entry.expires_at_ms - now)
-                        );
-                    }
-                    state.last_renewal_ms = Some(now);
-                }
-                Err(e) => {
-                    let f = failures.entry(key.clone()).or_default();
-                    f.failures += 1;
-                    f.retry_at = policy::now_ms() + backoff_ms(f.failures, &key);
-                    let message = e.to_string();
-                    // Log once per state change, not on every retry.
-                    if message != f.message {
-                        tracing::warn!("{message}; retrying with backoff");
-                        f.message = message;
-                    } else {
-                        tracing::debug!("still failing: {message}");
-                    }
-                }
-            }
-        }
-        // Forget failures of registries that are no longer warm.
-        failures.retain(|k, _| warm.iter().any(|w| &w.target.key() == k));
+            renewed = scan(&config, &cache, &mut failures, &mut state) => renewed || first,
+        };
 
         let now = policy::now_ms();
         let fresh = warm_set(&config, &cache, now);
@@ -329,6 +291,63 @@ where
             () = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {}
         }
     }
+}
+
+/// Renews whatever is due. Returns whether anything was attempted.
+async fn scan(
+    config: &Config,
+    cache: &Cache,
+    failures: &mut HashMap<String, Failure>,
+    state: &mut State,
+) -> bool {
+    let now = policy::now_ms();
+    cache.sweep_temp_files(SystemTime::now());
+    let warm = warm_set(&config, &cache, now);
+    let mut changed = false;
+    for w in &warm {
+        let key = w.target.key();
+        let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
+        let retry_at = failures.get(&key).map_or(i64::MIN, |f| f.retry_at);
+        if now < due || now < retry_at {
+            continue;
+        }
+        changed = true;
+        let outcome = renew(w.target.clone(), config.clone(), cache.clone(), now).await;
+        let registry = w.target.registry.host().to_string();
+        match outcome {
+            Ok(entry) => {
+                if let Some(f) = failures.remove(&key) {
+                    tracing::info!(
+                        "renewed {registry} again after {} failed attempts",
+                        f.failures
+                    );
+                } else {
+                    tracing::info!(
+                        "renewed {registry} for {}; valid {}",
+                        entry.identity,
+                        crate::status::human_duration(entry.expires_at_ms - now)
+                    );
+                }
+                state.last_renewal_ms = Some(now);
+            }
+            Err(e) => {
+                let f = failures.entry(key.clone()).or_default();
+                f.failures += 1;
+                f.retry_at = policy::now_ms() + backoff_ms(f.failures, &key);
+                let message = e.to_string();
+                // Log once per state change, not on every retry.
+                if message != f.message {
+                    tracing::warn!("{message}; retrying with backoff");
+                    f.message = message;
+                } else {
+                    tracing::debug!("still failing: {message}");
+                }
+            }
+        }
+    }
+    // Forget failures of registries that are no longer warm.
+    failures.retain(|k, _| warm.iter().any(|w| &w.target.key() == k));
+    changed
 }
 
 /// Renews one registry on a blocking thread, through the shared fetch path.
