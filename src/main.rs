@@ -86,10 +86,15 @@ fn init_logging() {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let spec = std::env::var("ECR_LOGIN_LOG").unwrap_or_default();
-    let filter = spec
-        .parse::<Targets>()
-        .unwrap_or_else(|_| Targets::new())
-        .with_default(spec.parse::<LevelFilter>().unwrap_or(LevelFilter::WARN));
+    let filter = match spec.trim() {
+        "" => Targets::new().with_default(LevelFilter::WARN),
+        s => match s.parse::<LevelFilter>() {
+            Ok(level) => Targets::new().with_default(level),
+            Err(_) => s
+                .parse::<Targets>()
+                .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::WARN)),
+        },
+    };
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .without_time()

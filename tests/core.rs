@@ -16,7 +16,12 @@ fn cold_get_fetches_once_then_hits_the_cache() {
     let s = Sandbox::new();
     s.fake.set_password("pw-one");
     let first = s.get(REGISTRY);
-    assert_eq!(stdout(&first), reply(REGISTRY, "pw-one"), "{}", stderr(&first));
+    assert_eq!(
+        stdout(&first),
+        reply(REGISTRY, "pw-one"),
+        "{}",
+        stderr(&first)
+    );
     assert!(first.status.success());
     s.fake.set_password("pw-two");
     for _ in 0..3 {
@@ -48,7 +53,10 @@ fn every_server_shape_is_one_registry() {
 #[test]
 fn other_identities_get_their_own_entries() {
     let mut s = Sandbox::new();
-    s.write_aws_profiles(&[("dev", "AKIADEVDEVDEVDEVDEV1"), ("prod", "AKIAPRODPRODPRODPRO1")]);
+    s.write_aws_profiles(&[
+        ("dev", "AKIADEVDEVDEVDEVDEV1"),
+        ("prod", "AKIAPRODPRODPRODPRO1"),
+    ]);
     s.unset("AWS_ACCESS_KEY_ID").unset("AWS_SECRET_ACCESS_KEY");
     s.fake.set_password("pw-dev");
     s.set("AWS_PROFILE", "dev");
@@ -60,7 +68,12 @@ fn other_identities_get_their_own_entries() {
     assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-dev"));
     assert_eq!(s.fake.token_calls(), 2);
     assert_eq!(s.entries().len(), 2);
-    let keys: Vec<String> = s.fake.requests().iter().map(|r| r.access_key_id.clone()).collect();
+    let keys: Vec<String> = s
+        .fake
+        .requests()
+        .iter()
+        .map(|r| r.access_key_id.clone())
+        .collect();
     assert_eq!(keys, ["AKIADEVDEVDEVDEVDEV1", "AKIAPRODPRODPRODPRO1"]);
 }
 
@@ -71,10 +84,17 @@ fn parallel_cold_gets_make_one_api_call() {
     s.fake.set_password("pw-shared");
     // Slow enough that every process arrives while the first is still fetching.
     s.fake.push_fault(Fault::Delay(Duration::from_millis(700)));
-    let children: Vec<_> = (0..32).map(|_| s.spawn(&["get"], REGISTRY.as_bytes())).collect();
+    let children: Vec<_> = (0..32)
+        .map(|_| s.spawn(&["get"], REGISTRY.as_bytes()))
+        .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert_eq!(stdout(&out), reply(REGISTRY, "pw-shared"), "{}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            reply(REGISTRY, "pw-shared"),
+            "{}",
+            stderr(&out)
+        );
     }
     assert_eq!(s.fake.token_calls(), 1);
 }
@@ -84,9 +104,13 @@ fn parallel_cold_gets_make_one_api_call() {
 fn parallel_gets_for_many_registries_keep_every_entry() {
     let s = Sandbox::new();
     s.fake.set_password("pw");
-    let registries: Vec<String> =
-        (0..20).map(|i| format!("1234567890{i:02}.dkr.ecr.us-west-2.amazonaws.com")).collect();
-    let children: Vec<_> = registries.iter().map(|r| s.spawn(&["get"], r.as_bytes())).collect();
+    let registries: Vec<String> = (0..20)
+        .map(|i| format!("1234567890{i:02}.dkr.ecr.us-west-2.amazonaws.com"))
+        .collect();
+    let children: Vec<_> = registries
+        .iter()
+        .map(|r| s.spawn(&["get"], r.as_bytes()))
+        .collect();
     for child in children {
         assert!(child.wait_with_output().unwrap().status.success());
     }
@@ -107,14 +131,25 @@ fn killed_mid_fetch_leaves_no_partial_entry() {
     // Wait until the request is in flight, then kill the helper.
     let start = Instant::now();
     while s.fake.token_calls() == 0 {
-        assert!(start.elapsed() < Duration::from_secs(10), "the helper never called ECR");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the helper never called ECR"
+        );
         std::thread::yield_now();
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(s.entries().is_empty(), "no entry may appear from a killed fetch");
+    assert!(
+        s.entries().is_empty(),
+        "no entry may appear from a killed fetch"
+    );
     let out = s.get(REGISTRY);
-    assert_eq!(stdout(&out), reply(REGISTRY, "pw-after"), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        reply(REGISTRY, "pw-after"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(s.stray_files(), Vec::<std::path::PathBuf>::new());
     for entry in s.entries() {
         let text = std::fs::read_to_string(entry).unwrap();
@@ -123,7 +158,10 @@ fn killed_mid_fetch_leaves_no_partial_entry() {
 }
 
 fn serde_json_valid(text: &str) {
-    assert!(text.trim_start().starts_with('{') && text.trim_end().ends_with('}'), "{text}");
+    assert!(
+        text.trim_start().starts_with('{') && text.trim_end().ends_with('}'),
+        "{text}"
+    );
 }
 
 #[test]
@@ -171,7 +209,10 @@ fn failures_are_actionable_and_never_serve_an_expired_token() {
     let line = stdout(&out);
     assert!(!line.contains("pw-old"), "served an expired token");
     assert_eq!(line.lines().count(), 1, "{line}");
-    assert!(line.starts_with(&format!("ECR token for {REGISTRY}: access denied")), "{line}");
+    assert!(
+        line.starts_with(&format!("ECR token for {REGISTRY}: access denied")),
+        "{line}"
+    );
     assert!(line.contains("ecr:GetAuthorizationToken"), "{line}");
     assert!(stderr(&out).contains("access denied"));
 
@@ -189,11 +230,18 @@ fn no_credentials_fails_fast_with_what_to_do() {
     s.without_credentials();
     let start = Instant::now();
     let out = s.get(REGISTRY);
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
     assert_eq!(out.status.code(), Some(1));
     let line = stdout(&out);
     assert!(line.contains("no AWS credentials"), "{line}");
-    assert!(line.contains("aws configure") && line.contains("aws sso login"), "{line}");
+    assert!(
+        line.contains("aws configure") && line.contains("aws sso login"),
+        "{line}"
+    );
     assert_eq!(s.fake.token_calls(), 0);
 
     s.set("AWS_PROFILE", "missing");
@@ -215,7 +263,11 @@ fn non_ecr_hosts_are_not_found_and_spoofs_get_nothing() {
         "127.0.0.1:5000",
     ] {
         let out = s.get(server);
-        assert_eq!(stdout(&out), "credentials not found in native keychain\n", "{server}");
+        assert_eq!(
+            stdout(&out),
+            "credentials not found in native keychain\n",
+            "{server}"
+        );
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(stderr(&out), "", "not-found is an answer, not an error");
     }
@@ -230,7 +282,10 @@ fn bad_stdin_is_a_clear_error() {
         (&big[..], "larger than 64 KiB"),
         (&[0xff, 0xfe, 0x00][..], "not UTF-8"),
         (&b""[..], "no credentials server URL"),
-        (&b"user@123456789012.dkr.ecr.us-east-1.amazonaws.com"[..], "user information"),
+        (
+            &b"user@123456789012.dkr.ecr.us-east-1.amazonaws.com"[..],
+            "user information",
+        ),
     ] {
         let out = s.run(&["get"], input);
         assert_eq!(out.status.code(), Some(1));
@@ -244,26 +299,41 @@ fn bad_stdin_is_a_clear_error() {
 fn store_then_get_without_credentials_then_erase() {
     let mut s = Sandbox::new();
     s.without_credentials();
-    let login = format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
+    let login =
+        format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
     let out = s.run(&["store"], login.as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
     assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-login"));
-    assert_eq!(stdout(&s.run(&["list"], b"unused")), format!("{{\"https://{REGISTRY}\":\"AWS\"}}\n"));
+    assert_eq!(
+        stdout(&s.run(&["list"], b"unused")),
+        format!("{{\"https://{REGISTRY}\":\"AWS\"}}\n")
+    );
     let out = s.run(&["erase"], REGISTRY.as_bytes());
     assert!(out.status.success());
     assert!(s.entries().is_empty());
     assert_eq!(stdout(&s.run(&["list"], b"")), "{}\n");
-    assert_eq!(s.get(REGISTRY).status.code(), Some(1), "no credentials after logout");
+    assert_eq!(
+        s.get(REGISTRY).status.code(),
+        Some(1),
+        "no credentials after logout"
+    );
     assert_eq!(s.fake.token_calls(), 0, "store/erase/list never call AWS");
 }
 
 #[test]
 fn store_and_erase_for_other_registries_are_quiet_no_ops() {
     let s = Sandbox::new();
-    let out = s.run(&["store"], br#"{"ServerURL":"https://index.docker.io/v1/","Username":"me","Secret":"x"}"#);
+    let out = s.run(
+        &["store"],
+        br#"{"ServerURL":"https://index.docker.io/v1/","Username":"me","Secret":"x"}"#,
+    );
     assert!(out.status.success());
-    assert!(s.run(&["erase"], b"https://index.docker.io/v1/").status.success());
+    assert!(
+        s.run(&["erase"], b"https://index.docker.io/v1/")
+            .status
+            .success()
+    );
     assert!(s.entries().is_empty());
     let out = s.run(&["store"], b"{not json");
     assert_eq!(out.status.code(), Some(1));
@@ -334,7 +404,11 @@ fn an_unsafe_cache_dir_is_refused_but_get_still_answers() {
     std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let out = s.get(REGISTRY);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("writable by other users"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("writable by other users"),
+        "{}",
+        stderr(&out)
+    );
     assert!(s.entries().is_empty());
 }
 
@@ -356,7 +430,13 @@ fn version_touches_nothing() {
     for arg in ["version", "--version", "-v"] {
         let out = s.run(&[arg], b"");
         assert!(out.status.success());
-        assert_eq!(stdout(&out), format!("docker-credential-ecr-login (ecr-login) {}\n", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            stdout(&out),
+            format!(
+                "docker-credential-ecr-login (ecr-login) {}\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
     }
     assert!(!s.cache_dir().exists());
 }

@@ -23,7 +23,9 @@ impl Daemon {
         let sock_path = s.dir.path().join("notify.sock");
         let _ = std::fs::remove_file(&sock_path);
         let notify = UnixDatagram::bind(&sock_path).unwrap();
-        notify.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
         s.set("NOTIFY_SOCKET", sock_path.to_str().unwrap());
         s.set("ECR_LOGIN_LOG", "info");
         let child = s
@@ -41,7 +43,10 @@ impl Daemon {
     fn wait_ready(&self) {
         let mut buf = [0u8; 512];
         loop {
-            let n = self.notify.recv(&mut buf).expect("no READY=1 from the daemon");
+            let n = self
+                .notify
+                .recv(&mut buf)
+                .expect("no READY=1 from the daemon");
             if String::from_utf8_lossy(&buf[..n]).contains("READY=1") {
                 return;
             }
@@ -57,13 +62,21 @@ impl Daemon {
         self.signal(libc::SIGTERM);
         let status = self.child.wait().unwrap();
         let mut err = String::new();
-        self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         (status, err)
     }
 }
 
 fn now_s() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// Seconds of life left in a password minted by the fake (it carries `expiration`).
@@ -80,7 +93,12 @@ fn remaining_s(password: &str) -> f64 {
 }
 
 fn password_of(reply: &str) -> String {
-    reply.split("\"Secret\":\"").nth(1).unwrap().trim_end_matches("\"}\n").to_string()
+    reply
+        .split("\"Secret\":\"")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("\"}\n")
+        .to_string()
 }
 
 /// While the daemon runs, `get` never fetches and never hands out a token with less than
@@ -102,16 +120,31 @@ fn gets_stay_fresh_without_fetching_while_the_daemon_renews() {
         assert!(out.status.success(), "{}", stderr(&out));
         let pw = password_of(&stdout(&out));
         // Half of 10 s, minus the fake's whole-second rounding of `expiration`.
-        assert!(remaining_s(&pw) >= 4.0, "served a token with {:.1}s left", remaining_s(&pw));
+        assert!(
+            remaining_s(&pw) >= 4.0,
+            "served a token with {:.1}s left",
+            remaining_s(&pw)
+        );
         passwords.insert(pw);
         std::thread::sleep(Duration::from_millis(250));
     }
     let (status, log) = d.stop();
     assert!(status.success());
     let renewals = log.matches("renewed ").count();
-    assert_eq!(s.fake.token_calls(), renewals, "some get fetched by itself:\n{log}");
-    assert!(renewals >= 8, "expected a renewal every ~3 s, got {renewals}:\n{log}");
-    assert!(passwords.len() >= 7, "gets saw {} distinct tokens", passwords.len());
+    assert_eq!(
+        s.fake.token_calls(),
+        renewals,
+        "some get fetched by itself:\n{log}"
+    );
+    assert!(
+        renewals >= 8,
+        "expected a renewal every ~3 s, got {renewals}:\n{log}"
+    );
+    assert!(
+        passwords.len() >= 7,
+        "gets saw {} distinct tokens",
+        passwords.len()
+    );
 }
 
 /// During an outage: bounded retries with backoff, valid tokens still served, renewal
@@ -120,7 +153,9 @@ fn gets_stay_fresh_without_fetching_while_the_daemon_renews() {
 fn outage_backs_off_serves_valid_tokens_and_recovers() {
     let mut s = Sandbox::new();
     s.fake.set_lifetime(Duration::from_secs(30));
-    s.write_config(&format!("[daemon]\nrenew_after = 0.1\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&format!(
+        "[daemon]\nrenew_after = 0.1\nkeep_warm = [\"{REGISTRY}\"]\n"
+    ));
     let d = Daemon::start(&mut s);
     d.wait_ready();
     let first = password_of(&stdout(&s.get(REGISTRY)));
@@ -129,14 +164,21 @@ fn outage_backs_off_serves_valid_tokens_and_recovers() {
     // Renewal is due 3 s after the first fetch; the outage lasts 10 s from here.
     while outage.elapsed() < Duration::from_secs(10) {
         let out = s.get(REGISTRY);
-        assert_eq!(password_of(&stdout(&out)), first, "the valid token keeps being served");
+        assert_eq!(
+            password_of(&stdout(&out)),
+            first,
+            "the valid token keeps being served"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
     let during = s.fake.token_calls() - 1;
     // Renewal attempts at ~3, 4, 6, 10 s after the first fetch (1 s doubling, with
     // jitter at most the full step), each at most 4 SDK attempts.
     assert!(during >= 1, "the daemon never retried");
-    assert!(during <= 4 * 4, "{during} calls during a 10 s outage: not backing off");
+    assert!(
+        during <= 4 * 4,
+        "{during} calls during a 10 s outage: not backing off"
+    );
     s.fake.set_fault(None);
     let recovered = Instant::now();
     loop {
@@ -144,12 +186,19 @@ fn outage_backs_off_serves_valid_tokens_and_recovers() {
         if pw != first {
             break;
         }
-        assert!(recovered.elapsed() < Duration::from_secs(20), "renewal never resumed");
+        assert!(
+            recovered.elapsed() < Duration::from_secs(20),
+            "renewal never resumed"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let (status, log) = d.stop();
     assert!(status.success());
-    assert_eq!(log.matches("internal error").count(), 1, "log once per state change:\n{log}");
+    assert_eq!(
+        log.matches("internal error").count(),
+        1,
+        "log once per state change:\n{log}"
+    );
     assert!(log.contains("again after"), "{log}");
 }
 
@@ -167,7 +216,11 @@ fn sigterm_mid_request_exits_promptly_with_the_cache_intact() {
     d.signal(libc::SIGTERM);
     let stopped = Instant::now();
     let status = d.child.wait().unwrap();
-    assert!(stopped.elapsed() < Duration::from_secs(2), "took {:?}", stopped.elapsed());
+    assert!(
+        stopped.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        stopped.elapsed()
+    );
     assert!(status.success(), "{status:?}");
     assert!(s.entries().is_empty());
     assert!(s.stray_files().is_empty(), "{:?}", s.stray_files());
@@ -186,7 +239,10 @@ fn sighup_reloads_the_config() {
     d.signal(libc::SIGHUP);
     let start = Instant::now();
     while s.entries().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(10), "reload did not warm the registry");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "reload did not warm the registry"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let (status, log) = d.stop();
@@ -201,9 +257,17 @@ fn one_daemon_per_cache_dir() {
     d.wait_ready();
     let second = s.run(&["daemon"], b"");
     assert_eq!(second.status.code(), Some(1));
-    assert!(stderr(&second).contains("another daemon"), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("another daemon"),
+        "{}",
+        stderr(&second)
+    );
     let status = s.run(&["status"], b"");
-    assert!(stdout(&status).contains("daemon: running"), "{}", stdout(&status));
+    assert!(
+        stdout(&status).contains("daemon: running"),
+        "{}",
+        stdout(&status)
+    );
     let (status, _) = d.stop();
     assert!(status.success());
 }
@@ -218,12 +282,19 @@ fn registries_used_by_get_are_kept_warm() {
     d.wait_ready();
     let start = Instant::now();
     while s.fake.token_calls() < 3 {
-        assert!(start.elapsed() < Duration::from_secs(15), "the used registry was not renewed");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the used registry was not renewed"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let refresh = s.run(&["refresh"], b"");
     assert!(refresh.status.success(), "{}", stderr(&refresh));
-    assert!(stdout(&refresh).contains(&format!("renewed {REGISTRY}")), "{}", stdout(&refresh));
+    assert!(
+        stdout(&refresh).contains(&format!("renewed {REGISTRY}")),
+        "{}",
+        stdout(&refresh)
+    );
     let (status, _) = d.stop();
     assert!(status.success());
 }

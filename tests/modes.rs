@@ -20,16 +20,34 @@ fn kubelet_answers_in_the_requested_api_version() {
     let s = Sandbox::new();
     s.fake.set_password("pw-k8s");
     for version in ["v1", "v1beta1", "v1alpha1"] {
-        let out = s.run(&["kubelet"], kubelet_request(version, &format!("{REGISTRY}/team/app:1")).as_bytes());
+        let out = s.run(
+            &["kubelet"],
+            kubelet_request(version, &format!("{REGISTRY}/team/app:1")).as_bytes(),
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         let text = stdout(&out);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["apiVersion", "kind", "cacheKeyType", "cacheDuration", "auth"]);
-        assert_eq!(v["apiVersion"], format!("credentialprovider.kubelet.k8s.io/{version}"));
+        assert_eq!(
+            keys,
+            [
+                "apiVersion",
+                "kind",
+                "cacheKeyType",
+                "cacheDuration",
+                "auth"
+            ]
+        );
+        assert_eq!(
+            v["apiVersion"],
+            format!("credentialprovider.kubelet.k8s.io/{version}")
+        );
         assert_eq!(v["kind"], "CredentialProviderResponse");
         assert_eq!(v["cacheKeyType"], "Registry");
-        assert_eq!(v["auth"][REGISTRY], serde_json::json!({"username": "AWS", "password": "pw-k8s"}));
+        assert_eq!(
+            v["auth"][REGISTRY],
+            serde_json::json!({"username": "AWS", "password": "pw-k8s"})
+        );
         // 12 h token, served for half its life: just under 6 h.
         let d = v["cacheDuration"].as_str().unwrap();
         assert!(d.starts_with("5h59m") || d == "6h0m0s", "{d}");
@@ -41,8 +59,14 @@ fn kubelet_answers_in_the_requested_api_version() {
 fn kubelet_rejects_what_is_not_ecr_on_stderr_only() {
     let s = Sandbox::new();
     for (input, needle) in [
-        (kubelet_request("v1", "nginx:latest"), "not in an ECR registry"),
-        (kubelet_request("v1", "ghcr.io/org/app:1"), "not in an ECR registry"),
+        (
+            kubelet_request("v1", "nginx:latest"),
+            "not in an ECR registry",
+        ),
+        (
+            kubelet_request("v1", "ghcr.io/org/app:1"),
+            "not in an ECR registry",
+        ),
         (kubelet_request("v2", "x/y"), "unsupported apiVersion"),
         ("{\"apiVersion\":".to_string(), "CredentialProviderRequest"),
     ] {
@@ -56,9 +80,12 @@ fn kubelet_rejects_what_is_not_ecr_on_stderr_only() {
 #[test]
 fn parallel_kubelet_calls_share_one_api_call() {
     let s = Sandbox::new();
-    s.fake.push_fault(fake_ecr::Fault::Delay(Duration::from_millis(500)));
+    s.fake
+        .push_fault(fake_ecr::Fault::Delay(Duration::from_millis(500)));
     let req = kubelet_request("v1", &format!("{REGISTRY}/app@sha256:0123"));
-    let children: Vec<_> = (0..8).map(|_| s.spawn(&["kubelet"], req.as_bytes())).collect();
+    let children: Vec<_> = (0..8)
+        .map(|_| s.spawn(&["kubelet"], req.as_bytes()))
+        .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -84,9 +111,20 @@ fn kubelet_service_account_token_assumes_the_annotated_role() {
         .iter()
         .find(|r| r.body.contains("Action=AssumeRoleWithWebIdentity"))
         .expect("an AssumeRoleWithWebIdentity call");
-    assert!(sts.body.contains("role%2Fpuller") || sts.body.contains("role/puller"), "{}", sts.body);
-    let ecr = reqs.iter().find(|r| r.target.contains("GetAuthorizationToken")).unwrap();
-    assert!(ecr.access_key_id.starts_with("ASIA"), "{}", ecr.access_key_id);
+    assert!(
+        sts.body.contains("role%2Fpuller") || sts.body.contains("role/puller"),
+        "{}",
+        sts.body
+    );
+    let ecr = reqs
+        .iter()
+        .find(|r| r.target.contains("GetAuthorizationToken"))
+        .unwrap();
+    assert!(
+        ecr.access_key_id.starts_with("ASIA"),
+        "{}",
+        ecr.access_key_id
+    );
     assert_no_secret(&out, &token);
 }
 
@@ -94,7 +132,10 @@ fn kubelet_service_account_token_assumes_the_annotated_role() {
 fn bazel_gets_basic_auth_headers_and_an_expiry() {
     let s = Sandbox::new();
     s.fake.set_password("pw-bazel");
-    let out = s.run(&["get"], format!(r#"{{"uri":"https://{REGISTRY}/v2/app/blobs/sha256:00"}}"#).as_bytes());
+    let out = s.run(
+        &["get"],
+        format!(r#"{{"uri":"https://{REGISTRY}/v2/app/blobs/sha256:00"}}"#).as_bytes(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let want = format!("Basic {}", fake_ecr::encode_base64(b"AWS:pw-bazel"));
@@ -108,7 +149,10 @@ fn bazel_gets_basic_auth_headers_and_an_expiry() {
 #[test]
 fn bazel_gets_an_empty_object_outside_ecr() {
     let s = Sandbox::new();
-    let out = s.run(&["get"], br#"{"uri":"https://bcr.bazel.build/modules/rules_oci/source.json"}"#);
+    let out = s.run(
+        &["get"],
+        br#"{"uri":"https://bcr.bazel.build/modules/rules_oci/source.json"}"#,
+    );
     assert!(out.status.success());
     assert_eq!(stdout(&out), "{}\n");
     assert_eq!(s.fake.token_calls(), 0);

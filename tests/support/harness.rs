@@ -77,7 +77,8 @@ impl Sandbox {
 
     /// Static keys removed: the helper finds no AWS credentials anywhere.
     pub fn without_credentials(&mut self) -> &mut Self {
-        self.unset("AWS_ACCESS_KEY_ID").unset("AWS_SECRET_ACCESS_KEY")
+        self.unset("AWS_ACCESS_KEY_ID")
+            .unset("AWS_SECRET_ACCESS_KEY")
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -132,7 +133,9 @@ impl Sandbox {
 
     /// Cache entry files (`*.json`), excluding daemon state.
     pub fn entries(&self) -> Vec<PathBuf> {
-        list(&self.cache_dir(), |n| n.ends_with(".json") && n != "daemon.json")
+        list(&self.cache_dir(), |n| {
+            n.ends_with(".json") && n != "daemon.json"
+        })
     }
 
     /// Everything that is not an entry, lock, usage marker or daemon file: leftovers.
@@ -171,5 +174,9 @@ pub fn reply(server: &str, password: &str) -> String {
 
 /// Asserts a secret appears nowhere in a command's stderr.
 pub fn assert_no_secret(o: &Output, secret: &str) {
-    assert!(!stderr(o).contains(secret), "secret leaked to stderr: {}", stderr(o));
+    assert!(
+        !stderr(o).contains(secret),
+        "secret leaked to stderr: {}",
+        stderr(o)
+    );
 }

@@ -1,0 +1,89 @@
+//! The fake AWS endpoint from the integration tests as a standalone server, for the shell
+//! benchmarks and end-to-end scripts.
+//!
+//! Usage: `fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]`
+//!
+//! Prints `http://127.0.0.1:PORT` and a newline on stdout, then serves until stdin reaches
+//! EOF (or forever with `--forever`; SIGTERM ends it either way).
+
+#[path = "../tests/support/fake_ecr.rs"]
+mod fake_ecr;
+
+use std::io::Write;
+use std::process::exit;
+use std::time::Duration;
+
+const USAGE: &str =
+    "usage: fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]";
+
+fn fail(message: &str) -> ! {
+    eprintln!("fake_ecr: {message}\n{USAGE}");
+    exit(2)
+}
+
+fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> String {
+    args.next()
+        .unwrap_or_else(|| fail(&format!("{flag} needs a value")))
+}
+
+fn main() {
+    let (mut port, mut password, mut lifetime) = (0u16, None, None);
+    let (mut deny, mut forever) = (false, false);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                let v = value(&mut args, "--port");
+                port = v
+                    .parse()
+                    .unwrap_or_else(|_| fail(&format!("bad port {v:?}")));
+            }
+            "--password" => password = Some(value(&mut args, "--password")),
+            "--lifetime-secs" => {
+                let v = value(&mut args, "--lifetime-secs");
+                let secs: u64 = v
+                    .parse()
+                    .unwrap_or_else(|_| fail(&format!("bad lifetime {v:?}")));
+                lifetime = Some(Duration::from_secs(secs));
+            }
+            "--deny" => deny = true,
+            "--forever" => forever = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
+            other => fail(&format!("unknown argument {other:?}")),
+        }
+    }
+
+    let fake = fake_ecr::FakeEcr::try_start_on(port)
+        .unwrap_or_else(|e| fail(&format!("cannot listen on 127.0.0.1:{port}: {e}")));
+    // Benchmarks make many calls; nobody reads the log here.
+    fake.set_recording(false);
+    if let Some(password) = &password {
+        fake.set_password(password);
+    }
+    if let Some(lifetime) = lifetime {
+        fake.set_lifetime(lifetime);
+    }
+    if deny {
+        fake.set_fault(Some(fake_ecr::Fault::Deny));
+    }
+
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{}", fake.url())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        exit(1);
+    }
+    drop(stdout);
+
+    if forever {
+        loop {
+            std::thread::park();
+        }
+    }
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    drop(fake);
+}
