@@ -302,7 +302,7 @@ async fn scan(
 ) -> bool {
     let now = policy::now_ms();
     cache.sweep_temp_files(SystemTime::now());
-    let warm = warm_set(&config, &cache, now);
+    let warm = warm_set(config, cache, now);
     let mut changed = false;
     for w in &warm {
         let key = w.target.key();
@@ -408,7 +408,7 @@ mod tests {
     fn renewal_is_due_at_40_percent_plus_bounded_jitter() {
         let e = entry(0, 12 * H);
         let due = due_at(Some(&e), 0.4, 0);
-        let base = (12 * H as i64) * 4 / 10;
+        let base = 12 * H * 4 / 10;
         assert!(due >= base && due < base + 10 * 60_000, "due {due}");
         // Before the serving threshold, so `get` never sees a stale entry.
         assert!(due < policy::serve_until(&e, crate::config::MinRemaining::Fraction(0.5)));

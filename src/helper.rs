@@ -106,7 +106,7 @@ pub fn token_expiry_ms(secret: &Secret) -> Option<i64> {
     let bytes = engines.iter().find_map(|e| e.decode(raw).ok())?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let secs = value.get("expiration")?.as_f64()?;
-    (secs > 0.0 && secs < 1e11).then(|| (secs * 1000.0) as i64)
+    (secs > 0.0 && secs < 1e11).then_some((secs * 1000.0) as i64)
 }
 
 /// `erase`: forget every entry for the registry (stored and fetched, all identities).

@@ -573,6 +573,11 @@ impl Shared {
                 self.sts_calls.fetch_add(1, SeqCst);
                 Some(self.sts(&action, &form))
             }
+            // A query-protocol (STS-style) request gets its error in XML, as AWS does.
+            _ if target.is_empty() && !action.is_empty() => Some(xml_error(
+                "InvalidAction",
+                &format!("Could not find operation {action} for version 2011-06-15"),
+            )),
             _ => Some(json_error(
                 400,
                 "UnknownOperationException",
