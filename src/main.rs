@@ -5,26 +5,8 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
-mod bazel;
-mod cache;
-mod cli;
-mod config;
-mod configure;
-mod daemon;
-mod ecr;
-mod error;
-mod helper;
-mod host;
-mod identity;
-mod kubelet;
-mod lock;
-mod policy;
-mod protocol;
-mod resolve;
-mod status;
-mod systemd;
-
-use error::Error;
+use ecr_login::error::Error;
+use ecr_login::{cli, helper, policy, protocol};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
