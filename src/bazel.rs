@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::identity::ProcessEnv;
+use crate::identity::{Env, ProcessEnv};
 use crate::policy;
 use crate::protocol::Secret;
 use crate::resolve::{self, Context, Target};
@@ -31,17 +31,24 @@ pub fn is_request(input: &str) -> bool {
     input.trim_start().starts_with('{')
 }
 
-/// Serves one Bazel request. A URI outside ECR gets `{}`: per the credential helper spec,
-/// "no credentials for this URI", and Bazel goes on without.
-pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> {
+/// Parses one request into its target; `None` for a URI outside ECR (no I/O).
+pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
             "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {e}"
         ))
     })?;
-    let target = match Target::resolve(&req.uri, config, &ProcessEnv) {
-        Err(Error::NotFound) => return Ok(crate::protocol::to_line(&Response::default())),
-        other => other?,
+    match Target::resolve(&req.uri, config, env) {
+        Err(Error::NotFound) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// Serves one Bazel request. A URI outside ECR gets `{}`: per the credential helper spec,
+/// "no credentials for this URI", and Bazel goes on without.
+pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> {
+    let Some(target) = parse(input, config, &ProcessEnv)? else {
+        return Ok(crate::protocol::to_line(&Response::default()));
     };
     let cache = crate::helper::open_cache();
     let ctx = Context {

@@ -47,10 +47,12 @@ pub fn jitter(seed: &str, max: i64) -> i64 {
 /// When the daemon should renew an entry (`None` entry: now).
 pub fn due_at(entry: Option<&Entry>, renew_after: f64, now: i64) -> i64 {
     let Some(e) = entry else { return now };
-    let lifetime = (e.expires_at_ms - e.issued_at_ms).max(0);
+    let lifetime = e.expires_at_ms.saturating_sub(e.issued_at_ms).max(0);
     let max_jitter = ((lifetime as f64 * JITTER_SHARE) as i64).min(JITTER_CAP_MS);
-    policy::renew_at(e, renew_after)
-        + jitter(&format!("{}{}", e.key(), e.fetched_at_ms), max_jitter)
+    policy::renew_at(e, renew_after).saturating_add(jitter(
+        &format!("{}{}", e.key(), e.fetched_at_ms),
+        max_jitter,
+    ))
 }
 
 /// Delay before retry number `failures` (1-based): 1 s doubling to 5 min, with equal jitter
@@ -325,7 +327,7 @@ async fn scan(
                     tracing::info!(
                         "renewed {registry} for {}; valid {}",
                         entry.identity,
-                        crate::status::human_duration(entry.expires_at_ms - now)
+                        crate::status::human_duration(entry.expires_at_ms.saturating_sub(now))
                     );
                 }
                 state.last_renewal_ms = Some(now);
@@ -371,7 +373,7 @@ fn summary(warm: usize, next: Option<i64>, failing: usize, now: i64) -> String {
     if let Some(next) = next {
         s.push_str(&format!(
             ", next renewal in {}",
-            crate::status::human_duration((next - now).max(0))
+            crate::status::human_duration(next.saturating_sub(now).max(0))
         ));
     }
     if failing > 0 {

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::identity::{Identity, ProcessEnv};
+use crate::identity::{Env, Identity, ProcessEnv};
 use crate::policy;
 use crate::protocol::Secret;
 use crate::resolve::{self, Context, Target};
@@ -69,8 +69,8 @@ fn not_ecr(image: &str) -> Error {
     ))
 }
 
-/// Parses one request, serves it, and returns the response JSON line.
-pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> {
+/// Parses and validates one request into the target it asks for (no I/O).
+pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Target), Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
             "expected a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on standard input: {e}"
@@ -90,7 +90,7 @@ pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> 
         )));
     }
     let host = image_registry(&req.image)?;
-    let mut target = match Target::resolve(host, config, &ProcessEnv) {
+    let mut target = match Target::resolve(host, config, env) {
         Err(Error::NotFound) => return Err(not_ecr(&req.image)),
         other => other?,
     };
@@ -108,14 +108,15 @@ pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> 
         let subject = token_subject(&token).ok_or_else(|| {
             Error::Input("the service account token is not a JWT with a `sub` claim".into())
         })?;
-        target.identity = Identity::web_identity(
-            &role,
-            token,
-            &subject,
-            target.identity.region.clone(),
-            &ProcessEnv,
-        );
+        target.identity =
+            Identity::web_identity(&role, token, &subject, target.identity.region.clone(), env);
     }
+    Ok((req, target))
+}
+
+/// Parses one request, serves it, and returns the response JSON line.
+pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> {
+    let (req, target) = parse(input, config, &ProcessEnv)?;
     let cache = crate::helper::open_cache();
     let ctx = Context {
         config,
@@ -127,7 +128,7 @@ pub fn handle(input: &str, config: &Config, now: i64) -> Result<Vec<u8>, Error> 
         api_version: req.api_version,
         kind: "CredentialProviderResponse",
         cache_key_type: "Registry",
-        cache_duration: crate::status::go_duration(until - now),
+        cache_duration: crate::status::go_duration(until.saturating_sub(now)),
         auth: BTreeMap::from([(
             target.authority.to_string(),
             AuthConfig {

@@ -16,6 +16,7 @@ pub mod configure;
 pub mod daemon;
 pub mod ecr;
 pub mod error;
+pub mod fuzzing;
 pub mod helper;
 pub mod host;
 pub mod identity;

@@ -41,11 +41,16 @@ pub fn servable(entry: &Entry, now: i64, min: MinRemaining) -> bool {
 
 /// When the daemon should renew `entry`: once `renew_after` of its life has passed.
 pub fn renew_at(entry: &Entry, renew_after: f64) -> i64 {
-    entry.issued_at_ms + (lifetime(entry) as f64 * renew_after) as i64
+    entry
+        .issued_at_ms
+        .saturating_add((lifetime(entry) as f64 * renew_after) as i64)
 }
 
 fn lifetime(entry: &Entry) -> i64 {
-    (entry.expires_at_ms - entry.issued_at_ms).max(0)
+    entry
+        .expires_at_ms
+        .saturating_sub(entry.issued_at_ms)
+        .max(0)
 }
 
 #[cfg(test)]

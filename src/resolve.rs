@@ -164,7 +164,7 @@ pub fn entry_from(target: &Target, fetched: ecr::Fetched, now: i64) -> Entry {
             "ECR's token for {} expired {}s before this machine's clock says it is now; \
              the clock may be wrong (check NTP). Using it once, without caching it",
             target.registry,
-            (now - fetched.token_expires_at_ms) / 1000
+            now.saturating_sub(fetched.token_expires_at_ms) / 1000
         );
     }
     let identity = &target.identity;

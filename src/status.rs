@@ -25,7 +25,7 @@ pub fn go_duration(ms: i64) -> String {
 
 /// Rough durations for people: `5h59m`, `42s`, `3d4h`.
 pub fn human_duration(ms: i64) -> String {
-    let secs = ms.abs() / 1000;
+    let secs = ms.unsigned_abs() / 1000;
     let sign = if ms < 0 { "-" } else { "" };
     let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     let body = match (d, h, m) {
@@ -88,7 +88,7 @@ pub fn status(json: bool, now: i64) -> Result<String, Error> {
                 identity: e.identity.clone(),
                 source: e.source,
                 expires_at_ms: e.expires_at_ms,
-                expires_in_s: (e.expires_at_ms - now) / 1000,
+                expires_in_s: e.expires_at_ms.saturating_sub(now) / 1000,
                 servable: policy::servable(e, now, config.cache.min_remaining),
                 last_used_ms: cache
                     .as_ref()
@@ -128,7 +128,7 @@ fn table(r: &Report, now: i64) -> String {
             s.warm,
             s.last_renewal_ms.map_or("never".into(), |t| format!(
                 "{} ago",
-                human_duration(now - t)
+                human_duration(now.saturating_sub(t))
             ))
         ),
         (_, true) => "running".into(),
@@ -152,9 +152,9 @@ fn table(r: &Report, now: i64) -> String {
                 } else {
                     format!("{} (stale)", human_duration(e.expires_in_s * 1000))
                 };
-                let used = e
-                    .last_used_ms
-                    .map_or("-".into(), |t| format!("{} ago", human_duration(now - t)));
+                let used = e.last_used_ms.map_or("-".into(), |t| {
+                    format!("{} ago", human_duration(now.saturating_sub(t)))
+                });
                 let source = format!("{:?}", e.source).to_lowercase();
                 [
                     e.registry.clone(),
@@ -238,7 +238,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
                     "renewed {} for {}: valid {}",
                     target.registry,
                     e.identity,
-                    human_duration(e.expires_at_ms - now)
+                    human_duration(e.expires_at_ms.saturating_sub(now))
                 );
             }
             Err(e) => failed.push(e.to_string()),

@@ -1,0 +1,3 @@
+#![no_main]
+//! Fuzz target: the invariants of `ecr_login::fuzzing::server`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login::fuzzing::server(data));
