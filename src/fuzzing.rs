@@ -190,8 +190,11 @@ pub fn cache_entry(data: &[u8]) {
     let _ = crate::daemon::due_at(Some(&e), 0.4, 0);
 }
 
+/// A fuzz target's invariant check.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("host", host),
     ("server", server),
     ("store", store),
