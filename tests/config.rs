@@ -311,3 +311,45 @@ fn configure_discovers_the_default_registry() {
     let after = std::fs::read_to_string(docker_config(&s)).unwrap();
     assert!(after.contains(host), "{after}");
 }
+
+#[test]
+fn configure_systemd_installs_a_unit_for_this_binary() {
+    let mut s = Sandbox::new();
+    s.set("AWS_ECR_CACHE_DIR", "/var/tmp/ecr-cache");
+    let out = configure(&mut s, &[REGISTRY, "--systemd"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit_path = s
+        .home()
+        .join(".config/systemd/user/docker-credential-ecr-login.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    let exe = std::fs::canonicalize(BIN).unwrap();
+    assert!(
+        unit.contains(&format!("ExecStart={} daemon", exe.display())),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("Type=notify") && unit.contains("WatchdogSec="),
+        "{unit}"
+    );
+    // The daemon must see the same cache as the shell that ran configure.
+    assert!(
+        unit.contains("Environment=\"AWS_ECR_CACHE_DIR=/var/tmp/ecr-cache\""),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("ReadWritePaths=-/var/tmp/ecr-cache"),
+        "{unit}"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("enabled and started")
+            || text.contains("systemctl --user enable --now docker-credential-ecr-login.service"),
+        "{text}"
+    );
+    let again = configure(&mut s, &[REGISTRY, "--systemd"]);
+    assert!(
+        stdout(&again).contains("already installed"),
+        "{}",
+        stdout(&again)
+    );
+}
