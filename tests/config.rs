@@ -93,6 +93,17 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
         ecr_key.starts_with("ASIA"),
         "ECR call signed with {ecr_key}, not the role"
     );
+    // The role's credentials last 1 h (the fake's STS), the token 12 h: the entry expires
+    // with the credentials that minted it.
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&s.entries()[0]).unwrap()).unwrap();
+    let (expires, token_expires, fetched) = (
+        entry["expires_at_ms"].as_i64().unwrap(),
+        entry["token_expires_at_ms"].as_i64().unwrap(),
+        entry["fetched_at_ms"].as_i64().unwrap(),
+    );
+    assert!(token_expires - fetched > 11 * 3_600_000, "{entry}");
+    assert!((expires - fetched - 3_600_000).abs() < 60_000, "{entry}");
     // A hit: no second AssumeRole, no second token call.
     assert!(s.get(REGISTRY).status.success());
     assert_eq!(s.fake.token_calls(), 1);
