@@ -31,7 +31,7 @@ pub fn serve_until(entry: &Entry, min: MinRemaining) -> i64 {
     entry
         .expires_at_ms
         .saturating_sub(keep.max(0))
-        .min(entry.expires_at_ms - 1)
+        .min(entry.expires_at_ms.saturating_sub(1))
 }
 
 /// Whether `entry` may be served at `now`. An expired token never is.
