@@ -65,6 +65,27 @@ impl Entry {
     }
 }
 
+#[cfg(test)]
+impl Entry {
+    /// A fetched-or-stored entry for unit tests: registry, identity and times as given.
+    pub fn sample(source: Source, issued: i64, expires: i64) -> Entry {
+        Entry {
+            registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+            server: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+            identity: "profile:default".into(),
+            env_profile: None,
+            username: "AWS".into(),
+            secret: Secret::new("s"),
+            source,
+            issued_at_ms: issued,
+            fetched_at_ms: issued,
+            expires_at_ms: expires,
+            token_expires_at_ms: expires,
+            proxy_endpoint: None,
+        }
+    }
+}
+
 /// The file name stem for (registry, identity).
 pub fn key(registry: &str, identity: &str) -> String {
     let mut h = Sha256::new();
@@ -377,15 +398,7 @@ mod tests {
             registry: registry.into(),
             server: registry.into(),
             identity: identity.into(),
-            env_profile: None,
-            username: "AWS".into(),
-            secret: Secret::new("tok"),
-            source: Source::Fetched,
-            issued_at_ms: 1,
-            fetched_at_ms: 1,
-            expires_at_ms: 2,
-            token_expires_at_ms: 2,
-            proxy_endpoint: None,
+            ..Entry::sample(Source::Fetched, 1, 2)
         }
     }
 

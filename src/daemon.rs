@@ -385,25 +385,11 @@ fn summary(warm: usize, next: Option<i64>, failing: usize, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Secret;
 
     const H: i64 = 3_600_000;
 
     fn entry(issued: i64, expires: i64) -> Entry {
-        Entry {
-            registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
-            server: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
-            identity: "profile:default".into(),
-            env_profile: None,
-            username: "AWS".into(),
-            secret: Secret::new("s"),
-            source: Source::Fetched,
-            issued_at_ms: issued,
-            fetched_at_ms: issued,
-            expires_at_ms: expires,
-            token_expires_at_ms: expires,
-            proxy_endpoint: None,
-        }
+        Entry::sample(Source::Fetched, issued, expires)
     }
 
     #[test]

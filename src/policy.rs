@@ -56,26 +56,12 @@ fn lifetime(entry: &Entry) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Secret;
     use std::time::Duration;
 
     const H: i64 = 3600 * 1000;
 
     fn entry(source: Source, issued: i64, expires: i64) -> Entry {
-        Entry {
-            registry: "r".into(),
-            server: "r".into(),
-            identity: "profile:default".into(),
-            env_profile: None,
-            username: "AWS".into(),
-            secret: Secret::new("s"),
-            source,
-            issued_at_ms: issued,
-            fetched_at_ms: issued,
-            expires_at_ms: expires,
-            token_expires_at_ms: expires,
-            proxy_endpoint: None,
-        }
+        Entry::sample(source, issued, expires)
     }
 
     #[test]
