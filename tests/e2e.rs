@@ -359,9 +359,11 @@ fn docker_and_skopeo_push_and_pull_through_the_helper() {
     w.run("skopeo copy back", skopeo);
     assert_eq!(w.fake.token_calls(), 1, "skopeo used the cached token");
 
-    // 3. `docker login` stores through the helper; with no AWS credentials at all a push
-    // still works from the stored token; `docker logout` erases; the next push fetches.
-    let mut login = w.client("docker", true);
+    // 3. `docker login` (run with no AWS credentials at all, as after `aws ecr
+    // get-login-password` on another machine) stores through the helper; with no AWS
+    // credentials a push still works from the stored token; `docker logout` erases; the
+    // next push fetches.
+    let mut login = w.client("docker", false);
     login
         .args(["login", &w.registry, "-u", "AWS", "--password-stdin"])
         .stdin(Stdio::piped())
