@@ -1,10 +1,12 @@
 //! The fake AWS endpoint from the integration tests as a standalone server, for the shell
 //! benchmarks and end-to-end scripts.
 //!
-//! Usage: `fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]`
+//! Usage: `fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]
+//! [--count-file PATH]`
 //!
 //! Prints `http://127.0.0.1:PORT` and a newline on stdout, then serves until stdin reaches
-//! EOF (or forever with `--forever`; SIGTERM ends it either way).
+//! EOF (or forever with `--forever`; SIGTERM ends it either way). With `--count-file`, the
+//! number of GetAuthorizationToken calls served is written to PATH when stdin closes.
 
 #[path = "../tests/support/fake_ecr.rs"]
 mod fake_ecr;
@@ -13,8 +15,8 @@ use std::io::Write;
 use std::process::exit;
 use std::time::Duration;
 
-const USAGE: &str =
-    "usage: fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]";
+const USAGE: &str = "usage: fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] \
+                     [--forever] [--count-file PATH]";
 
 fn fail(message: &str) -> ! {
     eprintln!("fake_ecr: {message}\n{USAGE}");
@@ -29,6 +31,7 @@ fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> String {
 fn main() {
     let (mut port, mut password, mut lifetime) = (0u16, None, None);
     let (mut deny, mut forever) = (false, false);
+    let mut count_file = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -48,6 +51,7 @@ fn main() {
             }
             "--deny" => deny = true,
             "--forever" => forever = true,
+            "--count-file" => count_file = Some(value(&mut args, "--count-file")),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;
@@ -85,5 +89,10 @@ fn main() {
         }
     }
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    if let Some(path) = count_file
+        && let Err(e) = std::fs::write(&path, format!("{}\n", fake.token_calls()))
+    {
+        eprintln!("fake_ecr: cannot write {path}: {e}");
+    }
     drop(fake);
 }
