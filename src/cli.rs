@@ -1,92 +1,19 @@
 //! The human-facing commands, parsed by clap. Protocol actions are listed too, so `--help`
 //! and the man page describe the whole binary, but `main` handles them before clap runs.
+//! The definitions are in `cli/args.rs`, which `build.rs` also compiles for the man page and
+//! shell completions; this file runs them.
 
 #![allow(clippy::print_stderr)]
 
+mod args;
+
+pub use args::{Cli, Command};
+
 use crate::config::Config;
 use crate::error::Error;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use std::ffi::OsString;
 use std::process::ExitCode;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "docker-credential-ecr-login",
-    version,
-    about = "Docker credential helper for Amazon ECR, with a shared token cache",
-    long_about = "Docker credential helper for Amazon ECR.\n\nDocker, podman, skopeo, buildkit and \
-crane exec it through `credHelpers` in ~/.docker/config.json. It answers from a file-locked \
-token cache and fetches a new ECR token only when the cached one is past half its life."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Protocol: read a registry address on stdin, print its credentials as JSON.
-    Get,
-    /// Protocol: keep the credentials `docker login` sends on stdin.
-    Store,
-    /// Protocol: forget the registry named on stdin (`docker logout`).
-    Erase,
-    /// Protocol: list the registries with valid cached credentials.
-    List,
-    /// Print the version.
-    Version,
-    /// Show cached tokens (registry, identity, expiry, last use) and the daemon's state.
-    Status {
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Renew tokens now: the named registries, or every registry the daemon keeps warm.
-    Refresh {
-        /// Registry hosts (or aliases from the ecr-login config).
-        registries: Vec<String>,
-    },
-    /// Run the background renewal loop in the foreground (what the systemd unit starts).
-    Daemon,
-    /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the
-    /// response on stdout (credentialprovider.kubelet.k8s.io/v1, v1beta1, v1alpha1).
-    Kubelet,
-    /// Add `credHelpers` entries for ECR registries to the Docker config.
-    ///
-    /// With no registry, discovers your default registry from ECR. `--profile`,
-    /// `--role-arn` and `--ecr` also write the registry's entry in ecr-login's config.
-    Configure {
-        /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
-        registries: Vec<String>,
-        /// An AWS account ID (12 digits); give --region too. Repeatable.
-        #[arg(long = "account", value_name = "ID")]
-        accounts: Vec<String>,
-        /// The region of each --account (one for all, or one per account).
-        #[arg(long = "region", value_name = "REGION")]
-        regions: Vec<String>,
-        /// Add ECR Public (public.ecr.aws).
-        #[arg(long)]
-        public: bool,
-        /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
-        #[arg(long, value_name = "ECR_HOST")]
-        ecr: Option<String>,
-        /// AWS profile for these registries (written to ecr-login's config).
-        #[arg(long)]
-        profile: Option<String>,
-        /// Role to assume for these registries (written to ecr-login's config).
-        #[arg(long, value_name = "ARN")]
-        role_arn: Option<String>,
-        /// Show what would change without writing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Also install (and when possible enable) the systemd user unit.
-        #[arg(long)]
-        systemd: bool,
-        /// Remove our credHelpers entries (all of them when no registry is given).
-        #[arg(long)]
-        remove: bool,
-    },
-}
 
 pub fn eprint_error(line: &str) {
     eprintln!("docker-credential-ecr-login: {line}");

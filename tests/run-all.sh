@@ -33,3 +33,6 @@ mkdir -p "$unit_dir/run" && chmod 700 "$unit_dir/run"
 XDG_RUNTIME_DIR="$unit_dir/run" systemd-analyze verify --user "$unit_dir/docker-credential-ecr-login.service"
 
 ECR_LOGIN_E2E=1 cargo test --locked
+
+# The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
+bash packaging/check-deb.sh
