@@ -45,7 +45,7 @@ done
 t0=$(now)
 mkdir -p target
 messages=target/build-packages-messages.json
-cargo build --locked --profile "$profile" --bin "$bin" \
+cargo build --locked --profile "$profile" --bins \
   --message-format=json-render-diagnostics >"$messages"
 build_time=$(elapsed "$t0")
 

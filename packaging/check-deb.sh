@@ -51,6 +51,7 @@ rpm=$(ls target/packages/*.rpm)
 # Every path both packages ship; the zsh directory and the license differ by distribution.
 common=(
   "/usr/bin/$bin"
+  "/usr/bin/ecr-login"
   "/usr/lib/systemd/user/$bin.service"
   "/usr/share/man/man1/$bin.1.gz"
   "/usr/share/bash-completion/completions/$bin"
@@ -94,6 +95,8 @@ done
 out=$(/usr/bin/$bin version)
 echo "$out"
 [[ $out == *"$version"* ]] || fail "installed binary says '$out', expected version $version"
+# The front binary hands every human command to the full one beside it.
+/usr/bin/$bin configure --help | grep -q -- --role-arn || fail "$bin configure --help does not reach ecr-login"
 
 page=$(man -w $bin)
 [ "$page" = /usr/share/man/man1/$bin.1.gz ] || fail "man -w $bin gives '$page'"

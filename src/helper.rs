@@ -34,23 +34,99 @@ pub fn get(input: &str) -> Result<Vec<u8>, Error> {
         let config = Config::load().map_err(Error::Config)?;
         return crate::bazel::handle(input, &config, policy::now_ms());
     }
-    let server = input.trim();
-    if server.is_empty() {
-        return Err(Error::Input("no credentials server URL".into()));
-    }
-    let config = Config::load().map_err(Error::Config)?;
-    let target = Target::resolve(server, &config, &ProcessEnv)?;
+    let (server, config, target) = get_target(input)?;
     let cache = open_cache();
     let ctx = Context {
         config: &config,
         cache: cache.as_ref(),
     };
     let entry = resolve::serve(&target, &ctx, policy::now_ms())?;
-    Ok(protocol::to_line(&Credentials {
+    Ok(get_reply(server, entry))
+}
+
+/// `get` from the cache alone: `Ok(None)` means "needs the full binary" (a miss, an
+/// unusable cache, a Bazel request). Links no AWS code, so the front binary stays small.
+pub fn get_cached(input: &str) -> Result<Option<Vec<u8>>, Error> {
+    if crate::bazel::is_request(input) {
+        return Ok(None);
+    }
+    let (server, config, target) = get_target(input)?;
+    let Ok(Some(dir)) = crate::cache::default_dir() else {
+        return Ok(None);
+    };
+    let Ok(cache) = Cache::open(&dir) else {
+        return Ok(None);
+    };
+    let ctx = Context {
+        config: &config,
+        cache: Some(&cache),
+    };
+    Ok(resolve::cached(&target, &ctx, policy::now_ms()).map(|e| get_reply(server, e)))
+}
+
+fn get_target(input: &str) -> Result<(&str, Config, Target), Error> {
+    let server = input.trim();
+    if server.is_empty() {
+        return Err(Error::Input("no credentials server URL".into()));
+    }
+    let config = Config::load().map_err(Error::Config)?;
+    let target = Target::resolve(server, &config, &ProcessEnv)?;
+    Ok((server, config, target))
+}
+
+fn get_reply(server: &str, entry: Entry) -> Vec<u8> {
+    protocol::to_line(&Credentials {
         server_url: server.to_string(),
         username: entry.username,
         secret: entry.secret,
-    }))
+    })
+}
+
+/// `store`, `erase` or `list`, reading stdin as the action needs. No AWS code.
+pub fn cache_action(action: &str, now: i64) -> Result<Vec<u8>, Error> {
+    if action == "list" {
+        return list(now);
+    }
+    let input = protocol::read_stdin().map_err(Error::Input)?;
+    match action {
+        "store" => store(&input, now).map(|()| Vec::new()),
+        _ => erase(&input).map(|()| Vec::new()),
+    }
+}
+
+/// Errors go on stdout, where clients look for them (SPEC Part B), and on stderr, where
+/// people do. "Not found" stays quiet on stderr: it is an answer, not a failure.
+pub fn report(e: &Error) {
+    let line = e.to_string();
+    protocol::write_stdout(format!("{line}\n").as_bytes());
+    if *e != Error::NotFound {
+        crate::cli::eprint_error(&line);
+    }
+}
+
+/// Logs go to stderr; `ECR_LOGIN_LOG` takes `error`, `warn` (default), `info`, `debug` or
+/// `trace`, or per-target directives such as `ecr_login=debug,aws_config=info`.
+pub fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let spec = std::env::var("ECR_LOGIN_LOG").unwrap_or_default();
+    let filter = match spec.trim() {
+        "" => Targets::new().with_default(LevelFilter::WARN),
+        s => match s.parse::<LevelFilter>() {
+            Ok(level) => Targets::new().with_default(level),
+            Err(_) => s
+                .parse::<Targets>()
+                .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::WARN)),
+        },
+    };
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false);
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }
 
 /// `store`: keep what `docker login` hands over, so the login keeps working with the helper

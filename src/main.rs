@@ -1,88 +1,108 @@
-//! `docker-credential-ecr-login`: a Docker credential helper for Amazon ECR.
+//! `docker-credential-ecr-login`: what Docker, podman, skopeo and friends exec.
 //!
-//! `main` only dispatches. Protocol actions are matched by hand before any argument
-//! parser runs, so a cache-hit `get` pays for nothing it does not use.
+//! This front binary links no AWS code, so the hot path of every `docker pull` (a cache
+//! hit) costs little more than a process start: parse the host, compute the identity,
+//! read one small file, print. It also answers `store`, `erase`, `list` and `version`.
+//! Anything else (a cache miss, a Bazel request, the human commands) is handed to the full
+//! binary `ecr-login` beside it by `exec`, with the already-read stdin on a pipe, so the
+//! caller sees one process and one answer.
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 use ecr_login::error::Error;
 use ecr_login::{cli, helper, policy, protocol};
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
+/// The full binary's name; it lives in the same directory as this one.
+const FULL: &str = "ecr-login";
+
 fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args: Vec<OsString> = std::env::args_os().collect();
     let action = args.get(1).and_then(|a| a.to_str());
     match (action, args.len()) {
-        (Some(a @ ("get" | "store" | "erase" | "list")), 2) => {
-            init_logging();
-            protocol_action(a)
+        (Some("get"), 2) => get(&args),
+        (Some(a @ ("store" | "erase" | "list")), 2) => {
+            helper::init_logging();
+            match helper::cache_action(a, policy::now_ms()) {
+                Ok(reply) => {
+                    protocol::write_stdout(&reply);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    helper::report(&e);
+                    ExitCode::FAILURE
+                }
+            }
         }
         (Some("version" | "--version" | "-v" | "-V"), 2) => {
             protocol::write_stdout(helper::version_line().as_bytes());
             ExitCode::SUCCESS
         }
-        _ => {
-            init_logging();
-            cli::run(args)
-        }
+        _ => exec_full(&args, None),
     }
 }
 
-fn protocol_action(action: &str) -> ExitCode {
-    let now = policy::now_ms();
-    let result = match action {
-        "list" => helper::list(now),
-        _ => protocol::read_stdin()
-            .map_err(Error::Input)
-            .and_then(|input| match action {
-                "get" => helper::get(&input),
-                "store" => helper::store(&input, now).map(|()| Vec::new()),
-                _ => helper::erase(&input).map(|()| Vec::new()),
-            }),
+/// A hit is answered here, quietly: anything worth a warning (an unsafe or corrupt cache)
+/// is a miss, and the full binary says it once.
+fn get(args: &[OsString]) -> ExitCode {
+    let input = match protocol::read_stdin() {
+        Ok(input) => input,
+        Err(e) => {
+            helper::report(&Error::Input(e));
+            return ExitCode::FAILURE;
+        }
     };
-    match result {
-        Ok(reply) => {
+    match helper::get_cached(&input) {
+        Ok(Some(reply)) => {
             protocol::write_stdout(&reply);
             ExitCode::SUCCESS
         }
+        Ok(None) => exec_full(args, Some(input.as_bytes())),
         Err(e) => {
-            report_protocol_error(&e);
+            helper::report(&e);
             ExitCode::FAILURE
         }
     }
 }
 
-/// Errors go on stdout, where clients look for them (SPEC Part B), and on stderr, where
-/// people do. "Not found" stays quiet on stderr: it is an answer, not a failure.
-fn report_protocol_error(e: &Error) {
-    let line = e.to_string();
-    protocol::write_stdout(format!("{line}\n").as_bytes());
-    if *e != Error::NotFound {
-        cli::eprint_error(&line);
+/// Replaces this process with the full binary, same arguments; `stdin` (at most 64 KiB,
+/// which a pipe holds without a reader) becomes its standard input.
+fn exec_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
+    let full = std::env::current_exe()
+        .map(|exe| exe.with_file_name(FULL))
+        .unwrap_or_else(|_| FULL.into());
+    let mut cmd = std::process::Command::new(&full);
+    cmd.args(args.iter().skip(1));
+    if let Some(arg0) = args.first() {
+        cmd.arg0(arg0);
     }
+    if let Some(input) = stdin {
+        match std::io::pipe().and_then(|(reader, mut writer)| {
+            writer.write_all(input)?;
+            Ok(reader)
+        }) {
+            Ok(reader) => {
+                cmd.stdin(reader);
+            }
+            Err(e) => return fail(&format!("cannot pass standard input on: {e}")),
+        }
+    }
+    let e = cmd.exec();
+    fail(&format!(
+        "cannot run {}: {e}; it is installed beside docker-credential-ecr-login (reinstall ecr-login)",
+        full.display()
+    ))
 }
 
-/// Logs go to stderr; `ECR_LOGIN_LOG` takes `error`, `warn` (default), `info`, `debug` or
-/// `trace`, or per-target directives such as `ecr_login=debug,aws_config=info`.
-fn init_logging() {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    use tracing_subscriber::prelude::*;
-    let spec = std::env::var("ECR_LOGIN_LOG").unwrap_or_default();
-    let filter = match spec.trim() {
-        "" => Targets::new().with_default(LevelFilter::WARN),
-        s => match s.parse::<LevelFilter>() {
-            Ok(level) => Targets::new().with_default(level),
-            Err(_) => s
-                .parse::<Targets>()
-                .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::WARN)),
-        },
-    };
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_target(false)
-        .with_ansi(false);
-    let _ = tracing_subscriber::registry()
-        .with(layer.with_filter(filter))
-        .try_init();
+fn fail(message: &str) -> ExitCode {
+    let e = Error::Other(message.to_string());
+    if std::env::args().nth(1).as_deref() == Some("get") {
+        helper::report(&e);
+    } else {
+        cli::eprint_error(message);
+    }
+    ExitCode::FAILURE
 }

@@ -80,19 +80,33 @@ impl Context<'_> {
 /// `get`'s answer: `docker login` credentials while they last, then the cached token while
 /// it has enough life left, else a fresh one.
 pub fn serve(target: &Target, ctx: &Context, now: i64) -> Result<Entry, Error> {
+    if let Some(entry) = cached(target, ctx, now) {
+        return Ok(entry);
+    }
+    let min = ctx.config.cache.min_remaining;
+    let entry = obtain(target, ctx, now, &|e| policy::servable(e, now, min))?;
+    mark_used(target, ctx, now);
+    Ok(entry)
+}
+
+/// `get`'s answer when the cache has one, with no network and no AWS code: what the
+/// small front binary serves on its own.
+pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
     let min = ctx.config.cache.min_remaining;
     let fresh = |e: &Entry| policy::servable(e, now, min);
     if let Some(stored) = ctx.read(&target.login_key()).filter(fresh) {
-        return Ok(stored);
+        return Some(stored);
     }
-    let entry = obtain(target, ctx, now, &fresh)?;
+    let entry = ctx.read(&target.key()).filter(fresh)?;
+    mark_used(target, ctx, now);
+    Some(entry)
+}
+
+fn mark_used(target: &Target, ctx: &Context, now: i64) {
     if let Some(cache) = ctx.cache {
-        cache.mark_used(
-            &target.key(),
-            SystemTime::UNIX_EPOCH + Duration::from_millis(now as u64),
-        );
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(now.max(0) as u64);
+        cache.mark_used(&target.key(), at);
     }
-    Ok(entry)
 }
 
 /// The cached entry if `fresh` accepts it, else a new token fetched under the entry's lock.

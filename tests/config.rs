@@ -333,7 +333,10 @@ fn configure_systemd_installs_a_unit_for_this_binary() {
         .home()
         .join(".config/systemd/user/docker-credential-ecr-login.service");
     let unit = std::fs::read_to_string(&unit_path).unwrap();
-    let exe = std::fs::canonicalize(BIN).unwrap();
+    // The full binary beside the front one: the daemon runs it directly.
+    let exe = std::fs::canonicalize(BIN)
+        .unwrap()
+        .with_file_name("ecr-login");
     assert!(
         unit.contains(&format!("ExecStart={} daemon", exe.display())),
         "{unit}"

@@ -440,3 +440,48 @@ fn version_touches_nothing() {
     }
     assert!(!s.cache_dir().exists());
 }
+
+/// The front binary answers hits alone (no AWS code linked); a miss needs the full binary
+/// beside it, and without one it says so instead of failing obscurely.
+#[test]
+fn the_front_binary_answers_hits_without_the_full_one() {
+    let s = Sandbox::new();
+    s.fake.set_password("pw-front");
+    assert!(s.get(REGISTRY).status.success());
+    let alone = s.dir.path().join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    let front = alone.join("docker-credential-ecr-login");
+    std::fs::copy(BIN, &front).unwrap();
+    let run = |server: &str| {
+        let mut child = s
+            .command_of(&front, &["get"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(server.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let hit = run(REGISTRY);
+    assert_eq!(
+        stdout(&hit),
+        reply(REGISTRY, "pw-front"),
+        "{}",
+        stderr(&hit)
+    );
+    let miss = run("210987654321.dkr.ecr.eu-west-1.amazonaws.com");
+    assert_eq!(miss.status.code(), Some(1));
+    assert!(
+        stdout(&miss).contains("cannot run") && stdout(&miss).contains("ecr-login"),
+        "{}",
+        stdout(&miss)
+    );
+    assert_eq!(s.fake.token_calls(), 1);
+}

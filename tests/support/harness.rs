@@ -82,7 +82,12 @@ impl Sandbox {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_of(Path::new(BIN), args)
+    }
+
+    /// A command for another copy of the binary, with the sandbox's environment.
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args).env_clear();
         let defaults = [
             ("PATH", std::env::var("PATH").unwrap_or_default()),
