@@ -7,7 +7,7 @@
 
 mod args;
 
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, ConfigureArgs};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -49,29 +49,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 crate::kubelet::handle(&input, &config, now)
             })
             .map(|reply| String::from_utf8_lossy(&reply).into_owned()),
-        Command::Configure {
-            registries,
-            accounts,
-            regions,
-            public,
-            ecr,
-            profile,
-            role_arn,
-            dry_run,
-            systemd,
-            remove,
-        } => crate::configure::run(&crate::configure::Request {
-            registries,
-            accounts,
-            regions,
-            public,
-            ecr,
-            profile,
-            role_arn,
-            dry_run,
-            systemd,
-            remove,
-        }),
+        Command::Configure(args) => crate::configure::run(&args),
     };
     match result {
         Ok(out) => {

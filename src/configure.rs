@@ -21,19 +21,8 @@ pub const BINARY: &str = "docker-credential-ecr-login";
 pub const UNIT_NAME: &str = "docker-credential-ecr-login.service";
 pub const UNIT_TEMPLATE: &str = include_str!("../systemd/docker-credential-ecr-login.service");
 
-#[derive(Debug, Default, Clone)]
-pub struct Request {
-    pub registries: Vec<String>,
-    pub accounts: Vec<String>,
-    pub regions: Vec<String>,
-    pub public: bool,
-    pub ecr: Option<String>,
-    pub profile: Option<String>,
-    pub role_arn: Option<String>,
-    pub dry_run: bool,
-    pub systemd: bool,
-    pub remove: bool,
-}
+/// What `configure` was asked to do: its command-line options.
+pub type Request = crate::cli::ConfigureArgs;
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn docker_config_path() -> Result<PathBuf, Error> {

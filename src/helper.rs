@@ -94,6 +94,20 @@ pub fn cache_action(action: &str, now: i64) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// Writes a protocol action's reply, or reports its error; the exit code to return.
+pub fn finish(result: Result<Vec<u8>, Error>) -> std::process::ExitCode {
+    match result {
+        Ok(reply) => {
+            protocol::write_stdout(&reply);
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report(&e);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Errors go on stdout, where clients look for them (SPEC Part B), and on stderr, where
 /// people do. "Not found" stays quiet on stderr: it is an answer, not a failure.
 pub fn report(e: &Error) {

@@ -26,16 +26,7 @@ fn main() -> ExitCode {
         (Some("get"), 2) => get(&args),
         (Some(a @ ("store" | "erase" | "list")), 2) => {
             helper::init_logging();
-            match helper::cache_action(a, policy::now_ms()) {
-                Ok(reply) => {
-                    protocol::write_stdout(&reply);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    helper::report(&e);
-                    ExitCode::FAILURE
-                }
-            }
+            helper::finish(helper::cache_action(a, policy::now_ms()))
         }
         (Some("version" | "--version" | "-v" | "-V"), 2) => {
             protocol::write_stdout(helper::version_line().as_bytes());
@@ -56,15 +47,9 @@ fn get(args: &[OsString]) -> ExitCode {
         }
     };
     match helper::get_cached(&input) {
-        Ok(Some(reply)) => {
-            protocol::write_stdout(&reply);
-            ExitCode::SUCCESS
-        }
+        Ok(Some(reply)) => helper::finish(Ok(reply)),
         Ok(None) => exec_full(args, Some(input.as_bytes())),
-        Err(e) => {
-            helper::report(&e);
-            ExitCode::FAILURE
-        }
+        Err(e) => helper::finish(Err(e)),
     }
 }
 

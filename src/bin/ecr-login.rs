@@ -15,22 +15,12 @@ fn main() -> ExitCode {
     match (action, args.len()) {
         (Some(a @ ("get" | "store" | "erase" | "list")), 2) => {
             helper::init_logging();
-            let result = match a {
+            helper::finish(match a {
                 "get" => protocol::read_stdin()
                     .map_err(Error::Input)
                     .and_then(|input| helper::get(&input)),
                 _ => helper::cache_action(a, policy::now_ms()),
-            };
-            match result {
-                Ok(reply) => {
-                    protocol::write_stdout(&reply);
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    helper::report(&e);
-                    ExitCode::FAILURE
-                }
-            }
+            })
         }
         (Some("version" | "--version" | "-v" | "-V"), 2) => {
             protocol::write_stdout(helper::version_line().as_bytes());

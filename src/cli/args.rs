@@ -2,7 +2,7 @@
 //! generate the man page and shell completions, so it must not reach into the rest of the
 //! crate: everything here is what `--help`, the man page and the completions show.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// The variables the helper reads, for `--help` and the man page's ENVIRONMENT section.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
@@ -118,35 +118,39 @@ pub enum Command {
     ///
     /// With no registry, discovers your default registry from ECR. `--profile`,
     /// `--role-arn` and `--ecr` also write the registry's entry in ecr-login's config.
-    Configure {
-        /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
-        registries: Vec<String>,
-        /// An AWS account ID (12 digits); give --region too. Repeatable.
-        #[arg(long = "account", value_name = "ID")]
-        accounts: Vec<String>,
-        /// The region of each --account (one for all, or one per account).
-        #[arg(long = "region", value_name = "REGION")]
-        regions: Vec<String>,
-        /// Add ECR Public (public.ecr.aws).
-        #[arg(long)]
-        public: bool,
-        /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
-        #[arg(long, value_name = "ECR_HOST")]
-        ecr: Option<String>,
-        /// AWS profile for these registries (written to ecr-login's config).
-        #[arg(long)]
-        profile: Option<String>,
-        /// Role to assume for these registries (written to ecr-login's config).
-        #[arg(long, value_name = "ARN")]
-        role_arn: Option<String>,
-        /// Show what would change without writing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Also install (and when possible enable) the systemd user unit.
-        #[arg(long)]
-        systemd: bool,
-        /// Remove our credHelpers entries (all of them when no registry is given).
-        #[arg(long)]
-        remove: bool,
-    },
+    Configure(ConfigureArgs),
+}
+
+/// `configure`'s options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigureArgs {
+    /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
+    pub registries: Vec<String>,
+    /// An AWS account ID (12 digits); give --region too. Repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// The region of each --account (one for all, or one per account).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Add ECR Public (public.ecr.aws).
+    #[arg(long)]
+    pub public: bool,
+    /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
+    #[arg(long, value_name = "ECR_HOST")]
+    pub ecr: Option<String>,
+    /// AWS profile for these registries (written to ecr-login's config).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Role to assume for these registries (written to ecr-login's config).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Show what would change without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also install (and when possible enable) the systemd user unit.
+    #[arg(long)]
+    pub systemd: bool,
+    /// Remove our credHelpers entries (all of them when no registry is given).
+    #[arg(long)]
+    pub remove: bool,
 }
