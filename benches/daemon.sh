@@ -7,32 +7,30 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 idle=${1:-120}
 life=${2:-12}
-cargo build --release --quiet --bin docker-credential-ecr-login --example fake_ecr
+cargo build --release --quiet --bins --example fake_ecr
 bin=$PWD/target/release/docker-credential-ecr-login
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-start_fake() { # $1 = lifetime seconds; prints the URL
-  mkfifo "$work/fake-in-$1"
-  ./target/release/examples/fake_ecr --lifetime-secs "$1" \
-    < "$work/fake-in-$1" > "$work/fake-url-$1" 2>/dev/null &
+start_fake() { # $1 = lifetime seconds; sets $url
+  ./target/release/examples/fake_ecr --lifetime-secs "$1" --forever \
+    > "$work/fake-url-$1" 2>/dev/null < /dev/null &
   pids+=($!)
-  exec {fd}>"$work/fake-in-$1"   # keep its stdin open
   until [ -s "$work/fake-url-$1" ]; do sleep 0.05; done
-  head -n1 "$work/fake-url-$1"
+  url=$(head -n1 "$work/fake-url-$1")
 }
 
-run_daemon() { # $1 = url, $2 = name; starts a daemon keeping one registry warm
+run_daemon() { # $1 = url, $2 = name; starts a daemon keeping one registry warm, sets $pid
   mkdir -p "$work/$2/home"
   printf '[daemon]\nkeep_warm = ["123456789012.dkr.ecr.us-east-1.amazonaws.com"]\n' > "$work/$2/config.toml"
   env -i PATH="$PATH" HOME="$work/$2/home" AWS_ECR_CACHE_DIR="$work/$2/cache" \
     ECR_LOGIN_CONFIG="$work/$2/config.toml" AWS_ENDPOINT_URL_ECR="$1" \
     AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH1 AWS_SECRET_ACCESS_KEY=x AWS_EC2_METADATA_DISABLED=true \
     ECR_LOGIN_LOG=info "$bin" daemon 2> "$work/$2/log" &
-  pids+=($!)
-  echo $!
+  pid=$!
+  pids+=("$pid")
 }
 
 switches() { # total context switches of all threads of $1
@@ -40,26 +38,25 @@ switches() { # total context switches of all threads of $1
 }
 
 # 1. Idle: a 12 h token, nothing due for hours.
-url=$(start_fake 43200)
-pid=$(run_daemon "$url" idle)
+start_fake 43200
+run_daemon "$url" idle
+idle_pid=$pid
 until grep -q "renewed" "$work/idle/log"; do sleep 0.1; done
-sleep 2
-before=$(switches "$pid")
+# Let the blocking-pool thread of the first renewal retire (tokio keeps it 10 s).
+sleep 15
+before=$(switches "$idle_pid")
 sleep "$idle"
-after=$(switches "$pid")
-rss=$(awk '/VmRSS/ {print $2}' /proc/"$pid"/status)
-hwm=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
-threads=$(ls /proc/"$pid"/task | wc -l)
+after=$(switches "$idle_pid")
+rss=$(awk '/VmRSS/ {print $2}' /proc/"$idle_pid"/status)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/"$idle_pid"/status)
+threads=$(ls /proc/"$idle_pid"/task | wc -l)
 wakes=$(( (after - before) * 60 / idle ))
 
 # 2. Renewals: tokens living $life s, over 10 lifetimes.
-url2=$(start_fake "$life")
-pid2=$(run_daemon "$url2" busy)
+start_fake "$life"
+run_daemon "$url" busy
 sleep $(( life * 10 ))
-kill "$pid2"; wait "$pid2" 2>/dev/null || true
-kill "${pids[0]}" "${pids[1]}" 2>/dev/null || true
-exec {fd}>&- 2>/dev/null || true
-sleep 0.5
+kill "$pid"; wait "$pid" 2>/dev/null || true
 renewals=$(grep -c "renewed " "$work/busy/log" || true)
 
 echo "| measure | value |"
