@@ -153,7 +153,10 @@ fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), Strin
 impl Cache {
     /// Opens (creating 0700 if needed) and vets the cache directory.
     pub fn open(dir: &Path) -> Result<Cache, String> {
-        match fs::symlink_metadata(dir) {
+        let unusable = |e: io::Error| format!("cannot use cache directory {}: {e}", dir.display());
+        // One stat on the hit path; a second only after creating the directory.
+        let meta = match fs::symlink_metadata(dir) {
+            Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 if let Some(parent) = dir.parent() {
                     fs::create_dir_all(parent).map_err(|e| {
@@ -170,12 +173,10 @@ impl Cache {
                         ));
                     }
                 }
+                fs::symlink_metadata(dir).map_err(unusable)?
             }
-            Err(e) => return Err(format!("cannot use cache directory {}: {e}", dir.display())),
-            Ok(_) => {}
-        }
-        let meta = fs::symlink_metadata(dir)
-            .map_err(|e| format!("cannot use cache directory {}: {e}", dir.display()))?;
+            Err(e) => return Err(unusable(e)),
+        };
         check_owned(dir, &meta, "cache directory")?;
         if !meta.is_dir() {
             return Err(format!(
