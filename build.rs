@@ -1,9 +1,9 @@
 //! Generates the man page and the bash, zsh and fish completions from the clap definitions
-//! in `src/cli/args.rs`, so they never drift from `--help`. They land in `$OUT_DIR/assets/`;
+//! in `src/commands/args.rs`, so they never drift from `--help`. They land in `$OUT_DIR/assets/`;
 //! `packaging/build-packages.sh` copies them from there into the packages.
 
 #[allow(dead_code)] // build.rs reads the definitions, not the parsed values.
-#[path = "src/cli/args.rs"]
+#[path = "src/commands/args.rs"]
 mod args;
 
 use clap::{Arg, CommandFactory};
@@ -15,7 +15,7 @@ const BIN: &str = "docker-credential-ecr-login";
 
 fn main() -> std::io::Result<()> {
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-changed=src/cli/args.rs");
+    println!("cargo::rerun-if-changed=src/commands/args.rs");
     let out =
         PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("assets");
     std::fs::create_dir_all(&out)?;

@@ -2,13 +2,18 @@
 //! benchmarks and end-to-end scripts.
 //!
 //! Usage: `fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]
-//! [--count-file PATH]`
+//! [--count-file PATH] [--container-credentials PATH [--container-token TOKEN]]`
 //!
 //! Prints `http://127.0.0.1:PORT` and a newline on stdout, then serves until stdin reaches
 //! EOF (or forever with `--forever`; SIGTERM ends it either way). With `--count-file`, the
-//! number of GetAuthorizationToken calls served is written to PATH when stdin closes.
+//! number of GetAuthorizationToken calls served is written to PATH when stdin closes. STS
+//! and the SSO portal are always served; `--container-credentials` also serves container
+//! credentials (access key `ASIACONTAINER1`) at PATH, for `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
+//! to the `Authorization: TOKEN` of `--container-token` if given.
 
-#[path = "../tests/support/fake_ecr.rs"]
+// The example uses a few of the fake's knobs; the tests use the rest.
+#[allow(dead_code)]
+#[path = "../tests/it/support/fake_ecr.rs"]
 mod fake_ecr;
 
 use std::io::Write;
@@ -16,7 +21,8 @@ use std::process::exit;
 use std::time::Duration;
 
 const USAGE: &str = "usage: fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] \
-                     [--forever] [--count-file PATH]";
+                     [--forever] [--count-file PATH] [--container-credentials PATH \
+                     [--container-token TOKEN]]";
 
 fn fail(message: &str) -> ! {
     eprintln!("fake_ecr: {message}\n{USAGE}");
@@ -31,7 +37,7 @@ fn value(args: &mut impl Iterator<Item = String>, flag: &str) -> String {
 fn main() {
     let (mut port, mut password, mut lifetime) = (0u16, None, None);
     let (mut deny, mut forever) = (false, false);
-    let mut count_file = None;
+    let (mut count_file, mut container, mut container_token) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -52,12 +58,21 @@ fn main() {
             "--deny" => deny = true,
             "--forever" => forever = true,
             "--count-file" => count_file = Some(value(&mut args, "--count-file")),
+            "--container-credentials" => {
+                container = Some(value(&mut args, "--container-credentials"));
+            }
+            "--container-token" => {
+                container_token = Some(value(&mut args, "--container-token"));
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;
             }
             other => fail(&format!("unknown argument {other:?}")),
         }
+    }
+    if container_token.is_some() && container.is_none() {
+        fail("--container-token needs --container-credentials");
     }
 
     let fake = fake_ecr::FakeEcr::try_start_on(port)
@@ -72,6 +87,9 @@ fn main() {
     }
     if deny {
         fake.set_fault(Some(fake_ecr::Fault::Deny));
+    }
+    if let Some(path) = &container {
+        fake.add_container_credentials(path, "ASIACONTAINER1", container_token.as_deref());
     }
 
     let mut stdout = std::io::stdout().lock();

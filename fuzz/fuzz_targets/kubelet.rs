@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target: the invariants of `ecr_login::fuzzing::kubelet`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login::fuzzing::kubelet(data));
+//! Fuzz target: the invariants of `ecr_login_core::fuzzing::kubelet`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login_core::fuzzing::kubelet(data));

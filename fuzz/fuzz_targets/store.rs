@@ -1,3 +1,3 @@
 #![no_main]
-//! Fuzz target: the invariants of `ecr_login::fuzzing::store`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login::fuzzing::store(data));
+//! Fuzz target: the invariants of `ecr_login_core::fuzzing::store`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login_core::fuzzing::store(data));

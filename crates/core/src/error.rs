@@ -1,0 +1,36 @@
+//! The outcomes of a request that are not an answer, as every front end reports them.
+
+use crate::token::fetch::FetchError;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Not an ECR registry (nor an alias of one): the client goes anonymous.
+    NotFound,
+    /// The input was not something we can act on (bad stdin, bad JSON).
+    Input(String),
+    /// The config file is unreadable or malformed.
+    Config(String),
+    /// An ECR registry whose token we could not get: the client aborts and shows this.
+    Fetch { registry: String, error: FetchError },
+    /// Anything else that stops a command (a file we cannot write, a daemon already running).
+    Other(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound => f.write_str(crate::frontends::docker::protocol::NOT_FOUND),
+            Error::Input(m) | Error::Config(m) | Error::Other(m) => f.write_str(m),
+            Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<String> for Error {
+    fn from(m: String) -> Error {
+        Error::Other(m)
+    }
+}

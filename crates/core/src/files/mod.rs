@@ -1,0 +1,145 @@
+//! Private files: the one atomic write, opening without following symlinks, and the
+//! ownership checks, with the platform differences in `unix.rs` and `windows.rs`.
+//!
+//! The cache's entries, `configure`'s edits of the Docker and ecr-login configs, and the
+//! daemon's state all go through [`write_atomic`]: a temp file is created next to the
+//! target (exclusively, never through a symlink, with the final mode from the start, so a
+//! secret is never readable by others even for an instant), written, fsynced, renamed over
+//! the target, and the directory fsynced, so after a crash the target holds either the old
+//! bytes or the new ones, never a mix. Temp files start with [`TEMP_PREFIX`]; the cache
+//! sweeps the ones a killed writer left.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+pub use platform::{check_owned, mode, open_options};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Writes `bytes` to `path` atomically; a new file gets `mode` (Unix permission bits).
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_atomic_with(path, bytes, mode, |_| Ok(()))
+}
+
+/// [`write_atomic`], running `before_rename` on the written, synced temp file just before it
+/// replaces the target: to give it the old file's owner, or to check that nobody changed
+/// the target meanwhile (an error there leaves the target untouched).
+pub fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    before_rename: impl FnOnce(&File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = temp_path(dir, path);
+    let result = (|| {
+        let mut file = create_new(&tmp, mode)?;
+        platform::set_mode(&file, mode)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        before_rename(&file)?;
+        drop(file);
+        platform::replace(&tmp, path)?;
+        platform::sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn temp_path(dir: &Path, target: &Path) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    dir.join(format!(
+        "{TEMP_PREFIX}{name}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    let mut options = open_options(mode);
+    options.write(true).create_new(true);
+    options.open(path)
+}
+
+/// Whether an open error means "that path is a symbolic link" (refused, not followed).
+pub fn is_symlink_error(e: &io::Error) -> bool {
+    platform::is_symlink_error(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replaces_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.json");
+        write_atomic(&path, b"one", 0o600).unwrap();
+        write_atomic(&path, b"two", 0o600).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(names(dir.path()), ["f.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_failing_check_leaves_the_target_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_atomic(&path, b"old", 0o644).unwrap();
+        let err = write_atomic_with(&path, b"new", 0o644, |_| Err(io::Error::other("changed")))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "changed");
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["f"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn never_writes_through_a_planted_temp_symlink() {
+        // create_new refuses an existing path, symlink or not.
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"keep").unwrap();
+        let link = dir.path().join(".tmp-x");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(create_new(&link, 0o600).is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+    }
+}

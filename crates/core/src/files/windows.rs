@@ -1,0 +1,82 @@
+//! Windows: no mode bits or owners to check (the cache lives in the user's profile, whose
+//! ACL is the user's), readers that let a writer replace the file under them, and a
+//! rename that retries while another program holds the target.
+
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const FILE_SHARE_READ: u32 = 0x1;
+const FILE_SHARE_WRITE: u32 = 0x2;
+const FILE_SHARE_DELETE: u32 = 0x4;
+const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
+const ERROR_ACCESS_DENIED: i32 = 5;
+const ERROR_SHARING_VIOLATION: i32 = 32;
+const ERROR_CANT_ACCESS_FILE: i32 = 1920;
+
+/// Options that share delete access (so an atomic replace works while we read) and open a
+/// symlink itself rather than its target.
+pub fn open_options(_mode: u32) -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
+    options
+}
+
+pub fn is_symlink_error(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(ERROR_CANT_ACCESS_FILE)
+}
+
+/// Refuses symlinks (reparse points); ownership is the profile directory's ACL.
+pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), String> {
+    if meta.file_type().is_symlink() || meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        return Err(format!(
+            "{what} {} is a symbolic link; refusing to use it",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Permission bits as Unix would show them: Windows has only "read-only".
+pub fn mode(meta: &fs::Metadata) -> u32 {
+    if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
+}
+
+pub fn set_mode(_: &fs::File, _: u32) -> io::Result<()> {
+    Ok(())
+}
+
+/// `rename` replaces the target (MoveFileEx with REPLACE_EXISTING), but fails with a
+/// sharing violation while a reader holds it open without delete sharing (another
+/// program, a virus scanner): retry for a short while.
+pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match fs::rename(from, to) {
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(ERROR_SHARING_VIOLATION | ERROR_ACCESS_DENIED)
+                ) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Directory entries are durable once MoveFileEx returns on NTFS; a directory cannot be
+/// opened for a flush without backup privileges.
+pub fn sync_dir(_: &Path) -> io::Result<()> {
+    Ok(())
+}

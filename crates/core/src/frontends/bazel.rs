@@ -1,0 +1,128 @@
+//! Bazel's credential helper protocol (rules_oci, the downloader): `get` with
+//! `{"uri":"https://host/path"}` on stdin, answered with HTTP headers and an expiry.
+//!
+//! Detected on `get` by the leading `{` (a Docker server string never starts with one), so
+//! one binary serves `--credential_helper=*.dkr.ecr.*.amazonaws.com=<path>` too.
+
+use crate::env::Env;
+use crate::error::Error;
+use crate::output::json_line;
+use crate::secret::Secret;
+use crate::token::config::Config;
+use crate::token::fetch::Fetcher;
+use crate::token::policy;
+use crate::token::resolve::{self, Context, Target};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+pub struct Request {
+    pub uri: String,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Response {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Vec<Secret>>,
+}
+
+pub fn is_request(input: &str) -> bool {
+    input.trim_start().starts_with('{')
+}
+
+/// Parses one request into its target; `None` for a URI outside ECR (no I/O).
+pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
+    let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
+        Error::Input(format!(
+            "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {e}"
+        ))
+    })?;
+    match Target::resolve(&req.uri, config, env) {
+        Err(Error::NotFound) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// Serves one Bazel request. A URI outside ECR gets `{}`: per the credential helper spec,
+/// "no credentials for this URI", and Bazel goes on without.
+pub fn handle(
+    input: &str,
+    ctx: &Context,
+    env: &dyn Env,
+    fetcher: &dyn Fetcher,
+    now: i64,
+) -> Result<Vec<u8>, Error> {
+    let Some(target) = parse(input, ctx.config, env)? else {
+        return Ok(json_line(&Response::default()));
+    };
+    let entry = match resolve::serve(&target, ctx, fetcher, now) {
+        Err(Error::NotFound) => return Ok(json_line(&Response::default())),
+        other => other?,
+    };
+    let until = policy::serve_until(&entry, ctx.config.cache.min_remaining).max(now);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        entry.username,
+        entry.secret.expose()
+    ));
+    let response = Response {
+        expires: Some(rfc3339(until)),
+        headers: BTreeMap::from([(
+            "Authorization".to_string(),
+            vec![Secret::new(format!("Basic {basic}"))],
+        )]),
+    };
+    Ok(json_line(&response))
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_ecr_uri_is_no_target() {
+        let env = crate::env::MapEnv::default();
+        let out = parse(
+            r#"{"uri":"https://bcr.bazel.build/modules/x"}"#,
+            &Config::default(),
+            &env,
+        )
+        .unwrap();
+        assert!(out.is_none());
+        assert_eq!(json_line(&Response::default()), b"{}\n");
+    }
+
+    #[test]
+    fn bad_requests_are_errors() {
+        let env = crate::env::MapEnv::default();
+        assert!(parse("{", &Config::default(), &env).is_err());
+        assert!(parse(r#"{"url":"x"}"#, &Config::default(), &env).is_err());
+    }
+
+    #[test]
+    fn response_shape_and_time_format() {
+        assert_eq!(rfc3339(1_800_000_000_123), "2027-01-15T08:00:00Z");
+        let r = Response {
+            expires: Some(rfc3339(0)),
+            headers: BTreeMap::from([(
+                "Authorization".into(),
+                vec![Secret::new("Basic QVdTOnB3")],
+            )]),
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"expires":"1970-01-01T00:00:00Z","headers":{"Authorization":["Basic QVdTOnB3"]}}"#
+        );
+        assert!(is_request(" {\"uri\":1}") && !is_request("public.ecr.aws"));
+    }
+}

@@ -1,0 +1,265 @@
+//! `kubelet`: the kubelet image credential provider protocol
+//! (`credentialprovider.kubelet.k8s.io/v1`, also v1beta1 and v1alpha1), served from the
+//! same host parser, config, cache and single-flight fetch as `get`.
+//!
+//! The kubelet decodes our answer strictly (unknown fields are an error, the apiVersion
+//! must be the one it sent), so the response is a fixed struct with exactly its fields.
+
+use crate::env::Env;
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::token::config::Config;
+use crate::token::fetch::Fetcher;
+use crate::token::identity::Identity;
+use crate::token::policy;
+use crate::token::resolve::{self, Context, Target};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const API_VERSIONS: [&str; 3] = [
+    "credentialprovider.kubelet.k8s.io/v1",
+    "credentialprovider.kubelet.k8s.io/v1beta1",
+    "credentialprovider.kubelet.k8s.io/v1alpha1",
+];
+
+/// The EKS annotation that names the role a service account pulls with.
+pub const ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub api_version: String,
+    pub kind: String,
+    pub image: String,
+    #[serde(default)]
+    pub service_account_token: Option<Secret>,
+    #[serde(default)]
+    pub service_account_annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct AuthConfig {
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    pub api_version: String,
+    pub kind: &'static str,
+    pub cache_key_type: &'static str,
+    pub cache_duration: String,
+    pub auth: BTreeMap<String, AuthConfig>,
+}
+
+/// The registry part of an image reference: `host[:port]` before the first `/`.
+/// Docker Hub short names (`nginx`, `library/nginx`) have no registry host.
+pub fn image_registry(image: &str) -> Result<&str, Error> {
+    let image = image.trim();
+    let (first, rest) = image.split_once('/').ok_or_else(|| not_ecr(image))?;
+    let looks_like_host = first.contains('.') || first.contains(':') || first == "localhost";
+    if !looks_like_host || rest.is_empty() {
+        return Err(not_ecr(image));
+    }
+    Ok(first)
+}
+
+fn not_ecr(image: &str) -> Error {
+    Error::Input(format!(
+        "image {image:?} is not in an ECR registry (nor an alias in the ecr-login config); the kubelet will pull it without credentials"
+    ))
+}
+
+/// Parses and validates one request into the target it asks for (no I/O).
+pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Target), Error> {
+    let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
+        Error::Input(format!(
+            "expected a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on standard input: {e}"
+        ))
+    })?;
+    if !API_VERSIONS.contains(&req.api_version.as_str()) {
+        return Err(Error::Input(format!(
+            "unsupported apiVersion {:?}; expected one of {}",
+            req.api_version,
+            API_VERSIONS.join(", ")
+        )));
+    }
+    if req.kind != "CredentialProviderRequest" {
+        return Err(Error::Input(format!(
+            "unexpected kind {:?}; expected CredentialProviderRequest",
+            req.kind
+        )));
+    }
+    let host = image_registry(&req.image)?;
+    let mut target = match Target::resolve(host, config, env) {
+        Err(Error::NotFound) => return Err(not_ecr(&req.image)),
+        other => other?,
+    };
+    if let Some(token) = req.service_account_token.clone() {
+        let role = req
+            .service_account_annotations
+            .get(ROLE_ANNOTATION)
+            .cloned()
+            .or_else(|| target.identity.role_arn.clone())
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
+                ))
+            })?;
+        let subject = token_subject(&token).ok_or_else(|| {
+            Error::Input("the service account token is not a JWT with a `sub` claim".into())
+        })?;
+        target.identity =
+            Identity::web_identity(&role, token, &subject, target.identity.region.clone(), env);
+    }
+    Ok((req, target))
+}
+
+/// Parses one request, serves it, and returns the response JSON line.
+pub fn handle(
+    input: &str,
+    ctx: &Context,
+    env: &dyn Env,
+    fetcher: &dyn Fetcher,
+    now: i64,
+) -> Result<Vec<u8>, Error> {
+    let (req, target) = parse(input, ctx.config, env)?;
+    let entry = resolve::serve(&target, ctx, fetcher, now)?;
+    let until = policy::serve_until(&entry, ctx.config.cache.min_remaining);
+    let response = Response {
+        api_version: req.api_version,
+        kind: "CredentialProviderResponse",
+        cache_key_type: "Registry",
+        cache_duration: crate::duration::go(until.saturating_sub(now)),
+        auth: BTreeMap::from([(
+            target.authority.to_string(),
+            AuthConfig {
+                username: entry.username,
+                password: entry.secret,
+            },
+        )]),
+    };
+    Ok(crate::output::json_line(&response))
+}
+
+/// The `sub` claim of a JWT (not verified: the kubelet minted it; STS verifies it).
+fn token_subject(token: &Secret) -> Option<String> {
+    use base64::Engine;
+    let payload = token.expose().split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_of_every_shape() {
+        for (image, host) in [
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app/api@sha256:abcd",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com:443/app",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com:443",
+            ),
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            ("public.ecr.aws/nginx/nginx:latest", "public.ecr.aws"),
+            (
+                "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com/app:1",
+                "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "123456789012.dkr-ecr.us-west-2.on.aws/app:1",
+                "123456789012.dkr-ecr.us-west-2.on.aws",
+            ),
+            ("localhost:5000/app", "localhost:5000"),
+        ] {
+            assert_eq!(image_registry(image).unwrap(), host, "{image}");
+        }
+        for image in [
+            "nginx",
+            "library/nginx:1",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "host.example/",
+        ] {
+            assert!(image_registry(image).is_err(), "{image}");
+        }
+    }
+
+    #[test]
+    fn response_has_exactly_the_kubelet_fields() {
+        let r = Response {
+            api_version: API_VERSIONS[0].into(),
+            kind: "CredentialProviderResponse",
+            cache_key_type: "Registry",
+            cache_duration: "5h59m12s".into(),
+            auth: BTreeMap::from([(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com".to_string(),
+                AuthConfig {
+                    username: "AWS".into(),
+                    password: Secret::new("pw"),
+                },
+            )]),
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderResponse","cacheKeyType":"Registry","cacheDuration":"5h59m12s","auth":{"123456789012.dkr.ecr.us-east-1.amazonaws.com":{"username":"AWS","password":"pw"}}}"#
+        );
+    }
+
+    #[test]
+    fn malformed_requests_are_clear_errors() {
+        let c = Config::default();
+        let env = crate::env::MapEnv::default();
+        for (input, needle) in [
+            ("", "CredentialProviderRequest"),
+            ("{}", "CredentialProviderRequest"),
+            (
+                r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"x/y"}"#,
+                "unsupported apiVersion",
+            ),
+            (
+                r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Other","image":"x/y"}"#,
+                "unexpected kind",
+            ),
+            (
+                r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"nginx"}"#,
+                "not in an ECR registry",
+            ),
+            (
+                r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"docker.io/library/nginx"}"#,
+                "not in an ECR registry",
+            ),
+        ] {
+            let e = parse(input, &c, &env).unwrap_err().to_string();
+            assert!(e.contains(needle), "{input}: {e}");
+        }
+    }
+
+    #[test]
+    fn jwt_subject() {
+        use base64::Engine;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"sub":"system:serviceaccount:default:puller"}"#);
+        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.sig"));
+        assert_eq!(
+            token_subject(&token).as_deref(),
+            Some("system:serviceaccount:default:puller")
+        );
+        assert_eq!(token_subject(&Secret::new("not-a-jwt")), None);
+    }
+}

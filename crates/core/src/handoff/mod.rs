@@ -1,0 +1,82 @@
+//! The front binary: what Docker, podman, skopeo and friends exec.
+//!
+//! It links no AWS code, so the hot path of every `docker pull` (a cache hit) costs little
+//! more than a process start: parse the host, compute the identity, read one small file,
+//! print. It also answers `store`, `erase`, `list` and `version`. Anything else (a cache
+//! miss, a Bazel request, the human commands) is handed to the full binary `ecr-login`
+//! beside it, with the stdin already read, so the caller sees one answer: by `exec` on
+//! Unix, as a child whose exit code becomes ours on Windows, which has no `exec`.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+use crate::clock;
+use crate::dispatch::{self, Binary};
+use crate::error::Error;
+use crate::frontends::{bazel, docker};
+use crate::output::{self, Protocol};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The full binary's name; it lives in the same directory as the front one.
+pub const FULL: &str = "ecr-login";
+
+/// The front binary's `main`.
+pub fn front_main() -> ExitCode {
+    dispatch::run(&Front, std::env::args_os().collect())
+}
+
+struct Front;
+
+impl Binary for Front {
+    fn get(&self, args: &[OsString], input: String) -> ExitCode {
+        if bazel::is_request(&input) {
+            return to_full(args, Some(input.as_bytes()));
+        }
+        match docker::get_cached(&input, clock::now_ms()) {
+            Ok(Some(reply)) => output::finish(Protocol::Docker, Ok(reply)),
+            Ok(None) => to_full(args, Some(input.as_bytes())),
+            Err(e) => output::finish(Protocol::Docker, Err(e)),
+        }
+    }
+
+    fn other(&self, args: Vec<OsString>) -> ExitCode {
+        to_full(&args, None)
+    }
+}
+
+/// The full binary beside this one.
+pub fn full_path() -> PathBuf {
+    let name = format!("{FULL}{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .map(|exe| exe.with_file_name(&name))
+        .unwrap_or_else(|_| name.into())
+}
+
+/// Hands the command to the full binary, same arguments, `stdin` (at most 64 KiB, which a
+/// pipe holds without a reader) as its standard input. Returns only on failure (Unix) or
+/// with the child's exit code (Windows).
+fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
+    let full = full_path();
+    match platform::run(&full, args, stdin) {
+        Ok(code) => code,
+        Err(e) => {
+            let e = Error::Other(format!(
+                "cannot run {}: {e}; it is installed beside docker-credential-ecr-login (reinstall ecr-login)",
+                full.display()
+            ));
+            let protocol = match dispatch::action(args) {
+                dispatch::Action::Get => Protocol::Docker,
+                _ => Protocol::Human,
+            };
+            output::finish(protocol, Err(e))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The one owner of stdout, stderr and exit codes. Every front end and every human
+//! command ends here with its answer or its error, and this module says how each
+//! protocol wants it told:
+//!
+//! - Docker's credential protocol: the answer on stdout; an error as one line on stdout
+//!   (clients show it) and on stderr (people read it); "not found" quietly, exit 1, so the
+//!   client goes anonymous.
+//! - The kubelet and Bazel: the answer on stdout; an error on stderr only, since both parse
+//!   stdout strictly.
+//! - Human commands: text on stdout, errors on stderr, one prefixed line each.
+//!
+//! A closed stdout is not our error: the caller went away.
+
+#![allow(clippy::print_stderr)]
+
+use crate::error::Error;
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Who reads the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Docker,
+    Kubelet,
+    Bazel,
+    Human,
+}
+
+/// Writes the answer or the error the way `protocol` wants it; the exit code to return.
+pub fn finish(protocol: Protocol, result: Result<Vec<u8>, Error>) -> ExitCode {
+    match result {
+        Ok(answer) => {
+            write_stdout(&answer);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report(protocol, &e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Tells an error the way `protocol` wants it.
+pub fn report(protocol: Protocol, e: &Error) {
+    let text = e.to_string();
+    match protocol {
+        Protocol::Docker => {
+            write_stdout(format!("{text}\n").as_bytes());
+            if *e != Error::NotFound {
+                error_line(&text);
+            }
+        }
+        Protocol::Kubelet | Protocol::Bazel | Protocol::Human => {
+            for line in text.lines() {
+                error_line(line);
+            }
+        }
+    }
+}
+
+/// One line for people on stderr, prefixed with our name.
+pub fn error_line(line: &str) {
+    eprintln!("docker-credential-ecr-login: {line}");
+}
+
+/// Writes to stdout; what every answer goes through.
+pub fn write_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+/// A protocol value as one JSON line.
+pub fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).expect("protocol types always serialise");
+    line.push(b'\n');
+    line
+}

@@ -1,0 +1,462 @@
+//! The on-disk token cache: one small JSON file per (registry, identity).
+//!
+//! Readers never lock and never see a partial entry: writers write a temp file in the same
+//! directory, fsync it and rename it over the entry. Misses serialise on a per-entry lock
+//! file so N parallel cold `get`s make one API call (the Go helper made N, and lost
+//! entries to its single shared file). Everything is created 0700/0600 and a directory or
+//! file that someone else could have planted is refused.
+
+use crate::files::{self, check_owned};
+use crate::secret::Secret;
+use crate::token::lock::{self, LockGuard};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// The identity under which `docker login` credentials are kept.
+pub const STORED_IDENTITY: &str = "docker-login";
+
+/// Usage markers are rewritten at most this often, so a hit costs one `stat`, not a write.
+const USED_GRANULARITY: Duration = Duration::from_secs(3600);
+
+/// Entry files larger than this are not ours.
+const MAX_ENTRY_BYTES: u64 = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Fetched from ECR by us.
+    Fetched,
+    /// Handed to us by `docker login` (the `store` action).
+    Stored,
+}
+
+/// One cached token. Times are milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The ECR registry host, or for stored entries the host the client logged in to.
+    pub registry: String,
+    /// The server (host[:port]) the client last asked for; the daemon renews as if asked again.
+    pub server: String,
+    pub identity: String,
+    /// `AWS_PROFILE` in effect when fetched, so the daemon can fetch as the same profile.
+    #[serde(default)]
+    pub env_profile: Option<String>,
+    pub username: String,
+    pub secret: Secret,
+    pub source: Source,
+    /// Start of the token's life, for the "share of lifetime" policy.
+    pub issued_at_ms: i64,
+    pub fetched_at_ms: i64,
+    /// When the entry stops being valid: the earlier of the token's and its source
+    /// credentials' expiry.
+    pub expires_at_ms: i64,
+    pub token_expires_at_ms: i64,
+    #[serde(default)]
+    pub proxy_endpoint: Option<String>,
+}
+
+impl Entry {
+    pub fn key(&self) -> String {
+        key(&self.registry, &self.identity)
+    }
+}
+
+#[cfg(test)]
+impl Entry {
+    /// A fetched-or-stored entry for unit tests: registry, identity and times as given.
+    pub fn sample(source: Source, issued: i64, expires: i64) -> Entry {
+        Entry {
+            registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+            server: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
+            identity: "profile:default".into(),
+            env_profile: None,
+            username: "AWS".into(),
+            secret: Secret::new("s"),
+            source,
+            issued_at_ms: issued,
+            fetched_at_ms: issued,
+            expires_at_ms: expires,
+            token_expires_at_ms: expires,
+            proxy_endpoint: None,
+        }
+    }
+}
+
+/// The file name stem for (registry, identity).
+pub fn key(registry: &str, identity: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(registry.as_bytes());
+    h.update([0]);
+    h.update(identity.as_bytes());
+    crate::token::identity::hex(&h.finalize()[..16])
+}
+
+/// Where the cache lives, or `None` when it is disabled (`AWS_ECR_DISABLE_CACHE`).
+pub fn default_dir() -> Result<Option<PathBuf>, String> {
+    if std::env::var_os("AWS_ECR_DISABLE_CACHE").is_some_and(|v| !v.is_empty()) {
+        return Ok(None);
+    }
+    if let Some(dir) = std::env::var_os("AWS_ECR_CACHE_DIR").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        // The Go helper expands a leading `~`; so do we.
+        if let Ok(rest) = dir.strip_prefix("~") {
+            let home = std::env::var_os("HOME")
+                .ok_or("AWS_ECR_CACHE_DIR starts with ~ but HOME is not set")?;
+            return Ok(Some(PathBuf::from(home).join(rest)));
+        }
+        return Ok(Some(dir));
+    }
+    directories::ProjectDirs::from("", "", "ecr-login")
+        .map(|d| Some(d.cache_dir().to_path_buf()))
+        .ok_or_else(|| {
+            "no home directory to put the cache in (set HOME or AWS_ECR_CACHE_DIR)".into()
+        })
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The user's cache ([`default_dir`]): `Ok(None)` when it is disabled, `Err` with the
+    /// reason when it cannot be used.
+    pub fn from_env() -> Result<Option<Cache>, String> {
+        match default_dir()? {
+            Some(dir) => Cache::open(&dir).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Cache::from_env`], or `None` with a warning saying why the request goes on
+    /// without the cache.
+    pub fn from_env_or_warn() -> Option<Cache> {
+        Cache::from_env()
+            .map_err(|e| tracing::warn!("{e}; continuing without the cache"))
+            .ok()
+            .flatten()
+    }
+
+    /// Opens (creating 0700 if needed) and vets the cache directory.
+    pub fn open(dir: &Path) -> Result<Cache, String> {
+        let unusable = |e: io::Error| format!("cannot use cache directory {}: {e}", dir.display());
+        // One stat on the hit path; a second only after creating the directory.
+        let meta = match fs::symlink_metadata(dir) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if let Some(parent) = dir.parent() {
+                    fs::create_dir_all(parent).map_err(|e| {
+                        format!("cannot create cache directory {}: {e}", parent.display())
+                    })?;
+                }
+                match create_private_dir(dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => {
+                        return Err(format!(
+                            "cannot create cache directory {}: {e}",
+                            dir.display()
+                        ));
+                    }
+                }
+                fs::symlink_metadata(dir).map_err(unusable)?
+            }
+            Err(e) => return Err(unusable(e)),
+        };
+        check_owned(dir, &meta, "cache directory")?;
+        if !meta.is_dir() {
+            return Err(format!(
+                "cache directory {} is not a directory",
+                dir.display()
+            ));
+        }
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    fn used_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.used"))
+    }
+
+    /// Reads an entry. Missing is `Ok(None)`; unreadable, unsafe or corrupt is `Err` with a
+    /// message for a warning: the caller treats it as a miss that the next write repairs.
+    pub fn read(&self, key: &str) -> Result<Option<Entry>, String> {
+        let path = self.entry_path(key);
+        let file = match files::open_options(0o600).read(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if files::is_symlink_error(&e) => {
+                return Err(format!(
+                    "cache entry {} is a symbolic link; ignoring it",
+                    path.display()
+                ));
+            }
+            Err(e) => return Err(format!("cannot read cache entry {}: {e}", path.display())),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
+        check_owned(&path, &meta, "cache entry")?;
+        if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
+            return Err(format!(
+                "cache entry {} is not a cache entry; ignoring it",
+                path.display()
+            ));
+        }
+        let mut text = Vec::with_capacity(meta.len() as usize);
+        file.take(MAX_ENTRY_BYTES)
+            .read_to_end(&mut text)
+            .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
+        let entry: Entry = serde_json::from_slice(&text).map_err(|e| {
+            format!(
+                "cache entry {} is corrupt ({e}); it will be replaced",
+                path.display()
+            )
+        })?;
+        if entry.key() != key {
+            return Err(format!(
+                "cache entry {} does not match its name; ignoring it",
+                path.display()
+            ));
+        }
+        Ok(Some(entry))
+    }
+
+    /// Writes an entry atomically (0600).
+    pub fn write(&self, entry: &Entry) -> Result<(), String> {
+        let path = self.entry_path(&entry.key());
+        let fail = |e: io::Error| format!("cannot write cache entry {}: {e}", path.display());
+        let mut bytes = serde_json::to_vec_pretty(entry).map_err(|e| fail(io::Error::other(e)))?;
+        bytes.push(b'\n');
+        files::write_atomic(&path, &bytes, 0o600).map_err(fail)
+    }
+
+    /// Takes the per-entry lock that serialises fetches for one (registry, identity).
+    pub fn lock(&self, key: &str) -> Result<LockGuard, String> {
+        lock::exclusive(&self.dir.join(format!("{key}.lock")), "the cache entry")
+    }
+
+    /// Every entry in the cache, with the problems met on the way (as warnings).
+    pub fn entries(&self) -> (Vec<Entry>, Vec<String>) {
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        let dir = match fs::read_dir(&self.dir) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(format!(
+                    "cannot list cache directory {}: {e}",
+                    self.dir.display()
+                ));
+                return (entries, problems);
+            }
+        };
+        for item in dir.flatten() {
+            let name = item.file_name();
+            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            match self.read(key) {
+                Ok(Some(entry)) => entries.push(entry),
+                Ok(None) => {}
+                Err(e) => problems.push(e),
+            }
+        }
+        entries.sort_by(|a, b| (&a.registry, &a.identity).cmp(&(&b.registry, &b.identity)));
+        (entries, problems)
+    }
+
+    /// Removes every entry for a registry host (all identities, fetched and stored), and
+    /// returns how many went.
+    pub fn remove_registry(&self, registry: &str) -> usize {
+        let (entries, _) = self.entries();
+        entries
+            .iter()
+            .filter(|e| e.registry == registry)
+            .filter(|e| self.remove(&e.key()).is_ok())
+            .count()
+    }
+
+    pub fn remove(&self, key: &str) -> io::Result<()> {
+        let _ = fs::remove_file(self.used_path(key));
+        fs::remove_file(self.entry_path(key))
+    }
+
+    /// Records that `key` was served at `now`, writing only when the record is older than
+    /// [`USED_GRANULARITY`]: the cache-hit path pays one `stat`.
+    pub fn mark_used(&self, key: &str, now: SystemTime) {
+        let path = self.used_path(key);
+        let fresh = fs::symlink_metadata(&path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| {
+                now.duration_since(t)
+                    .is_ok_and(|age| age < USED_GRANULARITY)
+            });
+        if fresh {
+            return;
+        }
+        let touched = files::open_options(0o600)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .and_then(|f| f.set_modified(now));
+        if let Err(e) = touched {
+            tracing::debug!("cannot record use of cache entry {key}: {e}");
+        }
+    }
+
+    /// When `key` was last served (to within [`USED_GRANULARITY`]).
+    pub fn last_used(&self, key: &str) -> Option<SystemTime> {
+        fs::symlink_metadata(self.used_path(key))
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    /// Removes temp files that a killed writer left behind (older than a minute).
+    pub fn sweep_temp_files(&self, now: SystemTime) {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for item in dir.flatten() {
+            let stale = item
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(files::TEMP_PREFIX))
+                && item.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
+                    now.duration_since(t)
+                        .is_ok_and(|a| a > Duration::from_secs(60))
+                });
+            if stale {
+                let _ = fs::remove_file(item.path());
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().mode(0o700).create(dir)
+}
+
+#[cfg(windows)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir(dir)
+}
+
+/// Mode bits of a path.
+#[cfg(all(test, unix))]
+pub fn mode_of(path: &Path) -> io::Result<u32> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(fs::symlink_metadata(path)?.mode() & 0o7777)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(registry: &str, identity: &str) -> Entry {
+        Entry {
+            registry: registry.into(),
+            server: registry.into(),
+            identity: identity.into(),
+            ..Entry::sample(Source::Fetched, 1, 2)
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_read_remove_with_private_modes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("c");
+        let cache = Cache::open(&dir).unwrap();
+        assert_eq!(mode_of(&dir).unwrap(), 0o700);
+        let e = entry("r1", "profile:a");
+        cache.write(&e).unwrap();
+        assert_eq!(
+            mode_of(&dir.join(format!("{}.json", e.key()))).unwrap(),
+            0o600
+        );
+        assert_eq!(cache.read(&e.key()).unwrap(), Some(e.clone()));
+        cache.write(&entry("r1", "profile:b")).unwrap();
+        cache.write(&entry("r2", "profile:a")).unwrap();
+        assert_eq!(cache.remove_registry("r1"), 2);
+        assert_eq!(cache.entries().0.len(), 1);
+        // No temp files left behind.
+        assert!(
+            fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .all(|f| !f.file_name().to_string_lossy().starts_with(".tmp"))
+        );
+    }
+
+    #[test]
+    fn corrupt_and_mismatched_entries_are_errors_not_panics() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let k = key("r", "i");
+        fs::write(tmp.path().join(format!("{k}.json")), "{not json").unwrap();
+        assert!(cache.read(&k).unwrap_err().contains("corrupt"));
+        // A valid entry under another entry's name is not served for it.
+        let other = entry("r", "other");
+        fs::write(
+            tmp.path().join(format!("{k}.json")),
+            serde_json::to_vec(&other).unwrap(),
+        )
+        .unwrap();
+        assert!(cache.read(&k).unwrap_err().contains("does not match"));
+        assert_eq!(cache.read("missing").unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_unsafe_dirs_and_entries() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let open = tmp.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(
+            Cache::open(&open)
+                .unwrap_err()
+                .contains("writable by other users")
+        );
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(tmp.path(), &link).unwrap();
+        assert!(Cache::open(&link).unwrap_err().contains("symbolic link"));
+
+        let cache = Cache::open(&tmp.path().join("ok")).unwrap();
+        let e = entry("r", "i");
+        let target = tmp.path().join("planted");
+        fs::write(&target, serde_json::to_vec(&e).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&target, cache.dir().join(format!("{}.json", e.key()))).unwrap();
+        assert!(cache.read(&e.key()).unwrap_err().contains("symbolic link"));
+    }
+
+    #[test]
+    fn usage_is_recorded_at_most_hourly() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::open(tmp.path()).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        cache.mark_used("k", t0);
+        assert_eq!(cache.last_used("k"), Some(t0));
+        cache.mark_used("k", t0 + Duration::from_secs(60));
+        assert_eq!(cache.last_used("k"), Some(t0), "rewritten within the hour");
+        cache.mark_used("k", t0 + Duration::from_secs(3601));
+        assert_eq!(cache.last_used("k"), Some(t0 + Duration::from_secs(3601)));
+    }
+}

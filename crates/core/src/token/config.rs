@@ -1,0 +1,388 @@
+//! ecr-login's own configuration file: per-registry AWS profile, role and aliases, cache
+//! policy and daemon knobs.
+//!
+//! Docker's `credHelpers` values are plain strings, so everything beyond "use ecr-login for
+//! this host" lives here. No file means defaults; a malformed file is an error that names
+//! the file, line and key, because silently ignoring a typo in `role_arn` would push with
+//! the wrong identity.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const CONFIG_ENV: &str = "ECR_LOGIN_CONFIG";
+
+/// Per-registry settings, matched by host as clients send it (SPEC A.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryRule {
+    /// AWS profile whose credentials sign the token request.
+    pub profile: Option<String>,
+    /// Role assumed on top of the profile's credentials.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    /// API region, when it differs from the host's.
+    pub region: Option<String>,
+    /// The real ECR registry behind an alias host.
+    pub ecr: Option<String>,
+}
+
+/// How much life a cached token must have left to be served.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MinRemaining {
+    /// A share of the token's lifetime (0.5 = half).
+    Fraction(f64),
+    Fixed(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachePolicy {
+    pub min_remaining: MinRemaining,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonSettings {
+    /// Renew once this fraction of a token's life has passed.
+    pub renew_after: f64,
+    pub keep_warm: Vec<String>,
+    /// Stop renewing registries no `get` has asked for in this long.
+    pub forget_after: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file this came from, if one exists.
+    pub path: Option<PathBuf>,
+    /// Rules in file order; [`Config::rule_for`] picks the most specific match.
+    pub registries: Vec<(String, RegistryRule)>,
+    pub cache: CachePolicy,
+    pub daemon: DaemonSettings,
+    /// Upper bound on one token request, credential resolution included.
+    pub timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            path: None,
+            registries: Vec::new(),
+            cache: CachePolicy {
+                min_remaining: MinRemaining::Fraction(0.5),
+            },
+            daemon: DaemonSettings {
+                renew_after: 0.4,
+                keep_warm: Vec::new(),
+                forget_after: Duration::from_secs(7 * 86400),
+            },
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    registries: BTreeMap<String, RegistryRule>,
+    #[serde(default)]
+    cache: CacheFile,
+    #[serde(default)]
+    daemon: DaemonFile,
+    timeout: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    min_remaining: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DaemonFile {
+    renew_after: Option<f64>,
+    keep_warm: Option<Vec<String>>,
+    forget_after: Option<String>,
+}
+
+/// Where the config file lives: `ECR_LOGIN_CONFIG`, else the platform config dir.
+pub fn default_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "ecr-login")?;
+    Some(dirs.config_dir().join("config.toml"))
+}
+
+impl Config {
+    /// Loads the config file if there is one. A missing file is the defaults; an
+    /// unreadable or malformed one is an error naming the file.
+    pub fn load() -> Result<Config, String> {
+        Config::load_from(default_path().as_deref())
+    }
+
+    pub fn load_from(path: Option<&Path>) -> Result<Config, String> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(format!("cannot read config file {}: {e}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
+        let where_ = |detail: String| format!("config file {}: {detail}", path.display());
+        let file: File = toml::from_str(text).map_err(|e| where_(describe_toml_error(text, &e)))?;
+        let mut config = Config {
+            path: Some(path.to_path_buf()),
+            ..Config::default()
+        };
+        for (pattern, rule) in file.registries {
+            let key = format!("registries.\"{pattern}\"");
+            validate_pattern(&pattern).map_err(|e| where_(format!("{key}: {e}")))?;
+            if let Some(ecr) = &rule.ecr
+                && crate::token::host::Registry::parse(ecr).is_none()
+            {
+                return Err(where_(format!(
+                    "{key}.ecr: {ecr:?} is not an ECR registry host"
+                )));
+            }
+            if let Some(arn) = &rule.role_arn
+                && !arn.starts_with("arn:")
+            {
+                return Err(where_(format!("{key}.role_arn: {arn:?} is not an ARN")));
+            }
+            config.registries.push((pattern.to_ascii_lowercase(), rule));
+        }
+        if let Some(v) = file.cache.min_remaining {
+            config.cache.min_remaining =
+                parse_min_remaining(&v).map_err(|e| where_(format!("cache.min_remaining: {e}")))?;
+        }
+        if let Some(v) = file.daemon.renew_after {
+            if !(0.05..=0.95).contains(&v) {
+                return Err(where_(format!(
+                    "daemon.renew_after: {v} is outside 0.05..0.95 (a fraction of the token's life)"
+                )));
+            }
+            config.daemon.renew_after = v;
+        }
+        if let Some(v) = file.daemon.keep_warm {
+            for host in &v {
+                crate::token::host::Authority::parse(host)
+                    .map_err(|e| where_(format!("daemon.keep_warm: {e}")))?;
+            }
+            config.daemon.keep_warm = v;
+        }
+        if let Some(v) = file.daemon.forget_after {
+            config.daemon.forget_after = crate::duration::parse(&v)
+                .map_err(|e| where_(format!("daemon.forget_after: {e}")))?;
+        }
+        if let Some(v) = file.timeout {
+            let t = crate::duration::parse(&v).map_err(|e| where_(format!("timeout: {e}")))?;
+            if t.is_zero() {
+                return Err(where_("timeout: must be more than zero".into()));
+            }
+            config.timeout = t;
+        }
+        Ok(config)
+    }
+
+    /// The rule for a host (`host` or `host:port`, lower-case): an exact key wins over any
+    /// wildcard; among wildcards, the one with fewer `*` wins, then the longer pattern.
+    /// A key without a port also matches the host on any port.
+    pub fn rule_for(&self, authority: &str) -> Option<&RegistryRule> {
+        let host = authority.rsplit_once(':').map_or(authority, |(h, p)| {
+            if p.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                authority
+            }
+        });
+        let exact = self
+            .registries
+            .iter()
+            .find(|(p, _)| p == authority)
+            .or_else(|| self.registries.iter().find(|(p, _)| p == host));
+        if let Some((_, rule)) = exact {
+            return Some(rule);
+        }
+        self.registries
+            .iter()
+            .filter(|(p, _)| p.contains('*') && (glob_match(p, authority) || glob_match(p, host)))
+            .min_by_key(|(p, _)| (p.matches('*').count(), std::cmp::Reverse(p.len())))
+            .map(|(_, rule)| rule)
+    }
+}
+
+fn validate_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.is_empty() {
+        return Err("empty registry key".into());
+    }
+    let plain = pattern.replace('*', "x");
+    crate::token::host::Authority::parse(&plain)
+        .map(|_| ())
+        .and_then(|()| {
+            if pattern.contains('/') {
+                Err("a registry key is a host or host:port, without a path".into())
+            } else {
+                Ok(())
+            }
+        })
+}
+
+/// Label-wise glob: `*` matches any run of characters within one DNS label, as the
+/// kubelet's `matchImages` does, so `*.amazonaws.com` never matches `a.b.amazonaws.com`.
+pub fn glob_match(pattern: &str, host: &str) -> bool {
+    let p: Vec<&str> = pattern.split('.').collect();
+    let h: Vec<&str> = host.split('.').collect();
+    p.len() == h.len()
+        && p.iter()
+            .zip(&h)
+            .all(|(p, h)| label_match(p.as_bytes(), h.as_bytes()))
+}
+
+fn label_match(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| label_match(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && label_match(rest, &s[1..]),
+    }
+}
+
+/// `50%` (a share of the lifetime) or a duration such as `2h`.
+pub fn parse_min_remaining(v: &str) -> Result<MinRemaining, String> {
+    if let Some(pct) = v.trim().strip_suffix('%') {
+        let n: f64 = pct
+            .trim()
+            .parse()
+            .map_err(|_| format!("{v:?} is not a percentage"))?;
+        if !(0.0..=100.0).contains(&n) {
+            return Err(format!("{v:?} is not between 0% and 100%"));
+        }
+        return Ok(MinRemaining::Fraction(n / 100.0));
+    }
+    crate::duration::parse(v).map(MinRemaining::Fixed)
+}
+
+/// toml's message already names line and column; add the key path when serde knows it.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("/etc/ecr-login.toml"))
+    }
+
+    #[test]
+    fn the_spec_example_parses() {
+        let c = parse(
+            r#"
+[registries."123456789012.dkr.ecr.us-east-1.amazonaws.com"]
+profile = "prod"
+role_arn = "arn:aws:iam::123456789012:role/ci-push"
+
+[registries."*.dkr.ecr.*.amazonaws.com"]
+profile = "dev"
+
+[registries."registry.example.internal"]
+ecr = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"
+
+[cache]
+min_remaining = "50%"
+
+[daemon]
+renew_after = 0.4
+keep_warm = ["123456789012.dkr.ecr.us-east-1.amazonaws.com"]
+forget_after = "7d"
+"#,
+        )
+        .unwrap();
+        let exact = c
+            .rule_for("123456789012.dkr.ecr.us-east-1.amazonaws.com")
+            .unwrap();
+        assert_eq!(exact.profile.as_deref(), Some("prod"));
+        let wild = c
+            .rule_for("999999999999.dkr.ecr.eu-west-1.amazonaws.com")
+            .unwrap();
+        assert_eq!(wild.profile.as_deref(), Some("dev"));
+        assert!(
+            c.rule_for("registry.example.internal:443")
+                .unwrap()
+                .ecr
+                .is_some()
+        );
+        assert_eq!(c.rule_for("docker.io"), None);
+        assert_eq!(c.daemon.forget_after, Duration::from_secs(7 * 86400));
+        assert_eq!(c.cache.min_remaining, MinRemaining::Fraction(0.5));
+    }
+
+    #[test]
+    fn most_specific_wildcard_wins() {
+        let c = parse(
+            r#"
+[registries."*.dkr.ecr.*.amazonaws.com"]
+profile = "any"
+[registries."*.dkr.ecr.us-east-1.amazonaws.com"]
+profile = "east"
+[registries."127.0.0.1:5000"]
+profile = "port"
+[registries."127.0.0.1"]
+profile = "noport"
+"#,
+        )
+        .unwrap();
+        let p = |h| c.rule_for(h).and_then(|r| r.profile.clone());
+        assert_eq!(
+            p("123456789012.dkr.ecr.us-east-1.amazonaws.com").as_deref(),
+            Some("east")
+        );
+        assert_eq!(
+            p("123456789012.dkr.ecr.us-west-2.amazonaws.com").as_deref(),
+            Some("any")
+        );
+        assert_eq!(p("127.0.0.1:5000").as_deref(), Some("port"));
+        assert_eq!(p("127.0.0.1:6000").as_deref(), Some("noport"));
+        // `*` stays inside one label.
+        assert_eq!(p("x.123456789012.dkr.ecr.us-east-1.amazonaws.com"), None);
+    }
+
+    #[test]
+    fn errors_name_line_and_key() {
+        let e = parse("[registries.\"h\"]\nprofile = \"a\"\nrole = \"x\"\n").unwrap_err();
+        assert!(
+            e.contains("/etc/ecr-login.toml") && e.contains("line 3") && e.contains("role"),
+            "{e}"
+        );
+        let e = parse("[cache]\nmin_remaining = \"lots\"\n").unwrap_err();
+        assert!(e.contains("cache.min_remaining"), "{e}");
+        let e = parse("[registries.\"alias\"]\necr = \"evil.com\"\n").unwrap_err();
+        assert!(e.contains("registries.\"alias\".ecr"), "{e}");
+        let e = parse("timeout = \"0s\"\n").unwrap_err();
+        assert!(e.contains("timeout"), "{e}");
+        let e = parse("[daemon\n").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn min_remaining() {
+        assert_eq!(
+            parse_min_remaining("25%").unwrap(),
+            MinRemaining::Fraction(0.25)
+        );
+        assert!(parse_min_remaining("150%").is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! What fetches a token, and how fetching fails.
+//!
+//! The token path asks a [`Fetcher`]; the AWS one lives in the `ecr-login` crate (the front
+//! binary has none: a miss goes to the full binary), tests pass their own. Failures are a
+//! [`FetchError`] whose variants are what callers act on: the daemon backs off harder on
+//! throttling, ECR Public falls back to anonymous pulls, waiters on a lock replay the
+//! holder's failure. Each variant renders as the one line a user reads, here and nowhere
+//! else. No variant ever carries a secret: they are logged and recorded beside the lock.
+
+use crate::secret::Secret;
+use crate::token::host::Registry;
+use crate::token::identity::Identity;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// A token as ECR issued it.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub username: String,
+    pub secret: Secret,
+    pub token_expires_at_ms: i64,
+    /// When the credentials that signed the request expire, if they do.
+    pub credentials_expire_at_ms: Option<i64>,
+    pub proxy_endpoint: Option<String>,
+}
+
+/// One token request.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchRequest<'a> {
+    pub registry: &'a Registry,
+    pub identity: &'a Identity,
+    /// Bound on the whole request, credential resolution and retries included.
+    pub timeout: Duration,
+}
+
+/// Gets a token from ECR (or a test double). Blocking: the daemon calls it from a
+/// blocking thread.
+pub trait Fetcher: Send + Sync {
+    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError>;
+}
+
+const CREDENTIALS_HINT: &str = "provide credentials with `aws configure`, `aws sso login`, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or map this registry to a profile in the ecr-login config";
+
+/// Why a token request failed. `identity` fields hold the identity's label (never a key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FetchError {
+    /// No credentials anywhere the SDK looked.
+    NoCredentials {
+        identity: String,
+        /// Where we looked, when it is known.
+        looked: Option<String>,
+    },
+    /// Resolving credentials took longer than the budget.
+    CredentialsTimedOut { identity: String, after_ms: u64 },
+    /// The SSO session behind a profile expired, or was never started.
+    SsoExpired { profile: String },
+    /// AWS refused the credentials themselves (expired, revoked, unknown).
+    CredentialsRejected {
+        identity: String,
+        code: String,
+        detail: String,
+        profile: Option<String>,
+    },
+    /// The AWS configuration cannot be used (a missing profile, a bad file).
+    InvalidConfig { identity: String, detail: String },
+    /// Assuming a role failed.
+    AssumeRole {
+        role: String,
+        identity: String,
+        detail: String,
+        /// With a Kubernetes service account token (kubelet mode).
+        web_identity: bool,
+    },
+    /// Credentials could not be loaded for another reason.
+    Credentials { identity: String, detail: String },
+    /// The identity may not call GetAuthorizationToken.
+    AccessDenied { identity: String, detail: String },
+    /// ECR throttled us and the SDK's retries ran out.
+    Throttled { detail: String },
+    /// No answer within the budget.
+    TimedOut { after_ms: u64 },
+    /// The endpoint could not be reached (refused, DNS, TLS).
+    Unreachable { detail: String },
+    /// ECR answered 5xx.
+    ServerError { detail: String },
+    /// ECR refused the request for another reason.
+    Refused { code: String, detail: String },
+    /// ECR's answer could not be used.
+    MalformedToken { detail: String },
+    /// Anything else (the runtime would not start, an unexpected SDK error).
+    Other { detail: String },
+}
+
+impl FetchError {
+    /// A stable short name, for logs and the failure record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::NoCredentials { .. } => "no-credentials",
+            FetchError::CredentialsTimedOut { .. } => "credentials-timed-out",
+            FetchError::SsoExpired { .. } => "sso-expired",
+            FetchError::CredentialsRejected { .. } => "credentials-rejected",
+            FetchError::InvalidConfig { .. } => "invalid-config",
+            FetchError::AssumeRole { .. } => "assume-role",
+            FetchError::Credentials { .. } => "credentials",
+            FetchError::AccessDenied { .. } => "access-denied",
+            FetchError::Throttled { .. } => "throttled",
+            FetchError::TimedOut { .. } => "timed-out",
+            FetchError::Unreachable { .. } => "unreachable",
+            FetchError::ServerError { .. } => "server-error",
+            FetchError::Refused { .. } => "refused",
+            FetchError::MalformedToken { .. } => "malformed-token",
+            FetchError::Other { .. } => "other",
+        }
+    }
+
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, FetchError::Throttled { .. })
+    }
+
+    pub fn other(detail: impl Into<String>) -> FetchError {
+        FetchError::Other {
+            detail: detail.into(),
+        }
+    }
+}
+
+fn secs(ms: u64) -> String {
+    let s = ms as f64 / 1000.0;
+    if s.fract() == 0.0 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn profile_flag(profile: &Option<String>) -> String {
+    profile
+        .as_deref()
+        .map(|p| format!(" --profile {p}"))
+        .unwrap_or_default()
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FetchError::NoCredentials { identity, looked } => {
+                write!(f, "no AWS credentials for {identity}")?;
+                if let Some(looked) = looked {
+                    write!(f, " (looked in {looked})")?;
+                }
+                write!(f, "; {CREDENTIALS_HINT}")
+            }
+            FetchError::CredentialsTimedOut { identity, after_ms } => write!(
+                f,
+                "no AWS credentials found within {} for {identity} (looked in the environment, ~/.aws, SSO and the instance metadata service); {CREDENTIALS_HINT}",
+                secs(*after_ms)
+            ),
+            FetchError::SsoExpired { profile } => write!(
+                f,
+                "the SSO session for profile \"{profile}\" has expired or was never started; run: aws sso login{}",
+                if profile == "default" {
+                    String::new()
+                } else {
+                    format!(" --profile {profile}")
+                }
+            ),
+            FetchError::CredentialsRejected {
+                identity,
+                code,
+                detail,
+                profile,
+            } => write!(
+                f,
+                "AWS rejected the credentials of {identity} ({code}: {detail}); refresh them (aws sso login{}, aws configure, or new keys)",
+                profile_flag(profile)
+            ),
+            FetchError::InvalidConfig { identity, detail } => write!(
+                f,
+                "the AWS configuration for {identity} is invalid: {detail}; fix ~/.aws/config or the profile name"
+            ),
+            FetchError::AssumeRole {
+                role,
+                identity,
+                detail,
+                web_identity: false,
+            } => write!(
+                f,
+                "cannot assume role {role} for {identity}: {detail}; check the role's trust policy and the base credentials"
+            ),
+            FetchError::AssumeRole {
+                role,
+                detail,
+                web_identity: true,
+                ..
+            } => write!(
+                f,
+                "cannot assume role {role} with the service account token ({detail}); check the role's trust policy for this service account"
+            ),
+            FetchError::Credentials { identity, detail } => {
+                write!(f, "cannot load AWS credentials for {identity}: {detail}")
+            }
+            FetchError::AccessDenied { identity, detail } => write!(
+                f,
+                "access denied for {identity}: {detail}; the identity needs ecr:GetAuthorizationToken (and for ECR Public sts:GetServiceBearerToken)"
+            ),
+            FetchError::Throttled { detail } => write!(
+                f,
+                "ECR is throttling token requests and retries ran out ({detail}); try again shortly"
+            ),
+            FetchError::TimedOut { after_ms } => write!(
+                f,
+                "ECR did not answer in time ({}); check your network or proxy settings, or raise `timeout` in the ecr-login config",
+                secs(*after_ms)
+            ),
+            FetchError::Unreachable { detail } => write!(
+                f,
+                "cannot reach the ECR API: {detail}; check your network, proxy and AWS_ENDPOINT_URL_ECR"
+            ),
+            FetchError::ServerError { detail } => {
+                write!(f, "ECR had an internal error ({detail}); try again shortly")
+            }
+            FetchError::Refused { code, detail } => {
+                write!(f, "ECR refused the token request ({code}: {detail})")
+            }
+            FetchError::MalformedToken { detail } => f.write_str(detail),
+            FetchError::Other { detail } => write!(f, "the ECR token request failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_json() {
+        let e = FetchError::Throttled {
+            detail: "Rate exceeded".into(),
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"kind":"throttled","detail":"Rate exceeded"}"#);
+        assert_eq!(serde_json::from_str::<FetchError>(&json).unwrap(), e);
+        assert!(e.is_throttling());
+    }
+
+    #[test]
+    fn sso_advice_names_the_profile() {
+        let e = FetchError::SsoExpired {
+            profile: "dev".into(),
+        };
+        assert!(e.to_string().ends_with("run: aws sso login --profile dev"));
+        let e = FetchError::SsoExpired {
+            profile: "default".into(),
+        };
+        assert!(e.to_string().ends_with("run: aws sso login"));
+        assert_eq!(
+            FetchError::TimedOut { after_ms: 1500 }.to_string(),
+            "ECR did not answer in time (1.5s); check your network or proxy settings, or raise `timeout` in the ecr-login config"
+        );
+    }
+}

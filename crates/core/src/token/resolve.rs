@@ -1,0 +1,224 @@
+//! The one path from a server string to a token: parse the host, compute the identity,
+//! read the cache, and on a miss fetch under the entry's lock. `get`, `kubelet`, Bazel
+//! mode, `refresh` and the daemon all come through here.
+
+use crate::env::Env;
+use crate::error::Error;
+use crate::token::cache::{self, Cache, Entry, STORED_IDENTITY, Source};
+use crate::token::config::Config;
+use crate::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use crate::token::host::{Authority, Registry};
+use crate::token::identity::Identity;
+use crate::token::policy;
+
+/// What a server string resolves to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The authority the client asked for (lower-case host, optional port).
+    pub authority: Authority,
+    /// The ECR registry whose token answers: the host itself, or what an alias names.
+    pub registry: Registry,
+    pub identity: Identity,
+}
+
+impl Target {
+    /// Resolves a server string as a client sends it. Not ECR and not an alias: `NotFound`.
+    pub fn resolve(server: &str, config: &Config, env: &dyn Env) -> Result<Target, Error> {
+        let authority = Authority::parse(server).map_err(Error::Input)?;
+        let rule = config.rule_for(&authority.to_string());
+        let registry = match rule.and_then(|r| r.ecr.as_deref()) {
+            // Validated when the config was loaded.
+            Some(ecr) => Registry::parse(ecr).ok_or(Error::NotFound)?,
+            None => Registry::from_host(&authority.host).ok_or(Error::NotFound)?,
+        };
+        let identity = Identity::new(rule, env);
+        Ok(Target {
+            authority,
+            registry,
+            identity,
+        })
+    }
+
+    /// The key `docker login` credentials for this server are kept under: the ECR host for
+    /// ECR hosts (any port), the host:port for aliases.
+    pub fn login_registry(&self) -> String {
+        if Registry::from_host(&self.authority.host).is_some() {
+            self.authority.host.clone()
+        } else {
+            self.authority.to_string()
+        }
+    }
+
+    pub fn key(&self) -> String {
+        cache::key(self.registry.host(), &self.identity.label)
+    }
+
+    pub fn login_key(&self) -> String {
+        cache::key(&self.login_registry(), STORED_IDENTITY)
+    }
+}
+
+/// The cache, if usable, and the config: what every request needs besides its target.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub cache: Option<&'a Cache>,
+}
+
+impl Context<'_> {
+    fn read(&self, key: &str) -> Option<Entry> {
+        let cache = self.cache?;
+        match cache.read(key) {
+            Ok(entry) => entry,
+            Err(warning) => {
+                tracing::warn!("{warning}");
+                None
+            }
+        }
+    }
+}
+
+/// `get`'s answer: `docker login` credentials while they last, then the cached token while
+/// it has enough life left, else a fresh one.
+pub fn serve(
+    target: &Target,
+    ctx: &Context,
+    fetcher: &dyn Fetcher,
+    now: i64,
+) -> Result<Entry, Error> {
+    if let Some(entry) = cached(target, ctx, now) {
+        return Ok(entry);
+    }
+    let min = ctx.config.cache.min_remaining;
+    let entry = obtain(target, ctx, fetcher, now, &|e| {
+        policy::servable(e, now, min)
+    })?;
+    mark_used(target, ctx, now);
+    Ok(entry)
+}
+
+/// `get`'s answer when the cache has one, with no network and no AWS code: what the
+/// small front binary serves on its own.
+pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
+    let min = ctx.config.cache.min_remaining;
+    let fresh = |e: &Entry| policy::servable(e, now, min);
+    if let Some(stored) = ctx.read(&target.login_key()).filter(fresh) {
+        return Some(stored);
+    }
+    let entry = ctx.read(&target.key()).filter(fresh)?;
+    mark_used(target, ctx, now);
+    Some(entry)
+}
+
+fn mark_used(target: &Target, ctx: &Context, now: i64) {
+    if let Some(cache) = ctx.cache {
+        cache.mark_used(&target.key(), crate::clock::system_time(now));
+    }
+}
+
+/// The cached entry if `fresh` accepts it, else a new token fetched under the entry's lock.
+/// Whoever waited on the lock re-reads first: N parallel misses make one API call.
+pub fn obtain(
+    target: &Target,
+    ctx: &Context,
+    fetcher: &dyn Fetcher,
+    now: i64,
+    fresh: &dyn Fn(&Entry) -> bool,
+) -> Result<Entry, Error> {
+    let key = target.key();
+    if let Some(entry) = ctx.read(&key).filter(|e| fresh(e)) {
+        return Ok(entry);
+    }
+    let _guard = match ctx.cache.map(|c| c.lock(&key)) {
+        Some(Ok(guard)) => Some(guard),
+        Some(Err(e)) => {
+            tracing::warn!("{e}; fetching without the lock");
+            None
+        }
+        None => None,
+    };
+    if _guard.is_some()
+        && let Some(entry) = ctx.read(&key).filter(|e| fresh(e))
+    {
+        return Ok(entry);
+    }
+    let entry = fetch(target, ctx, fetcher, now)?;
+    match ctx.cache {
+        Some(_) if entry.expires_at_ms <= now => {}
+        Some(cache) => {
+            if let Err(e) = cache.write(&entry) {
+                tracing::warn!("{e}; the token is served but not cached");
+            }
+        }
+        None => {}
+    }
+    Ok(entry)
+}
+
+/// Asks the fetcher and shapes the answer into an entry. `now` is the fetch time.
+pub fn fetch(
+    target: &Target,
+    ctx: &Context,
+    fetcher: &dyn Fetcher,
+    now: i64,
+) -> Result<Entry, Error> {
+    let request = FetchRequest {
+        registry: &target.registry,
+        identity: &target.identity,
+        timeout: ctx.config.timeout,
+    };
+    let fetched = fetcher
+        .fetch(&request)
+        .map_err(|e| fetch_error(&target.registry, e))?;
+    Ok(entry_from(target, fetched, now))
+}
+
+/// The error for a failed fetch. ECR Public falls back to anonymous pulls, which work
+/// when the token API does not.
+pub fn fetch_error(registry: &Registry, error: FetchError) -> Error {
+    if registry.is_public() {
+        tracing::warn!(
+            "ECR token for {registry} ({}): {error}; pulling anonymously",
+            error.kind()
+        );
+        Error::NotFound
+    } else {
+        Error::Fetch {
+            registry: registry.host().to_string(),
+            error,
+        }
+    }
+}
+
+pub fn entry_from(target: &Target, fetched: Fetched, now: i64) -> Entry {
+    let expires = match fetched.credentials_expire_at_ms {
+        Some(c) if c < fetched.token_expires_at_ms => c,
+        _ => fetched.token_expires_at_ms,
+    };
+    if fetched.token_expires_at_ms <= now {
+        tracing::warn!(
+            "ECR's token for {} expired {}s before this machine's clock says it is now; \
+             the clock may be wrong (check NTP). Using it once, without caching it",
+            target.registry,
+            now.saturating_sub(fetched.token_expires_at_ms) / 1000
+        );
+    }
+    let identity = &target.identity;
+    Entry {
+        registry: target.registry.host().to_string(),
+        server: target.authority.to_string(),
+        identity: identity.label.clone(),
+        env_profile: if identity.profile_from_config {
+            None
+        } else {
+            identity.profile.clone()
+        },
+        username: fetched.username,
+        secret: fetched.secret,
+        source: Source::Fetched,
+        issued_at_ms: now,
+        fetched_at_ms: now,
+        expires_at_ms: expires,
+        token_expires_at_ms: fetched.token_expires_at_ms,
+        proxy_endpoint: fetched.proxy_endpoint,
+    }
+}

@@ -1,0 +1,60 @@
+//! The AWS fetcher: the only code that talks to AWS. It runs on a cache miss only, in the
+//! full binary, so the tokio runtime, the AWS config load and the TLS roots cost nothing on
+//! a hit.
+//!
+//! Credentials come from the AWS SDK's own loader (profiles, SSO, credential_process, web
+//! identity, `AWS_ENDPOINT_URL_ECR`…), with our per-registry profile and role on top
+//! ([`sdk`]). Every failure becomes a typed [`FetchError`] ([`classify`]).
+
+pub mod classify;
+pub mod discover;
+pub mod sdk;
+
+use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use std::time::Duration;
+
+/// Fetches tokens with the AWS SDK, on a fresh current-thread runtime per request (the
+/// caller is synchronous: `get`, or one of the daemon's blocking threads).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwsFetcher;
+
+impl Fetcher for AwsFetcher {
+    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError> {
+        runtime()
+            .map_err(FetchError::other)?
+            .block_on(fetch_async(request))
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// One token request, bounded as a whole by the request's timeout (the SDK's own timeouts
+/// bound each attempt; this bounds retries and credential resolution together).
+pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
+    let timeout = request.timeout;
+    let work = async {
+        let sdk = sdk::load(request.registry, request.identity, timeout).await;
+        let (credentials, expiry) = sdk::credentials(&sdk, request.identity, timeout).await?;
+        let token = sdk::get_token(&sdk, request.registry, credentials)
+            .await
+            .map_err(|e| classify::api(e, request.identity, timeout))?;
+        let (username, secret) = sdk::decode_token(&token.token)?;
+        Ok(Fetched {
+            username,
+            secret,
+            token_expires_at_ms: token.expires_at_ms,
+            credentials_expire_at_ms: expiry,
+            proxy_endpoint: token.proxy_endpoint,
+        })
+    };
+    tokio::time::timeout(timeout + Duration::from_millis(500), work)
+        .await
+        .unwrap_or(Err(FetchError::TimedOut {
+            after_ms: timeout.as_millis() as u64,
+        }))
+}

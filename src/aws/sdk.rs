@@ -1,0 +1,246 @@
+//! The AWS SDK, configured for one registry and identity: region and FIPS/dual-stack from
+//! the host, our timeouts and retries, the profile and role from our config, and the two
+//! token APIs (ECR and ECR Public).
+
+use super::classify::{self, ApiError};
+use aws_config::BehaviorVersion;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use base64::Engine;
+use ecr_login_core::clock::epoch_ms;
+use ecr_login_core::secret::Secret;
+use ecr_login_core::token::fetch::FetchError;
+use ecr_login_core::token::host::Registry;
+use ecr_login_core::token::identity::Identity;
+use std::time::{Duration, SystemTime};
+
+/// Credential resolution gives up after this long even with a longer request timeout:
+/// a `get` without credentials must not hang (the Go helper takes 10-20 s probing).
+const CREDENTIALS_BUDGET: Duration = Duration::from_millis(4500);
+
+/// The SDK configuration for `registry` as `identity`.
+pub async fn load(registry: &Registry, identity: &Identity, timeout: Duration) -> SdkConfig {
+    let (fips, dual_stack) = match registry {
+        Registry::Private {
+            fips, dual_stack, ..
+        } => (*fips, *dual_stack),
+        Registry::Public { dual_stack, .. } => (false, *dual_stack),
+    };
+    // ECR Public's API lives in us-east-1 only; a region override never moves it.
+    let region = match (registry, &identity.region) {
+        (Registry::Private { .. }, Some(r)) => r.clone(),
+        _ => registry.region().to_string(),
+    };
+    let region = Region::new(region);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region.clone())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeout.min(Duration::from_millis(3100)))
+                .operation_attempt_timeout(timeout)
+                .operation_timeout(timeout)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(2)),
+        );
+    if fips {
+        loader = loader.use_fips(true);
+    }
+    if dual_stack {
+        loader = loader.use_dual_stack(true);
+    }
+    if let Some(profile) = &identity.profile {
+        loader = loader.profile_name(profile);
+        if identity.profile_from_config {
+            // A profile named in our config wins over environment credentials, which the
+            // default chain would otherwise try first.
+            let provider = ProfileFileCredentialsProvider::builder()
+                .configure(&ProviderConfig::default().with_region(Some(region)))
+                .profile_name(profile)
+                .build();
+            loader = loader.credentials_provider(provider);
+        }
+    }
+    loader.load().await
+}
+
+/// The credentials that sign the token request, resolved once within the budget, and when
+/// they expire.
+pub async fn credentials(
+    sdk: &SdkConfig,
+    identity: &Identity,
+    timeout: Duration,
+) -> Result<(SharedCredentialsProvider, Option<i64>), FetchError> {
+    if let (Some(token), Some(role)) = (&identity.web_identity_token, &identity.role_arn) {
+        return assume_role_with_web_identity(sdk, role, token, timeout).await;
+    }
+    let base = sdk
+        .credentials_provider()
+        .ok_or_else(|| FetchError::NoCredentials {
+            identity: identity.label.clone(),
+            looked: None,
+        })?;
+    let provider = match &identity.role_arn {
+        Some(role) => {
+            let mut b = AssumeRoleProvider::builder(role.clone()).session_name("ecr-login");
+            if let Some(id) = &identity.external_id {
+                b = b.external_id(id.clone());
+            }
+            SharedCredentialsProvider::new(b.configure(sdk).build_from_provider(base).await)
+        }
+        None => base,
+    };
+    let budget = timeout.min(CREDENTIALS_BUDGET);
+    let credentials = tokio::time::timeout(budget, provider.provide_credentials())
+        .await
+        .map_err(|_| FetchError::CredentialsTimedOut {
+            identity: identity.label.clone(),
+            after_ms: budget.as_millis() as u64,
+        })?
+        .map_err(|e| classify::credentials(&e, identity, budget))?;
+    let expiry = credentials.expiry().map(epoch_ms);
+    Ok((SharedCredentialsProvider::new(credentials), expiry))
+}
+
+/// Kubelet service-account mode: trade the pod's projected token for role credentials.
+async fn assume_role_with_web_identity(
+    sdk: &SdkConfig,
+    role: &str,
+    token: &Secret,
+    timeout: Duration,
+) -> Result<(SharedCredentialsProvider, Option<i64>), FetchError> {
+    let conf = aws_sdk_sts::config::Builder::from(sdk).build();
+    let call = aws_sdk_sts::Client::from_conf(conf)
+        .assume_role_with_web_identity()
+        .role_arn(role)
+        .role_session_name("ecr-login-kubelet")
+        .web_identity_token(token.expose())
+        .send();
+    let out = tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| FetchError::TimedOut {
+            after_ms: timeout.as_millis() as u64,
+        })?
+        .map_err(|e| {
+            let e = classify::api_error(e);
+            FetchError::AssumeRole {
+                role: role.to_string(),
+                identity: String::new(),
+                detail: format!("{}: {}", e.code.as_deref().unwrap_or("error"), e.message),
+                web_identity: true,
+            }
+        })?;
+    let c = out
+        .credentials()
+        .ok_or_else(|| FetchError::other("STS answered without credentials"))?;
+    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    let creds = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "ecr-login-web-identity",
+    );
+    Ok((SharedCredentialsProvider::new(creds), expiry.map(epoch_ms)))
+}
+
+/// What GetAuthorizationToken answers, either API.
+pub struct Token {
+    /// base64 of `user:password`.
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub proxy_endpoint: Option<String>,
+}
+
+/// Calls the registry's GetAuthorizationToken: ECR's, or ECR Public's in us-east-1.
+pub async fn get_token(
+    sdk: &SdkConfig,
+    registry: &Registry,
+    credentials: SharedCredentialsProvider,
+) -> Result<Token, ApiError> {
+    let (token, expires, proxy) = match registry {
+        Registry::Private { .. } => {
+            let conf = aws_sdk_ecr::config::Builder::from(sdk)
+                .credentials_provider(credentials)
+                .build();
+            let out = aws_sdk_ecr::Client::from_conf(conf)
+                .get_authorization_token()
+                .send()
+                .await
+                .map_err(classify::api_error)?;
+            let data = out.authorization_data().first();
+            (
+                data.and_then(|d| d.authorization_token())
+                    .map(str::to_string),
+                data.and_then(|d| d.expires_at()).copied(),
+                data.and_then(|d| d.proxy_endpoint()).map(str::to_string),
+            )
+        }
+        Registry::Public { .. } => {
+            let conf = aws_sdk_ecrpublic::config::Builder::from(sdk)
+                .credentials_provider(credentials)
+                .build();
+            let out = aws_sdk_ecrpublic::Client::from_conf(conf)
+                .get_authorization_token()
+                .send()
+                .await
+                .map_err(classify::api_error)?;
+            let data = out.authorization_data();
+            (
+                data.and_then(|d| d.authorization_token())
+                    .map(str::to_string),
+                data.and_then(|d| d.expires_at()).copied(),
+                None,
+            )
+        }
+    };
+    let token = token.ok_or_else(|| classify::malformed("no authorizationToken"))?;
+    let expires = expires.ok_or_else(|| classify::malformed("no expiresAt"))?;
+    Ok(Token {
+        token,
+        expires_at_ms: expires.secs() * 1000 + i64::from(expires.subsec_nanos() / 1_000_000),
+        proxy_endpoint: proxy,
+    })
+}
+
+/// `authorizationToken` is base64 of `user:password`.
+pub fn decode_token(token: &str) -> Result<(String, Secret), FetchError> {
+    let malformed = |what: &str| FetchError::MalformedToken {
+        detail: format!("ECR returned an authorization token {what}"),
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .map_err(|_| malformed("that is not base64"))?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed("that is not text"))?;
+    let (user, password) = text
+        .split_once(':')
+        .filter(|(u, p)| !u.is_empty() && !p.is_empty())
+        .ok_or_else(|| malformed("without user:password"))?;
+    Ok((user.to_string(), Secret::new(password)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_decode_to_user_and_password() {
+        let (u, p) = decode_token("QVdTOnBhc3M6d2l0aDpjb2xvbnM=").unwrap();
+        assert_eq!((u.as_str(), p.expose()), ("AWS", "pass:with:colons"));
+        for bad in ["%%%", "QVdT", "OnBhc3M=", ""] {
+            assert!(
+                matches!(decode_token(bad), Err(FetchError::MalformedToken { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! The command line, as clap types and nothing else. `build.rs` compiles this same file to
+//! generate the man page and shell completions, so it must not reach into the rest of the
+//! crate: everything here is what `--help`, the man page and the completions show.
+
+use clap::{Args, Parser, Subcommand};
+
+/// The variables the helper reads, for `--help` and the man page's ENVIRONMENT section.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "AWS_ECR_CACHE_DIR",
+        "Cache directory (default ~/.cache/ecr-login); a leading ~ is expanded.",
+    ),
+    (
+        "AWS_ECR_DISABLE_CACHE",
+        "Non-empty: no cache, fetch a token every time.",
+    ),
+    (
+        "AWS_ECR_IGNORE_CREDS_STORAGE",
+        "Accepted for compatibility; store and erase work anyway.",
+    ),
+    ("ECR_LOGIN_CONFIG", "Path of the config file."),
+    (
+        "ECR_LOGIN_LOG",
+        "Log level on stderr: error, warn (default), info, debug, trace, or directives such as \
+ecr_login=debug,aws_config=info.",
+    ),
+    (
+        "DOCKER_CONFIG",
+        "Directory of the config.json that configure edits.",
+    ),
+    (
+        "AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_ECR, ...",
+        "The AWS SDK's own variables, with the same meaning as in the AWS CLI.",
+    ),
+];
+
+/// The files the helper reads and writes, for `--help` and the man page's FILES section.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "~/.docker/config.json",
+        "Its credHelpers entries send ECR registries to this helper.",
+    ),
+    (
+        "~/.config/ecr-login/config.toml",
+        "Optional: per-registry AWS profile, role, region and aliases, cache and daemon settings.",
+    ),
+    (
+        "~/.cache/ecr-login/",
+        "The token cache: one file per registry and identity, readable by you alone.",
+    ),
+    (
+        "/usr/lib/systemd/user/docker-credential-ecr-login.service",
+        "The renewal daemon's systemd user unit, as installed by the packages.",
+    ),
+];
+
+/// The text `--help` shows after the commands: [`ENVIRONMENT`] and [`FILES`].
+fn after_long_help() -> String {
+    let mut s = String::new();
+    for (title, items) in [("Environment:", ENVIRONMENT), ("Files:", FILES)] {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str(title);
+        s.push('\n');
+        for (name, meaning) in items {
+            s.push_str(&format!("  {name}\n          {meaning}\n"));
+        }
+    }
+    s
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "docker-credential-ecr-login",
+    version,
+    about = "Docker credential helper for Amazon ECR, with a shared token cache",
+    long_about = "Docker credential helper for Amazon ECR.\n\nDocker, podman, skopeo, buildkit and \
+crane exec it through `credHelpers` in ~/.docker/config.json. It answers from a file-locked \
+token cache and fetches a new ECR token only when the cached one is past half its life.",
+    after_long_help = after_long_help(),
+    subcommand_value_name = "COMMAND"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Protocol: read a registry address on stdin, print its credentials as JSON.
+    Get,
+    /// Protocol: keep the credentials `docker login` sends on stdin.
+    Store,
+    /// Protocol: forget the registry named on stdin (`docker logout`).
+    Erase,
+    /// Protocol: list the registries with valid cached credentials.
+    List,
+    /// Print the version.
+    Version,
+    /// Show cached tokens (registry, identity, expiry, last use) and the daemon's state.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Renew tokens now: the named registries, or every registry the daemon keeps warm.
+    Refresh {
+        /// Registry hosts (or aliases from the ecr-login config).
+        registries: Vec<String>,
+    },
+    /// Run the background renewal loop in the foreground (what the systemd unit starts).
+    Daemon,
+    /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the
+    /// response on stdout (credentialprovider.kubelet.k8s.io/v1, v1beta1, v1alpha1).
+    Kubelet,
+    /// Add `credHelpers` entries for ECR registries to the Docker config.
+    ///
+    /// With no registry, discovers your default registry from ECR. `--profile`,
+    /// `--role-arn` and `--ecr` also write the registry's entry in ecr-login's config.
+    Configure(ConfigureArgs),
+}
+
+/// `configure`'s options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigureArgs {
+    /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
+    pub registries: Vec<String>,
+    /// An AWS account ID (12 digits); give --region too. Repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// The region of each --account (one for all, or one per account).
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Add ECR Public (public.ecr.aws).
+    #[arg(long)]
+    pub public: bool,
+    /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
+    #[arg(long, value_name = "ECR_HOST")]
+    pub ecr: Option<String>,
+    /// AWS profile for these registries (written to ecr-login's config).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Role to assume for these registries (written to ecr-login's config).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Show what would change without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also install (and when possible start) the renewal daemon as a per-user service:
+    /// a systemd user unit on Linux. `--systemd` is the same.
+    #[arg(long, alias = "systemd")]
+    pub service: bool,
+    /// Remove our credHelpers entries (all of them when no registry is given).
+    #[arg(long)]
+    pub remove: bool,
+}

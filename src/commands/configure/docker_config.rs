@@ -1,0 +1,120 @@
+//! Docker's `config.json`: the user's file, shared with every other tool. We add and
+//! remove our `credHelpers` entries and keep every other key, in order.
+
+use super::HELPER;
+use ecr_login_core::error::Error;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+pub fn path() -> Result<PathBuf, Error> {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("config.json"));
+    }
+    let home = directories::BaseDirs::new()
+        .ok_or_else(|| Error::Other("no home directory: set HOME or DOCKER_CONFIG".into()))?;
+    Ok(home.home_dir().join(".docker").join("config.json"))
+}
+
+/// Adds (or with `remove`, takes out) `credHelpers` entries. Returns the new text and a
+/// line per change; `None` text means nothing changed.
+pub fn edit(
+    text: Option<&str>,
+    hosts: &[String],
+    remove: bool,
+) -> Result<(Option<String>, Vec<String>), String> {
+    let mut root: Value = match text.map(str::trim) {
+        None | Some("") => Value::Object(Map::new()),
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| format!("is not valid JSON ({e}); fix or move it first"))?,
+    };
+    let obj = root
+        .as_object_mut()
+        .ok_or("is not a JSON object; fix or move it first")?;
+    let helpers = obj
+        .entry("credHelpers")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or("has a credHelpers that is not an object; fix it first")?;
+    let mut changes = Vec::new();
+    if remove {
+        let ours: Vec<String> = helpers
+            .iter()
+            .filter(|(h, v)| v.as_str() == Some(HELPER) && (hosts.is_empty() || hosts.contains(h)))
+            .map(|(h, _)| h.clone())
+            .collect();
+        for h in ours {
+            helpers.shift_remove(&h);
+            changes.push(format!("removed credHelpers[\"{h}\"]"));
+        }
+    } else {
+        for h in hosts {
+            match helpers.get(h).and_then(Value::as_str) {
+                Some(HELPER) => {}
+                Some(other) => {
+                    changes.push(format!("credHelpers[\"{h}\"]: \"{other}\" -> \"{HELPER}\""));
+                    helpers.insert(h.clone(), Value::from(HELPER));
+                }
+                None => {
+                    changes.push(format!("added credHelpers[\"{h}\"] = \"{HELPER}\""));
+                    helpers.insert(h.clone(), Value::from(HELPER));
+                }
+            }
+        }
+    }
+    if helpers.is_empty() {
+        obj.shift_remove("credHelpers");
+    }
+    if changes.is_empty() {
+        return Ok((None, changes));
+    }
+    // Docker writes its config tab-indented; so do we, to keep diffs small.
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(&root, &mut ser).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok((
+        Some(String::from_utf8(out).map_err(|e| e.to_string())?),
+        changes,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_every_other_key_in_order() {
+        let before = r#"{"auths":{"ghcr.io":{"auth":"eA=="}},"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"},"zzz":{"unknown":[1,2]},"aaa":true}"#;
+        let hosts = vec!["123456789012.dkr.ecr.us-east-1.amazonaws.com".to_string()];
+        let (after, changes) = edit(Some(before), &hosts, false).unwrap();
+        let after = after.unwrap();
+        assert_eq!(changes.len(), 1);
+        let v: Value = serde_json::from_str(&after).unwrap();
+        assert_eq!(v["credHelpers"]["gcr.io"], "gcloud");
+        assert_eq!(v["credHelpers"][&hosts[0]], "ecr-login");
+        assert_eq!(v["zzz"]["unknown"][1], 2);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["auths", "credsStore", "credHelpers", "zzz", "aaa"]);
+        // Idempotent.
+        let (again, changes) = edit(Some(&after), &hosts, false).unwrap();
+        assert!(again.is_none() && changes.is_empty());
+        // Remove takes out only our entries.
+        let (removed, _) = edit(Some(&after), &[], true).unwrap();
+        let v: Value = serde_json::from_str(&removed.unwrap()).unwrap();
+        assert_eq!(v["credHelpers"].as_object().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn creates_from_nothing_and_refuses_garbage() {
+        let hosts = vec!["public.ecr.aws".to_string()];
+        let (text, _) = edit(None, &hosts, false).unwrap();
+        assert_eq!(
+            text.unwrap(),
+            "{\n\t\"credHelpers\": {\n\t\t\"public.ecr.aws\": \"ecr-login\"\n\t}\n}\n"
+        );
+        assert!(edit(Some("[1]"), &hosts, false).is_err());
+        assert!(edit(Some("{oops"), &hosts, false).is_err());
+    }
+}

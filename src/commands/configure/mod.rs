@@ -1,0 +1,232 @@
+//! `configure`: point Docker's `credHelpers` at us ([`docker_config`]), write per-registry
+//! profile, role and alias entries into our config ([`ecr_config`]), and install the
+//! renewal daemon as a service (`crate::service`). With no registry named, it discovers
+//! the caller's default registry (`crate::aws::discover`).
+//!
+//! Both files are the user's: we keep every key we do not touch, write atomically with the
+//! file's own mode, refuse read-only files, and say exactly what changed.
+
+pub mod docker_config;
+pub mod ecr_config;
+
+use crate::commands::args::ConfigureArgs as Request;
+use ecr_login_core::env::ProcessEnv;
+use ecr_login_core::error::Error;
+use ecr_login_core::files;
+use ecr_login_core::token::config::{self, Config, RegistryRule};
+use ecr_login_core::token::host::Registry;
+use ecr_login_core::token::identity::Identity;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+/// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
+pub const HELPER: &str = "ecr-login";
+pub const BINARY: &str = "docker-credential-ecr-login";
+
+/// Writes `text` to `path` atomically, with the existing file's mode (new files: 0600).
+/// A read-only file is refused: the user made it so on purpose.
+pub fn write_preserving(path: &Path, text: &str) -> Result<(), String> {
+    // Follow a symlinked config (dotfile managers) and replace its target, not the link.
+    let path = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mode = match fs::metadata(&path) {
+        Ok(m) if m.permissions().readonly() => {
+            return Err(format!(
+                "{} is read-only (mode {:o}); make it writable or add the entries by hand",
+                path.display(),
+                files::mode(&m)
+            ));
+        }
+        Ok(m) => files::mode(&m),
+        Err(_) => 0o600,
+    };
+    let dir = path.parent().ok_or("the config path has no directory")?;
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    files::write_atomic(&path, text.as_bytes(), mode)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The hosts a request names, discovering the caller's default registry when none is given.
+fn hosts(req: &Request) -> Result<Vec<String>, Error> {
+    let mut hosts = Vec::new();
+    for r in &req.registries {
+        let authority = ecr_login_core::token::host::Authority::parse(r).map_err(Error::Input)?;
+        match Registry::from_host(&authority.host) {
+            Some(reg) => hosts.push(reg.host().to_string()),
+            None if req.ecr.is_some() || req.remove => hosts.push(authority.to_string()),
+            None => {
+                return Err(Error::Input(format!(
+                    "{r} is not an ECR registry host; to use it as an alias of one, add --ecr <ECR host>"
+                )));
+            }
+        }
+    }
+    if req.accounts.len() > 1 && req.regions.len() != req.accounts.len() && req.regions.len() != 1 {
+        return Err(Error::Input(
+            "give one --region for all --account values, or one per --account".into(),
+        ));
+    }
+    for (i, account) in req.accounts.iter().enumerate() {
+        let region = req
+            .regions
+            .get(i)
+            .or(req.regions.first())
+            .ok_or_else(|| Error::Input(format!("--account {account} needs a --region")))?;
+        let registry = Registry::private(account, region).ok_or_else(|| {
+            Error::Input(format!(
+                "--account {account} --region {region} is not a valid ECR registry (the account is 12 digits)"
+            ))
+        })?;
+        hosts.push(registry.host().to_string());
+    }
+    if req.public {
+        hosts.push("public.ecr.aws".into());
+    }
+    if hosts.is_empty() && !req.remove {
+        hosts.push(discover(req)?);
+    }
+    hosts.dedup();
+    Ok(hosts)
+}
+
+fn discover(req: &Request) -> Result<String, Error> {
+    let rule = RegistryRule {
+        profile: req.profile.clone(),
+        role_arn: req.role_arn.clone(),
+        ..Default::default()
+    };
+    let identity = Identity::new(Some(&rule), &ProcessEnv);
+    let timeout = Config::load().map_err(Error::Config)?.timeout;
+    crate::aws::discover::default_registry(
+        &identity,
+        req.regions.first().map(String::as_str),
+        timeout,
+    )
+}
+
+pub fn run(req: &Request) -> Result<String, Error> {
+    let hosts = hosts(req)?;
+    let mut out = String::new();
+    if hosts.len() == 1
+        && req.registries.is_empty()
+        && req.accounts.is_empty()
+        && !req.public
+        && !req.remove
+    {
+        let _ = writeln!(out, "discovered your default registry: {}", hosts[0]);
+    }
+    let docker_path = docker_config::path()?;
+    let current = match fs::read_to_string(&docker_path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Error::Other(format!(
+                "cannot read {}: {e}",
+                docker_path.display()
+            )));
+        }
+    };
+    let (new_text, changes) = docker_config::edit(current.as_deref(), &hosts, req.remove)
+        .map_err(|e| Error::Other(format!("{} {e}", docker_path.display())))?;
+    report(&mut out, &docker_path, &changes, req.dry_run);
+    if let Some(text) = &new_text {
+        if req.dry_run {
+            out.push_str(text);
+        } else {
+            write_preserving(&docker_path, text).map_err(Error::Other)?;
+        }
+    }
+    if !req.remove && (req.profile.is_some() || req.role_arn.is_some() || req.ecr.is_some()) {
+        configure_ecr_login(&mut out, &hosts, req)?;
+    }
+    if !req.remove {
+        warnings(&mut out, current.as_deref());
+    }
+    if req.service && !req.dry_run {
+        crate::service::install(&mut out)?;
+    }
+    Ok(out)
+}
+
+fn report(out: &mut String, path: &Path, changes: &[String], dry_run: bool) {
+    if changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: already configured, nothing changed",
+            path.display()
+        );
+        return;
+    }
+    let verb = if dry_run {
+        "would change (dry run)"
+    } else {
+        "changed"
+    };
+    let _ = writeln!(out, "{}: {verb}:", path.display());
+    for c in changes {
+        let _ = writeln!(out, "  {c}");
+    }
+}
+
+fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Result<(), Error> {
+    let path = config::default_path()
+        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::Other(format!("cannot read {}: {e}", path.display()))),
+    };
+    let (new_text, changes) = ecr_config::edit(
+        &text,
+        hosts,
+        req.profile.as_deref(),
+        req.role_arn.as_deref(),
+        req.ecr.as_deref(),
+    )
+    .map_err(|e| Error::Config(format!("config file {}: {e}", path.display())))?;
+    // Never write a file we would refuse to load.
+    Config::parse(&new_text, &path).map_err(Error::Config)?;
+    report(out, &path, &changes, req.dry_run);
+    if !changes.is_empty() {
+        if req.dry_run {
+            out.push_str(&new_text);
+        } else {
+            write_preserving(&path, &new_text).map_err(Error::Other)?;
+        }
+    }
+    Ok(())
+}
+
+fn warnings(out: &mut String, docker_config: Option<&str>) {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(BINARY).is_file()));
+    if !on_path {
+        let _ = writeln!(
+            out,
+            "warning: {BINARY} is not on PATH, so Docker cannot exec it; install it into a PATH directory (e.g. cargo install --locked --path . or the .deb)"
+        );
+    }
+    let store = docker_config
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|v| {
+            v.get("credsStore")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+    match store.as_deref() {
+        Some(HELPER) => {
+            let _ = writeln!(
+                out,
+                "warning: credsStore is \"{HELPER}\", so Docker sends every registry here and `docker login` to non-ECR registries is not kept; set credsStore back to your desktop store and rely on credHelpers"
+            );
+        }
+        Some(other) => {
+            let _ = writeln!(
+                out,
+                "note: credsStore \"{other}\" still stores other registries; these hosts now go to ecr-login (credHelpers wins), so remove stale ECR logins from it with `docker logout <host>` before this change if you want"
+            );
+        }
+        None => {}
+    }
+}

@@ -1,0 +1,91 @@
+//! The human-facing commands, parsed by clap: `status`, `refresh`, `daemon`, `kubelet`,
+//! `configure`. Protocol actions are listed too, so `--help` and the man page describe
+//! the whole binary, but the dispatch table handles them before clap runs. The
+//! definitions are in `args.rs`, which `build.rs` also compiles for the man page and
+//! shell completions; this file runs them.
+
+pub mod args;
+pub mod configure;
+pub mod refresh;
+pub mod status;
+
+use crate::aws::AwsFetcher;
+use crate::renew::{self, Deps};
+use args::{Cli, Command};
+use clap::Parser;
+use ecr_login_core::clock::{self, SystemClock};
+use ecr_login_core::env::ProcessEnv;
+use ecr_login_core::error::Error;
+use ecr_login_core::frontends::{self, kubelet};
+use ecr_login_core::output::{self, Protocol};
+use ecr_login_core::token::cache::Cache;
+use ecr_login_core::token::config::{self, Config};
+use ecr_login_core::token::resolve::Context;
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let now = clock::now_ms();
+    let result = match cli.command {
+        Command::Get | Command::Store | Command::Erase | Command::List | Command::Version => {
+            output::error_line(
+                "protocol actions take no arguments; Docker calls them as `docker-credential-ecr-login get`",
+            );
+            return ExitCode::from(2);
+        }
+        Command::Kubelet => {
+            return output::finish(Protocol::Kubelet, kubelet_request(now));
+        }
+        Command::Status { json } => status::status(json, now),
+        Command::Refresh { registries } => refresh::refresh(&registries, now),
+        Command::Daemon => run_daemon().map(|()| String::new()),
+        Command::Configure(args) => configure::run(&args),
+    };
+    output::finish(Protocol::Human, result.map(String::into_bytes))
+}
+
+fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
+    let input = frontends::read_stdin().map_err(Error::Input)?;
+    let config = Config::load().map_err(Error::Config)?;
+    let cache = Cache::from_env_or_warn();
+    let ctx = Context {
+        config: &config,
+        cache: cache.as_ref(),
+    };
+    kubelet::handle(&input, &ctx, &ProcessEnv, &AwsFetcher, now)
+}
+
+fn run_daemon() -> Result<(), Error> {
+    let path = config::default_path();
+    let config = Config::load_from(path.as_deref()).map_err(Error::Config)?;
+    let cache = Cache::from_env().map_err(Error::Other)?.ok_or_else(|| {
+        Error::Other("the daemon needs the cache, but AWS_ECR_DISABLE_CACHE is set".into())
+    })?;
+    let deps = Deps {
+        clock: Arc::new(SystemClock),
+        env: Arc::new(ProcessEnv),
+        fetcher: Arc::new(AwsFetcher),
+    };
+    let rt = crate::aws::runtime().map_err(Error::Other)?;
+    let result = rt.block_on(async {
+        let signals = crate::service::signals::Signals::new()?;
+        let (shutdown, reload) = signals.split();
+        renew::run(deps, path, config, cache, shutdown, reload).await
+    });
+    // An in-flight renewal is abandoned, not awaited: its lock dies with the process and
+    // its write is atomic, so the cache stays intact.
+    rt.shutdown_background();
+    result
+}

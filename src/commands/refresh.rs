@@ -1,0 +1,74 @@
+//! `refresh`: renew the named registries now, or every registry the daemon keeps warm,
+//! through the same path as `get` and the daemon.
+
+use crate::aws::AwsFetcher;
+use crate::renew::warm::warm_set;
+use ecr_login_core::duration;
+use ecr_login_core::env::ProcessEnv;
+use ecr_login_core::error::Error;
+use ecr_login_core::output;
+use ecr_login_core::token::cache::Cache;
+use ecr_login_core::token::config::Config;
+use ecr_login_core::token::resolve::{self, Context, Target};
+use std::fmt::Write as _;
+
+/// `refresh`: renew the named registries now, or every warm one. Returns a report line
+/// per registry; fails if any renewal failed.
+pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
+    let config = Config::load().map_err(Error::Config)?;
+    let cache = Cache::from_env_or_warn();
+    let targets: Vec<Target> = if registries.is_empty() {
+        let Some(cache) = &cache else {
+            return Err(Error::Other(
+                "the cache is disabled; name the registries to refresh".into(),
+            ));
+        };
+        warm_set(&config, cache, &ProcessEnv, now)
+            .into_iter()
+            .map(|w| w.target)
+            .collect()
+    } else {
+        registries
+            .iter()
+            .map(|r| match Target::resolve(r, &config, &ProcessEnv) {
+                Err(Error::NotFound) => Err(Error::Input(format!(
+                    "{r} is not an ECR registry (nor an alias in the ecr-login config)"
+                ))),
+                other => other,
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if targets.is_empty() {
+        return Ok(
+            "nothing to refresh: no registry is warm (use one, or list it in daemon.keep_warm)\n"
+                .into(),
+        );
+    }
+    let ctx = Context {
+        config: &config,
+        cache: cache.as_ref(),
+    };
+    let mut out = String::new();
+    let mut failed = Vec::new();
+    for target in &targets {
+        // Someone else renewing while we wait on the lock counts as done.
+        match resolve::obtain(target, &ctx, &AwsFetcher, now, &|e| e.fetched_at_ms >= now) {
+            Ok(e) => {
+                let _ = writeln!(
+                    out,
+                    "renewed {} for {}: valid {}",
+                    target.registry,
+                    e.identity,
+                    duration::human(e.expires_at_ms.saturating_sub(now))
+                );
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if failed.is_empty() {
+        Ok(out)
+    } else {
+        output::write_stdout(out.as_bytes());
+        Err(Error::Other(failed.join("\n")))
+    }
+}

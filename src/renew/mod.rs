@@ -1,0 +1,246 @@
+//! The background refresher: keeps every registry the user works with warm, so `get`
+//! always hits a fresh entry and a push never waits for, or fails on, a token.
+//!
+//! It renews through the same path as `get` (`resolve::obtain`: per-entry lock, re-check,
+//! atomic write), so a racing `get` never sees a partial entry and never makes a second
+//! API call. The clock, the environment and the fetcher are parameters ([`Deps`]), and
+//! the schedule is pure functions of `now` ([`schedule`]), so the loop is tested under
+//! tokio's paused time with a fake fetcher. It wakes at least once a minute and decides
+//! from the wall clock, so a laptop that slept through a renewal renews right after waking.
+
+pub mod notify;
+pub mod schedule;
+pub mod state;
+pub mod warm;
+
+use ecr_login_core::clock::Clock;
+use ecr_login_core::duration;
+use ecr_login_core::env::Env;
+use ecr_login_core::error::Error;
+use ecr_login_core::token::cache::{Cache, Entry};
+use ecr_login_core::token::config::Config;
+use ecr_login_core::token::fetch::{FetchError, Fetcher};
+use ecr_login_core::token::policy::due_at;
+use ecr_login_core::token::resolve::{self, Context, Target};
+use notify::Notifier;
+use schedule::{backoff_ms, next_wake};
+use state::State;
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use warm::warm_set;
+
+/// What the daemon runs with: the system clock, the process environment and the AWS
+/// fetcher in production; a clock that follows tokio's paused time and a fake fetcher in
+/// tests.
+#[derive(Clone)]
+pub struct Deps {
+    pub clock: Arc<dyn Clock>,
+    pub env: Arc<dyn Env>,
+    pub fetcher: Arc<dyn Fetcher>,
+}
+
+/// A future that completes on each request to re-read the config (SIGHUP in production).
+pub type Reload = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+#[derive(Debug, Default)]
+struct Failure {
+    failures: u32,
+    retry_at: i64,
+    /// The last error, logged once per change rather than on every retry.
+    message: String,
+}
+
+/// The renewal loop. Returns when `shutdown` completes.
+pub async fn run<S>(
+    deps: Deps,
+    config_path: Option<PathBuf>,
+    mut config: Config,
+    cache: Cache,
+    shutdown: S,
+    mut reload: Reload,
+) -> Result<(), Error>
+where
+    S: Future<Output = ()>,
+{
+    let _claim = state::claim(cache.dir())?;
+    let notifier = Notifier::from_env(deps.env.as_ref());
+    let mut state = State {
+        pid: std::process::id(),
+        started_at_ms: deps.clock.now_ms(),
+        ..State::default()
+    };
+    let mut failures: HashMap<String, Failure> = HashMap::new();
+    let mut first = true;
+    tracing::info!("renewing ECR tokens in {}", cache.dir().display());
+    tokio::pin!(shutdown);
+    loop {
+        // A scan may be mid-request when SIGTERM comes: abandon it, its lock dies with us.
+        let changed = tokio::select! {
+            () = &mut shutdown => {
+                notifier.stopping();
+                tracing::info!("stopping");
+                return Ok(());
+            }
+            renewed = scan(&deps, &config, &cache, &mut failures, &mut state) => renewed || first,
+        };
+
+        let now = deps.clock.now_ms();
+        let fresh = warm_set(&config, &cache, deps.env.as_ref(), now);
+        let dues: Vec<i64> = fresh
+            .iter()
+            .map(|w| {
+                let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
+                failures
+                    .get(&w.target.key())
+                    .map_or(due, |f| due.max(f.retry_at))
+            })
+            .collect();
+        let wake = next_wake(now, dues.iter().copied());
+        let summary = summary(fresh.len(), dues.iter().copied().min(), failures.len(), now);
+        state.warm = fresh.len();
+        state.next_renewal_ms = dues.iter().copied().min();
+        state.failing = failures
+            .keys()
+            .filter_map(|k| fresh.iter().find(|w| &w.target.key() == k))
+            .map(|w| w.target.registry.host().to_string())
+            .collect();
+        if changed {
+            if let Err(e) = state.write(cache.dir()) {
+                tracing::debug!("{e}");
+            }
+            notifier.status(&summary);
+        }
+        if first {
+            notifier.ready(&summary);
+            tracing::info!("{summary}");
+            first = false;
+        }
+        notifier.watchdog();
+
+        let mut sleep_ms = (wake - now).max(0) as u64;
+        if let Some(w) = notifier.watchdog_interval {
+            sleep_ms = sleep_ms.min(w.as_millis() as u64);
+        }
+        tokio::select! {
+            () = &mut shutdown => {
+                notifier.stopping();
+                tracing::info!("stopping");
+                return Ok(());
+            }
+            () = reload() => {
+                match Config::load_from(config_path.as_deref()) {
+                    Ok(c) => {
+                        tracing::info!("configuration reloaded");
+                        config = c;
+                    }
+                    Err(e) => tracing::warn!("{e}; keeping the previous configuration"),
+                }
+            }
+            () = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {}
+        }
+    }
+}
+
+/// Renews whatever is due. Returns whether anything was attempted.
+async fn scan(
+    deps: &Deps,
+    config: &Config,
+    cache: &Cache,
+    failures: &mut HashMap<String, Failure>,
+    state: &mut State,
+) -> bool {
+    let now = deps.clock.now_ms();
+    cache.sweep_temp_files(ecr_login_core::clock::system_time(now));
+    let warm = warm_set(config, cache, deps.env.as_ref(), now);
+    let mut changed = false;
+    for w in &warm {
+        let key = w.target.key();
+        let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
+        let retry_at = failures.get(&key).map_or(i64::MIN, |f| f.retry_at);
+        if now < due || now < retry_at {
+            continue;
+        }
+        changed = true;
+        let outcome = renew(deps, w.target.clone(), config.clone(), cache.clone(), now).await;
+        let registry = w.target.registry.host().to_string();
+        match outcome {
+            Ok(entry) => {
+                if let Some(f) = failures.remove(&key) {
+                    tracing::info!(
+                        "renewed {registry} again after {} failed attempts",
+                        f.failures
+                    );
+                } else {
+                    tracing::info!(
+                        "renewed {registry} for {}; valid {}",
+                        entry.identity,
+                        duration::human(entry.expires_at_ms.saturating_sub(now))
+                    );
+                }
+                state.last_renewal_ms = Some(now);
+            }
+            Err(e) => record_failure(failures, &key, e, deps.clock.now_ms()),
+        }
+    }
+    // Forget failures of registries that are no longer warm.
+    failures.retain(|k, _| warm.iter().any(|w| &w.target.key() == k));
+    changed
+}
+
+fn record_failure(failures: &mut HashMap<String, Failure>, key: &str, e: Error, now: i64) {
+    let error = match &e {
+        Error::Fetch { error, .. } => error.clone(),
+        other => FetchError::other(other.to_string()),
+    };
+    let message = e.to_string();
+    let f = failures.entry(key.to_string()).or_default();
+    f.failures += 1;
+    f.retry_at = now.saturating_add(backoff_ms(f.failures, &error, key));
+    if f.message != message {
+        tracing::warn!("{message}; retrying with backoff");
+        f.message = message;
+    } else {
+        tracing::debug!("still failing: {message}");
+    }
+}
+
+/// Renews one registry on a blocking thread, through the shared fetch path.
+async fn renew(
+    deps: &Deps,
+    target: Target,
+    config: Config,
+    cache: Cache,
+    now: i64,
+) -> Result<Entry, Error> {
+    let fetcher = Arc::clone(&deps.fetcher);
+    tokio::task::spawn_blocking(move || {
+        let ctx = Context {
+            config: &config,
+            cache: Some(&cache),
+        };
+        let renew_after = config.daemon.renew_after;
+        resolve::obtain(&target, &ctx, fetcher.as_ref(), now, &|e| {
+            now < due_at(Some(e), renew_after, now)
+        })
+    })
+    .await
+    .map_err(|e| Error::Other(format!("renewal task failed: {e}")))?
+}
+
+fn summary(warm: usize, next: Option<i64>, failing: usize, now: i64) -> String {
+    let mut s = format!("{warm} registr{} warm", if warm == 1 { "y" } else { "ies" });
+    if let Some(next) = next {
+        s.push_str(&format!(
+            ", next renewal in {}",
+            duration::human(next.saturating_sub(now).max(0))
+        ));
+    }
+    if failing > 0 {
+        s.push_str(&format!(", {failing} failing"));
+    }
+    s
+}

@@ -1,0 +1,57 @@
+//! The daemon's claim on a cache directory (one daemon each) and what it tells `status`
+//! (`daemon.json`, written atomically beside the entries).
+
+use ecr_login_core::error::Error;
+use ecr_login_core::files;
+use ecr_login_core::token::lock::{self, LockGuard};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const LOCK_FILE: &str = "daemon.lock";
+pub const STATE_FILE: &str = "daemon.json";
+
+/// What `status` shows about a running daemon.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct State {
+    pub pid: u32,
+    pub started_at_ms: i64,
+    pub last_renewal_ms: Option<i64>,
+    pub warm: usize,
+    pub next_renewal_ms: Option<i64>,
+    pub failing: Vec<String>,
+}
+
+impl State {
+    pub fn read(cache_dir: &Path) -> Option<State> {
+        let text = std::fs::read(cache_dir.join(STATE_FILE)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    pub fn write(&self, cache_dir: &Path) -> Result<(), String> {
+        let path = cache_dir.join(STATE_FILE);
+        let mut body = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        body.push(b'\n');
+        files::write_atomic(&path, &body, 0o600)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// Whether a daemon holds the lock for this cache dir.
+pub fn is_running(cache_dir: &Path) -> bool {
+    lock::is_held(&cache_dir.join(LOCK_FILE))
+}
+
+/// Takes the one-daemon-per-cache-dir lock, or says who has it.
+pub fn claim(cache_dir: &Path) -> Result<LockGuard, Error> {
+    match lock::try_exclusive(&cache_dir.join(LOCK_FILE)).map_err(Error::Other)? {
+        Some(guard) => Ok(guard),
+        None => {
+            let pid = State::read(cache_dir).map_or_else(|| "?".into(), |s| s.pid.to_string());
+            Err(Error::Other(format!(
+                "another daemon (pid {pid}) is already renewing tokens for {}; stop it first ({})",
+                cache_dir.display(),
+                crate::service::STOP_HINT
+            )))
+        }
+    }
+}

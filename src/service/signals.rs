@@ -1,0 +1,72 @@
+//! What tells the daemon to stop or to re-read its config: SIGTERM/SIGINT and SIGHUP on
+//! Unix; Ctrl-C/close on Windows, which has no SIGHUP (the config file is watched
+//! instead).
+
+use crate::renew::Reload;
+use ecr_login_core::error::Error;
+use std::future::Future;
+use std::pin::Pin;
+
+pub struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts watching; needs a running tokio runtime.
+    #[cfg(unix)]
+    pub fn new() -> Result<Signals, Error> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let sig =
+            |kind| signal(kind).map_err(|e| Error::Other(format!("cannot watch signals: {e}")));
+        Ok(Signals {
+            term: sig(SignalKind::terminate())?,
+            int: sig(SignalKind::interrupt())?,
+            hup: sig(SignalKind::hangup())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn new() -> Result<Signals, Error> {
+        Ok(Signals {})
+    }
+
+    /// The shutdown future and the reload trigger [`crate::renew::run`] takes.
+    #[cfg(unix)]
+    pub fn split(self) -> (impl Future<Output = ()>, Reload) {
+        let Signals {
+            mut term,
+            mut int,
+            hup,
+        } = self;
+        let shutdown = async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        };
+        let hup = std::sync::Arc::new(tokio::sync::Mutex::new(hup));
+        let reload: Reload = Box::new(move || {
+            let hup = hup.clone();
+            Box::pin(async move {
+                hup.lock().await.recv().await;
+            }) as Pin<Box<dyn Future<Output = ()> + Send>>
+        });
+        (shutdown, reload)
+    }
+
+    #[cfg(not(unix))]
+    pub fn split(self) -> (impl Future<Output = ()>, Reload) {
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let reload: Reload = Box::new(|| {
+            Box::pin(std::future::pending()) as Pin<Box<dyn Future<Output = ()> + Send>>
+        });
+        (shutdown, reload)
+    }
+}

@@ -1,0 +1,82 @@
+//! The systemd user unit: the packaged one in `/usr/lib/systemd/user/`, or one that
+//! `configure --service` writes for this binary's own path.
+
+use ecr_login_core::error::Error;
+use ecr_login_core::files;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+pub const UNIT_NAME: &str = "docker-credential-ecr-login.service";
+pub const UNIT_TEMPLATE: &str = include_str!("../../systemd/docker-credential-ecr-login.service");
+
+/// The user unit for this binary's real path, with our environment carried over.
+pub fn unit_text(exe: &Path) -> String {
+    let mut unit = UNIT_TEMPLATE.replace(
+        "/usr/bin/docker-credential-ecr-login",
+        &exe.display().to_string(),
+    );
+    let mut env = String::new();
+    for var in [
+        "AWS_ECR_CACHE_DIR",
+        ecr_login_core::token::config::CONFIG_ENV,
+        "AWS_PROFILE",
+        "AWS_REGION",
+    ] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+            && !v.contains(['\n', '"'])
+        {
+            let _ = writeln!(env, "Environment=\"{var}={v}\"");
+            if var == "AWS_ECR_CACHE_DIR" {
+                let _ = writeln!(env, "ReadWritePaths=-{v}");
+            }
+        }
+    }
+    if !env.is_empty() {
+        unit = unit.replace("[Install]", &format!("{env}\n[Install]"));
+    }
+    unit
+}
+
+/// Installs the unit for this binary and enables it when `systemctl --user` works.
+pub fn install(out: &mut String) -> Result<(), Error> {
+    let exe = super::full_binary()?;
+    let dir = directories::BaseDirs::new()
+        .map(|b| b.config_dir().join("systemd").join("user"))
+        .ok_or_else(|| Error::Other("no home directory for the systemd user unit".into()))?;
+    let path = dir.join(UNIT_NAME);
+    fs::create_dir_all(&dir)
+        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+    let text = unit_text(&exe);
+    if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+        let _ = writeln!(out, "{}: already installed", path.display());
+    } else {
+        // The unit is not a secret: 0644 like every unit.
+        files::write_atomic(&path, text.as_bytes(), 0o644)
+            .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+        let _ = writeln!(out, "installed {}", path.display());
+    }
+    let systemctl = |args: &[&str]| {
+        std::process::Command::new("systemctl")
+            .arg("--user")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if systemctl(&["daemon-reload"]) && systemctl(&["enable", "--now", UNIT_NAME]) {
+        let _ = writeln!(
+            out,
+            "enabled and started {UNIT_NAME}; logs: journalctl --user -u {UNIT_NAME} -f"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "systemctl --user is not available here; run these where it is:\n  systemctl --user daemon-reload\n  systemctl --user enable --now {UNIT_NAME}"
+        );
+    }
+    Ok(())
+}

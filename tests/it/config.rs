@@ -1,0 +1,364 @@
+//! Per-registry profiles and roles, aliases, malformed config, and `configure` on real
+//! files. Guards the Go helper's most requested missing feature (profile per registry).
+
+use crate::support::harness::*;
+use std::os::unix::fs::PermissionsExt;
+
+const OTHER: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
+
+fn signer_keys(s: &Sandbox) -> Vec<String> {
+    s.fake
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("GetAuthorizationToken"))
+        .map(|r| r.access_key_id.clone())
+        .collect()
+}
+
+#[test]
+fn each_registry_signs_with_its_profile() {
+    let s = Sandbox::new();
+    s.write_aws_profiles(&[
+        ("pull", "AKIAPULLPULLPULLPUL1"),
+        ("push", "AKIAPUSHPUSHPUSHPUS1"),
+    ]);
+    s.write_config(&format!(
+        "[registries.\"{REGISTRY}\"]\nprofile = \"pull\"\n[registries.\"{OTHER}\"]\nprofile = \"push\"\n"
+    ));
+    // Environment keys are present too: the config's profile wins for these registries.
+    assert!(s.get(REGISTRY).status.success());
+    assert!(s.get(OTHER).status.success());
+    assert_eq!(
+        signer_keys(&s),
+        ["AKIAPULLPULLPULLPUL1", "AKIAPUSHPUSHPUSHPUS1"]
+    );
+    let regions: Vec<String> = s.fake.requests().iter().map(|r| r.region.clone()).collect();
+    assert_eq!(
+        regions,
+        ["us-east-1", "eu-west-1"],
+        "region comes from the host"
+    );
+}
+
+#[test]
+fn exact_rule_beats_wildcard() {
+    let s = Sandbox::new();
+    s.write_aws_profiles(&[
+        ("wild", "AKIAWILDWILDWILDWIL1"),
+        ("exact", "AKIAEXACTEXACTEXACT1"),
+    ]);
+    s.write_config(&format!(
+        "[registries.\"*.dkr.ecr.*.amazonaws.com\"]\nprofile = \"wild\"\n[registries.\"{REGISTRY}\"]\nprofile = \"exact\"\n"
+    ));
+    assert!(s.get(REGISTRY).status.success());
+    assert!(s.get(OTHER).status.success());
+    assert_eq!(
+        signer_keys(&s),
+        ["AKIAEXACTEXACTEXACT1", "AKIAWILDWILDWILDWIL1"]
+    );
+}
+
+#[test]
+fn role_arn_assumes_the_role_and_signs_with_it() {
+    let s = Sandbox::new();
+    s.write_aws_profiles(&[("base", "AKIABASEBASEBASEBAS1")]);
+    let role = "arn:aws:iam::123456789012:role/ci-push";
+    s.write_config(&format!(
+        "[registries.\"{REGISTRY}\"]\nprofile = \"base\"\nrole_arn = \"{role}\"\nexternal_id = \"ext-42\"\n"
+    ));
+    let out = s.get(REGISTRY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reqs = s.fake.requests();
+    let sts = reqs
+        .iter()
+        .find(|r| r.body.contains("Action=AssumeRole"))
+        .expect("an AssumeRole call");
+    assert_eq!(
+        sts.access_key_id, "AKIABASEBASEBASEBAS1",
+        "AssumeRole signed by the profile"
+    );
+    assert!(
+        sts.body.contains("RoleSessionName=ecr-login"),
+        "{}",
+        sts.body
+    );
+    assert!(sts.body.contains("ExternalId=ext-42"), "{}", sts.body);
+    let ecr_key = &signer_keys(&s)[0];
+    assert!(
+        ecr_key.starts_with("ASIA"),
+        "ECR call signed with {ecr_key}, not the role"
+    );
+    // The role's credentials last 1 h (the fake's STS), the token 12 h: the entry expires
+    // with the credentials that minted it.
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&s.entries()[0]).unwrap()).unwrap();
+    let (expires, token_expires, fetched) = (
+        entry["expires_at_ms"].as_i64().unwrap(),
+        entry["token_expires_at_ms"].as_i64().unwrap(),
+        entry["fetched_at_ms"].as_i64().unwrap(),
+    );
+    assert!(token_expires - fetched > 11 * 3_600_000, "{entry}");
+    assert!((expires - fetched - 3_600_000).abs() < 60_000, "{entry}");
+    // A hit: no second AssumeRole, no second token call.
+    assert!(s.get(REGISTRY).status.success());
+    assert_eq!(s.fake.token_calls(), 1);
+    assert_eq!(
+        s.fake
+            .requests()
+            .iter()
+            .filter(|r| r.body.contains("Action=AssumeRole"))
+            .count(),
+        1
+    );
+    // Changing the role takes effect at once: another identity, another entry.
+    s.write_config(&format!(
+        "[registries.\"{REGISTRY}\"]\nprofile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/other\"\n"
+    ));
+    assert!(s.get(REGISTRY).status.success());
+    assert_eq!(s.fake.token_calls(), 2);
+}
+
+#[test]
+fn an_alias_gets_only_its_registrys_token() {
+    let s = Sandbox::new();
+    s.fake.set_password("pw-alias");
+    let out = s.get("127.0.0.1:5000");
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+    s.write_config(&format!(
+        "[registries.\"127.0.0.1:5000\"]\necr = \"{OTHER}\"\n"
+    ));
+    let out = s.get("127.0.0.1:5000");
+    assert_eq!(
+        stdout(&out),
+        reply("127.0.0.1:5000", "pw-alias"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.fake.requests()[0].region, "eu-west-1");
+    // Another port of the same host is not the alias.
+    assert_eq!(s.get("127.0.0.1:5001").status.code(), Some(1));
+    // The alias shares the ECR registry's entry.
+    assert_eq!(stdout(&s.get(OTHER)), reply(OTHER, "pw-alias"));
+    assert_eq!(s.fake.token_calls(), 1);
+}
+
+#[test]
+fn a_malformed_config_is_one_line_naming_file_line_and_key() {
+    let s = Sandbox::new();
+    s.write_config(&format!(
+        "[registries.\"{REGISTRY}\"]\nprofile = \"a\"\nrole = \"typo\"\n"
+    ));
+    let out = s.get(REGISTRY);
+    assert_eq!(out.status.code(), Some(1));
+    let line = stdout(&out);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.contains("config.toml") && line.contains("line 3") && line.contains("role"),
+        "{line}"
+    );
+    let status = s.run(&["status"], b"");
+    assert_eq!(status.status.code(), Some(1));
+    assert!(stderr(&status).contains("line 3"));
+    assert_eq!(s.fake.token_calls(), 0);
+}
+
+fn docker_config(s: &Sandbox) -> std::path::PathBuf {
+    s.dir.path().join("docker").join("config.json")
+}
+
+fn configure(s: &mut Sandbox, args: &[&str]) -> std::process::Output {
+    s.set(
+        "DOCKER_CONFIG",
+        s.dir.path().join("docker").to_str().unwrap(),
+    );
+    let mut all = vec!["configure"];
+    all.extend_from_slice(args);
+    s.run(&all, b"")
+}
+
+#[test]
+fn configure_creates_then_is_idempotent_then_removes() {
+    let mut s = Sandbox::new();
+    let out = configure(&mut s, &[REGISTRY, "--public"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("added credHelpers[\"{REGISTRY}\"]")),
+        "{}",
+        stdout(&out)
+    );
+    let text = std::fs::read_to_string(docker_config(&s)).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{{\n\t\"credHelpers\": {{\n\t\t\"{REGISTRY}\": \"ecr-login\",\n\t\t\"public.ecr.aws\": \"ecr-login\"\n\t}}\n}}\n"
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(docker_config(&s))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let again = configure(&mut s, &[REGISTRY, "--public"]);
+    assert!(
+        stdout(&again).contains("nothing changed"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), text);
+    let removed = configure(&mut s, &["--remove"]);
+    assert!(removed.status.success());
+    assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), "{}\n");
+    assert_eq!(s.fake.token_calls(), 0);
+}
+
+#[test]
+fn configure_keeps_everything_else_and_the_files_mode() {
+    let mut s = Sandbox::new();
+    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
+    let before = r#"{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}},"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"},"experimental":"enabled","proxies":{"default":{"httpProxy":"http://p:3128"}}}"#;
+    std::fs::write(docker_config(&s), before).unwrap();
+    std::fs::set_permissions(docker_config(&s), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = configure(
+        &mut s,
+        &["--account", "123456789012", "--region", "us-east-1"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("credsStore \"desktop\""),
+        "{}",
+        stdout(&out)
+    );
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(docker_config(&s)).unwrap()).unwrap();
+    let was: serde_json::Value = serde_json::from_str(before).unwrap();
+    for key in ["auths", "credsStore", "experimental", "proxies"] {
+        assert_eq!(after[key], was[key], "{key}");
+    }
+    assert_eq!(after["credHelpers"]["gcr.io"], "gcloud");
+    assert_eq!(after["credHelpers"][REGISTRY], "ecr-login");
+    assert_eq!(
+        std::fs::metadata(docker_config(&s))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o640
+    );
+}
+
+#[test]
+fn configure_refuses_a_read_only_file_and_leaves_it_alone() {
+    let mut s = Sandbox::new();
+    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
+    std::fs::write(docker_config(&s), "{\"auths\":{}}").unwrap();
+    std::fs::set_permissions(docker_config(&s), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = configure(&mut s, &[REGISTRY]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(docker_config(&s)).unwrap(),
+        "{\"auths\":{}}"
+    );
+}
+
+#[test]
+fn configure_dry_run_writes_nothing() {
+    let mut s = Sandbox::new();
+    let out = configure(&mut s, &[REGISTRY, "--dry-run", "--profile", "dev"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("would change"), "{}", stdout(&out));
+    assert!(!docker_config(&s).exists());
+    assert!(!s.config_path().exists());
+}
+
+#[test]
+fn configure_writes_profile_role_and_alias_into_our_config() {
+    let mut s = Sandbox::new();
+    let out = configure(
+        &mut s,
+        &[
+            REGISTRY,
+            "--profile",
+            "prod",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/ci",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = configure(&mut s, &["127.0.0.1:5000", "--ecr", OTHER]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.config_path()).unwrap();
+    assert!(
+        text.contains("profile = \"prod\"")
+            && text.contains("role/ci")
+            && text.contains(&format!("ecr = \"{OTHER}\"")),
+        "{text}"
+    );
+    let not_ecr = configure(&mut s, &["registry.example.com"]);
+    assert_eq!(not_ecr.status.code(), Some(1));
+    assert!(stderr(&not_ecr).contains("--ecr"), "{}", stderr(&not_ecr));
+}
+
+/// With no registry, `configure` asks ECR for the caller's default registry.
+#[test]
+fn configure_discovers_the_default_registry() {
+    let mut s = Sandbox::new();
+    let out = configure(&mut s, &["--region", "eu-central-1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let host = "123456789012.dkr.ecr.eu-central-1.amazonaws.com";
+    assert!(
+        stdout(&out).contains(&format!("discovered your default registry: {host}")),
+        "{}",
+        stdout(&out)
+    );
+    let after = std::fs::read_to_string(docker_config(&s)).unwrap();
+    assert!(after.contains(host), "{after}");
+}
+
+#[test]
+fn configure_systemd_installs_a_unit_for_this_binary() {
+    let mut s = Sandbox::new();
+    s.set("AWS_ECR_CACHE_DIR", "/var/tmp/ecr-cache");
+    let out = configure(&mut s, &[REGISTRY, "--systemd"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit_path = s
+        .home()
+        .join(".config/systemd/user/docker-credential-ecr-login.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    // The full binary beside the front one: the daemon runs it directly.
+    let exe = std::fs::canonicalize(BIN)
+        .unwrap()
+        .with_file_name("ecr-login");
+    assert!(
+        unit.contains(&format!("ExecStart={} daemon", exe.display())),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("Type=notify") && unit.contains("WatchdogSec="),
+        "{unit}"
+    );
+    // The daemon must see the same cache as the shell that ran configure.
+    assert!(
+        unit.contains("Environment=\"AWS_ECR_CACHE_DIR=/var/tmp/ecr-cache\""),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("ReadWritePaths=-/var/tmp/ecr-cache"),
+        "{unit}"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("enabled and started")
+            || text.contains("systemctl --user enable --now docker-credential-ecr-login.service"),
+        "{text}"
+    );
+    let again = configure(&mut s, &[REGISTRY, "--systemd"]);
+    assert!(
+        stdout(&again).contains("already installed"),
+        "{}",
+        stdout(&again)
+    );
+}

@@ -1,0 +1,396 @@
+//! The fault matrix: every way a token request fails, through `get` and `kubelet`, each
+//! with its exit status, its exact one-line message (what failed, what to do), a bound on
+//! the time taken, and proof that no expired token was served. Then file safety: unsafe,
+//! read-only and full cache directories, missing HOME.
+
+use crate::support::fake_ecr::Fault;
+use crate::support::harness::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Case {
+    name: &'static str,
+    setup: fn(&mut Sandbox),
+    /// The message after "ECR token for <registry>: ".
+    message: &'static str,
+    /// Another fragment the line must carry (the advice).
+    advice: &'static str,
+    max: Duration,
+}
+
+fn persistent(f: Fault) -> impl Fn(&mut Sandbox) {
+    move |s: &mut Sandbox| s.fake.set_fault(Some(f.clone()))
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "throttled past the retries",
+        setup: |s| persistent(Fault::Throttle)(s),
+        message: "ECR is throttling token requests and retries ran out (Rate exceeded)",
+        advice: "try again shortly",
+        max: Duration::from_secs(5),
+    },
+    Case {
+        name: "HTTP 500",
+        setup: |s| persistent(Fault::ServerError)(s),
+        message: "ECR had an internal error",
+        advice: "try again shortly",
+        max: Duration::from_secs(5),
+    },
+    Case {
+        name: "slower than the timeout",
+        setup: |s| {
+            s.write_config("timeout = \"1s\"\n");
+            persistent(Fault::Hang)(s)
+        },
+        message: "ECR did not answer in time",
+        advice: "check your network or proxy",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "connection refused",
+        setup: |s| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            s.set("AWS_ENDPOINT_URL_ECR", &format!("http://127.0.0.1:{port}"));
+        },
+        message: "cannot reach the ECR API",
+        advice: "check your network, proxy and AWS_ENDPOINT_URL_ECR",
+        max: Duration::from_secs(5),
+    },
+    Case {
+        name: "access denied",
+        setup: |s| persistent(Fault::Deny)(s),
+        message: "access denied for env:",
+        advice: "the identity needs ecr:GetAuthorizationToken",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "expired credentials",
+        setup: |s| persistent(Fault::ExpiredToken)(s),
+        message: "AWS rejected the credentials of env:",
+        advice: "refresh them (aws sso login, aws configure, or new keys)",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "invalid credentials",
+        setup: |s| persistent(Fault::Unrecognized)(s),
+        message: "AWS rejected the credentials of env:",
+        advice: "UnrecognizedClientException",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "expired SSO session",
+        setup: |s| {
+            s.without_credentials();
+            let aws = s.home().join(".aws");
+            std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+            std::fs::write(
+                aws.join("config"),
+                "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+            )
+            .unwrap();
+            // The SDK names the cached token by the SHA-1 of the session name.
+            std::fs::write(
+                aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+                r#"{"accessToken":"old","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#,
+            )
+            .unwrap();
+            s.set("AWS_PROFILE", "dev");
+        },
+        message: "the SSO session for profile \"dev\" has expired or was never started",
+        advice: "run: aws sso login --profile dev",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "a token that does not decode",
+        setup: |s| persistent(Fault::BadToken)(s),
+        message: "ECR returned an authorization token that is not",
+        advice: "",
+        max: Duration::from_secs(3),
+    },
+    Case {
+        name: "no credentials anywhere (instance metadata probed)",
+        setup: |s| {
+            s.without_credentials();
+            s.unset("AWS_EC2_METADATA_DISABLED");
+        },
+        message: "no AWS credentials",
+        advice: "aws sso login",
+        max: Duration::from_secs(5),
+    },
+];
+
+/// An expired entry sits in the cache for every case: it must never come out.
+fn seed_expired_entry(s: &Sandbox) {
+    s.fake.set_password("pw-expired");
+    s.fake.set_lifetime(Duration::from_millis(1500));
+    let out = s.get(REGISTRY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.fake.set_lifetime(Duration::from_secs(12 * 3600));
+    s.fake.set_password("pw-never");
+    // Mark it expired by rewriting its times: no waiting on the clock.
+    for path in s.entries() {
+        let mut e: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        e["expires_at_ms"] = serde_json::json!(1_000);
+        e["token_expires_at_ms"] = serde_json::json!(1_000);
+        std::fs::write(&path, serde_json::to_vec(&e).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn get_fault_matrix() {
+    for case in CASES {
+        let mut s = Sandbox::new();
+        seed_expired_entry(&s);
+        (case.setup)(&mut s);
+        let start = Instant::now();
+        let out = s.get(REGISTRY);
+        let took = start.elapsed();
+        let line = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: {line}", case.name);
+        assert_eq!(
+            line.lines().count(),
+            1,
+            "{}: one line, got {line}",
+            case.name
+        );
+        let prefix = format!("ECR token for {REGISTRY}: {}", case.message);
+        assert!(
+            line.starts_with(&prefix),
+            "{}:\n want {prefix}\n  got {line}",
+            case.name
+        );
+        assert!(
+            line.contains(case.advice),
+            "{}: no advice {:?} in {line}",
+            case.name,
+            case.advice
+        );
+        assert!(took <= case.max, "{}: took {took:?}", case.name);
+        assert!(
+            !line.contains("pw-expired") && !line.contains("pw-never"),
+            "{}",
+            case.name
+        );
+        assert!(
+            stderr(&out).contains(line.trim()),
+            "{}: the same line on stderr",
+            case.name
+        );
+        assert!(!stderr(&out).contains("panicked"), "{}", case.name);
+        assert_no_secret(&out, "pw-expired");
+    }
+}
+
+#[test]
+fn kubelet_fault_matrix_fails_on_stderr_with_the_same_message() {
+    for case in CASES.iter().filter(|c| c.name != "slower than the timeout") {
+        let mut s = Sandbox::new();
+        seed_expired_entry(&s);
+        (case.setup)(&mut s);
+        let req = format!(
+            r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"{REGISTRY}/app:1"}}"#
+        );
+        let start = Instant::now();
+        let out = s.run(&["kubelet"], req.as_bytes());
+        assert_eq!(out.status.code(), Some(1), "{}", case.name);
+        assert_eq!(
+            stdout(&out),
+            "",
+            "{}: nothing on stdout for the kubelet",
+            case.name
+        );
+        assert!(
+            stderr(&out).contains(case.message),
+            "{}: {}",
+            case.name,
+            stderr(&out)
+        );
+        assert!(start.elapsed() <= case.max, "{}", case.name);
+        assert_no_secret(&out, "pw-expired");
+    }
+}
+
+/// ECR Public failures fall back to anonymous pulls instead of failing them.
+#[test]
+fn ecr_public_failures_mean_anonymous() {
+    let s = Sandbox::new();
+    s.fake.set_fault(Some(Fault::Deny));
+    let out = s.get("public.ecr.aws");
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+    assert!(
+        stderr(&out).contains("pulling anonymously"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn symlinked_or_foreign_entries_are_refused_and_replaced() {
+    let s = Sandbox::new();
+    s.fake.set_password("pw-real");
+    assert!(s.get(REGISTRY).status.success());
+    let entry = s.entries().pop().unwrap();
+    // A planted entry elsewhere, linked into the cache.
+    let planted = s.dir.path().join("planted.json");
+    std::fs::copy(&entry, &planted).unwrap();
+    let text = std::fs::read_to_string(&planted)
+        .unwrap()
+        .replace("pw-real", "pw-planted");
+    std::fs::write(&planted, text).unwrap();
+    std::fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink(&planted, &entry).unwrap();
+    let out = s.get(REGISTRY);
+    assert_eq!(stdout(&out), reply(REGISTRY, "pw-real"));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert!(
+        !std::fs::symlink_metadata(&entry)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "replaced by a real entry"
+    );
+
+    // An entry writable by others.
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = s.get(REGISTRY);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("writable by other users"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An entry owned by someone else (root only: chown needs it).
+    if unsafe { libc::geteuid() } == 0 {
+        let c = std::ffi::CString::new(entry.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
+        let out = s.get(REGISTRY);
+        assert!(out.status.success());
+        assert!(
+            stderr(&out).contains("belongs to uid 65534"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_cache_dir_is_refused_and_get_still_answers() {
+    let mut s = Sandbox::new();
+    let real = s.dir.path().join("real-cache");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let link = s.dir.path().join("link-cache");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    s.set("AWS_ECR_CACHE_DIR", link.to_str().unwrap());
+    let out = s.get(REGISTRY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
+}
+
+#[test]
+fn no_home_and_unwritable_xdg_dirs_still_answer() {
+    let mut s = Sandbox::new();
+    s.unset("HOME")
+        .unset("AWS_ECR_CACHE_DIR")
+        .unset("ECR_LOGIN_CONFIG");
+    s.set("XDG_CACHE_HOME", "/proc/ecr-login-cannot-write-here");
+    s.set("XDG_CONFIG_HOME", "/proc/ecr-login-cannot-write-here");
+    let out = s.get(REGISTRY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("continuing without the cache"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A tmpfs we can fill or make read-only. Needs root (mount); elsewhere these tests say so.
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn new(dir: &Path, size: &str) -> Option<Mount> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            println!("skipping: cannot mount a tmpfs here (needs root)");
+            return None;
+        }
+        Some(Mount(dir.to_path_buf()))
+    }
+
+    fn remount_read_only(&self) {
+        assert!(
+            Command::new("mount")
+                .args(["-o", "remount,ro"])
+                .arg(&self.0)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_read_only_cache_dir_serves_without_caching() {
+    let s = Sandbox::new();
+    let Some(m) = Mount::new(&s.cache_dir(), "1m") else {
+        return;
+    };
+    m.remount_read_only();
+    s.fake.set_password("pw-ro");
+    let out = s.get(REGISTRY);
+    assert_eq!(stdout(&out), reply(REGISTRY, "pw-ro"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not cached") || stderr(&out).contains("without the lock"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secret(&out, "pw-ro");
+}
+
+#[test]
+fn a_full_disk_serves_without_caching_and_leaves_no_temp_files() {
+    let s = Sandbox::new();
+    let Some(_m) = Mount::new(&s.cache_dir(), "8k") else {
+        return;
+    };
+    // Fill the filesystem.
+    let filler = s.cache_dir().join("filler");
+    let _ = std::fs::write(&filler, vec![0u8; 64 * 1024]);
+    s.fake.set_password("pw-full");
+    let out = s.get(REGISTRY);
+    assert_eq!(stdout(&out), reply(REGISTRY, "pw-full"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not cached"), "{}", stderr(&out));
+    let leftovers: Vec<_> = std::fs::read_dir(s.cache_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -1,0 +1,810 @@
+//! A fake AWS endpoint for the integration tests and benchmarks, on plain HTTP/1.1 at
+//! 127.0.0.1: ECR and ECR Public `GetAuthorizationToken` (awsJson 1.1), STS `AssumeRole` and
+//! `AssumeRoleWithWebIdentity` (query protocol, XML replies), the SSO portal's
+//! `GetRoleCredentials` (`GET /federation/credentials`, via `AWS_ENDPOINT_URL_SSO`) and
+//! container credentials (ECS / EKS Pod Identity style, via `AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+//!
+//! It exists so the helper can be tested end to end through the real AWS SDK (signing,
+//! retries, error classification, endpoint overrides, the credential chain) with no network
+//! and no AWS account, and so tests can ask for what AWS will not produce on demand:
+//! throttling, 500s, denied or expired credentials, undecodable tokens, slow and hung calls.
+//! Every request is recorded, so a test can assert which access key signed which call.
+//!
+//! `#[path]`-included by the integration tests and by `examples/fake_ecr.rs`. One thread per
+//! connection; `httparse` reads request heads (bodies need a `Content-Length`, as the SDK
+//! sends). Dropping the [`FakeEcr`] shuts every connection down, hung calls unanswered.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::{Engine as _, alphabet, engine::DecodePaddingMode};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+/// The account used in `proxyEndpoint` when the request names no registry.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+pub const ECR_TARGET: &str = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
+pub const ECR_PUBLIC_TARGET: &str = "SpencerFrontendService.GetAuthorizationToken";
+const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 16 << 20;
+/// Padding optional, sloppy trailing bits allowed ([`decode_base64`] maps URL-safe input).
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// How the next `GetAuthorizationToken` call (private or public) goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// 400 `ThrottlingException` "Rate exceeded".
+    Throttle,
+    /// 500 `ServerException`.
+    ServerError,
+    /// 400 `AccessDeniedException`.
+    Deny,
+    /// 400 `ExpiredTokenException`.
+    ExpiredToken,
+    /// 400 `UnrecognizedClientException`.
+    Unrecognized,
+    /// 200, but `authorizationToken` is not base64.
+    BadToken,
+    /// Sleep, then answer normally.
+    Delay(Duration),
+    /// Never answer; the connection is closed when the server is dropped.
+    Hang,
+}
+
+impl Fault {
+    /// The awsJson error (status, type, message) this fault answers with, if any.
+    fn error(&self, service: &str) -> Option<(u16, &'static str, String)> {
+        let denied = format!(
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+             {service}:GetAuthorizationToken on resource: *"
+        );
+        let expired = "The security token included in the request is expired";
+        let invalid = "The security token included in the request is invalid.";
+        Some(match self {
+            Fault::Throttle => (400, "ThrottlingException", "Rate exceeded".into()),
+            Fault::ServerError => (500, "ServerException", "Internal service error".into()),
+            Fault::Deny => (400, "AccessDeniedException", denied),
+            Fault::ExpiredToken => (400, "ExpiredTokenException", expired.into()),
+            Fault::Unrecognized => (400, "UnrecognizedClientException", invalid.into()),
+            Fault::BadToken | Fault::Delay(_) | Fault::Hang => return None,
+        })
+    }
+}
+
+/// One request as received.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Request {
+    /// `X-Amz-Target`, `sts:<Action>` for query-protocol calls, `sso:GetRoleCredentials`,
+    /// `container:<path>`, else `<METHOD> <path>`.
+    pub target: String,
+    /// From `Authorization: ... Credential=AKID/DATE/REGION/SERVICE/aws4_request`; empty if unsigned.
+    pub access_key_id: String,
+    /// The signing region, `us-east-1` when absent.
+    pub region: String,
+    pub body: String,
+    /// The `Authorization` header; for SSO, the `x-amz-sso_bearer_token` header.
+    pub authorization: String,
+}
+
+/// The running server; dropping it shuts it down and closes every connection.
+pub struct FakeEcr {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Notified when `stopping` turns true: wakes delayed and hung calls.
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    stopping: bool,
+    next_conn: u64,
+    conns: HashMap<u64, TcpStream>,
+    password: Option<String>,
+    lifetime: Duration,
+    expires_at: Option<f64>,
+    faults: VecDeque<Fault>,
+    fault: Option<Fault>,
+    account: String,
+    sts_lifetime: Duration,
+    role_keys: HashMap<String, String>,
+    roles_seen: Vec<String>,
+    sso_keys: HashMap<(String, String), String>,
+    sso_seen: Vec<(String, String)>,
+    sso_revoked: HashSet<String>,
+    /// Container credentials by path: access key id, required `Authorization` value.
+    containers: HashMap<String, (String, Option<String>)>,
+    recording: bool,
+    requests: Vec<Request>,
+    token_calls: usize,
+    sts_calls: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FakeEcr {
+    /// Starts on a free port. Panics if it cannot listen (a broken test machine).
+    pub fn start() -> FakeEcr {
+        Self::try_start_on(0).unwrap_or_else(|e| panic!("fake ECR: cannot listen: {e}"))
+    }
+
+    pub fn try_start_on(port: u16) -> io::Result<FakeEcr> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let state = State {
+            lifetime: Duration::from_secs(12 * 3600),
+            account: DEFAULT_ACCOUNT.to_string(),
+            sts_lifetime: Duration::from_secs(3600),
+            recording: true,
+            ..State::default()
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            wake: Condvar::new(),
+        });
+        let for_thread = Arc::clone(&shared);
+        let acceptor = Some(thread::spawn(move || accept_loop(&listener, &for_thread)));
+        Ok(FakeEcr {
+            shared,
+            addr,
+            acceptor,
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.shared.state)
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Every token from now on decodes to `AWS:<password>`.
+    pub fn set_password(&self, password: &str) {
+        self.state().password = Some(password.to_string());
+    }
+
+    /// Back to a fresh [`default_password`] per token.
+    pub fn clear_password(&self) {
+        self.state().password = None;
+    }
+
+    /// `expiresAt` = now + `lifetime` (default 12 h).
+    pub fn set_lifetime(&self, lifetime: Duration) {
+        self.state().lifetime = lifetime;
+    }
+
+    /// Forces an absolute `expiresAt` (epoch seconds); `None` goes back to now + lifetime.
+    pub fn set_expires_at(&self, expires_at: Option<f64>) {
+        self.state().expires_at = expires_at;
+    }
+
+    /// Queues a fault for the next token request; queued faults go before [`Self::set_fault`].
+    pub fn push_fault(&self, fault: Fault) {
+        self.state().faults.push_back(fault);
+    }
+
+    /// The fault applied to every token request once the queue is empty.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.state().fault = fault;
+    }
+
+    /// The account in `proxyEndpoint` when the request has no `registryIds`.
+    pub fn set_default_account(&self, account: &str) {
+        self.state().account = account.to_string();
+    }
+
+    /// The access key id STS hands out for `role_arn` (default `ASIAASSUMED<n>`, where n
+    /// numbers the distinct role ARNs in the order first seen, from 1).
+    pub fn set_role_key(&self, role_arn: &str, access_key_id: &str) {
+        let key = access_key_id.to_string();
+        self.state().role_keys.insert(role_arn.to_string(), key);
+    }
+
+    /// Lifetime of the credentials from STS, SSO and container endpoints (default 1 h).
+    pub fn set_sts_lifetime(&self, lifetime: Duration) {
+        self.state().sts_lifetime = lifetime;
+    }
+
+    /// The access key id SSO hands out for (account, role) (default `ASIASSO<n>`, n numbering
+    /// the distinct pairs in the order first seen, from 1).
+    pub fn set_sso_role_key(&self, account_id: &str, role_name: &str, access_key_id: &str) {
+        let (pair, key) = ((account_id.into(), role_name.into()), access_key_id.into());
+        self.state().sso_keys.insert(pair, key);
+    }
+
+    /// SSO answers 401 `UnauthorizedException` to this bearer token, as to an empty one.
+    pub fn revoke_sso_token(&self, token: &str) {
+        self.state().sso_revoked.insert(token.to_string());
+    }
+
+    /// Serves container credentials at `GET <path>`; with `auth_token`, only to that exact
+    /// `Authorization` header (401 without one, 403 with another).
+    pub fn add_container_credentials(&self, path: &str, key: &str, auth_token: Option<&str>) {
+        let creds = (key.to_string(), auth_token.map(str::to_string));
+        self.state().containers.insert(path.to_string(), creds);
+    }
+
+    /// Turns request recording off (long benchmark runs) or on.
+    #[allow(dead_code)] // only the example turns it off
+    pub fn set_recording(&self, on: bool) {
+        self.state().recording = on;
+    }
+
+    /// ECR and ECR Public `GetAuthorizationToken` requests received, faulted ones included.
+    pub fn token_calls(&self) -> usize {
+        self.state().token_calls
+    }
+
+    /// STS `AssumeRole*` requests received.
+    pub fn sts_calls(&self) -> usize {
+        self.state().sts_calls
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.state().requests.clone()
+    }
+}
+
+impl Drop for FakeEcr {
+    fn drop(&mut self) {
+        let conns = {
+            let mut st = self.state();
+            st.stopping = true;
+            std::mem::take(&mut st.conns)
+        };
+        self.shared.wake.notify_all();
+        for conn in conns.values() {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+        // Wake the accept loop; join it only if the wake-up got through.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).is_ok();
+        if let Some(acceptor) = self.acceptor.take().filter(|_| woke) {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else {
+            thread::sleep(Duration::from_millis(10)); // out of descriptors, say
+            continue;
+        };
+        let mut st = lock(&shared.state);
+        if st.stopping {
+            return;
+        }
+        let Ok(clone) = stream.try_clone() else {
+            continue;
+        };
+        st.next_conn += 1;
+        let id = st.next_conn;
+        st.conns.insert(id, clone);
+        drop(st);
+        let shared = Arc::clone(shared);
+        thread::spawn(move || {
+            serve(stream, &shared);
+            lock(&shared.state).conns.remove(&id);
+        });
+    }
+}
+
+/// Serves requests on one keep-alive connection until EOF, an error, or a hung call.
+fn serve(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    let mut input = BufReader::new(stream);
+    loop {
+        let (reply, keep_alive) = match read_request(&mut input) {
+            Ok(None) => return,
+            Ok(Some(req)) => match shared.handle(&req) {
+                Some(reply) => (reply, req.keep_alive),
+                None => return,
+            },
+            Err(e) => {
+                let reply = json_error(400, "SerializationException", &e);
+                (
+                    reply.replacen("\r\n", "\r\nConnection: close\r\n", 1),
+                    false,
+                )
+            }
+        };
+        if out.write_all(reply.as_bytes()).is_err() || !keep_alive {
+            return;
+        }
+    }
+}
+
+struct HttpRequest {
+    method: String,
+    /// Path and query.
+    target: String,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+    body: String,
+    keep_alive: bool,
+}
+
+impl HttpRequest {
+    fn header(&self, name: &str) -> &str {
+        let found = self.headers.iter().find(|(k, _)| k == name);
+        found.map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// One request; `Ok(None)` at EOF between requests.
+fn read_request(r: &mut BufReader<TcpStream>) -> Result<Option<HttpRequest>, String> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let room = MAX_HEAD.saturating_sub(head.len()) as u64;
+        match r.by_ref().take(room).read_until(b'\n', &mut head) {
+            Ok(0) if head.is_empty() => return Ok(None),
+            Ok(0) | Err(_) => return Err("request head cut short or over 64 KiB".into()),
+            Ok(_) if head == b"\r\n" => head.clear(), // a stray CRLF between requests
+            Ok(_) => {}
+        }
+    }
+    let mut slots = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut slots);
+    if !matches!(parsed.parse(&head), Ok(httparse::Status::Complete(_))) {
+        let head = String::from_utf8_lossy(&head);
+        return Err(format!("malformed request head {head:?}"));
+    }
+    let header = |h: &httparse::Header| (h.name.to_ascii_lowercase(), lossy(h.value));
+    let mut req = HttpRequest {
+        method: parsed.method.unwrap_or_default().to_string(),
+        target: parsed.path.unwrap_or_default().to_string(),
+        headers: parsed.headers.iter().map(header).collect(),
+        body: String::new(),
+        keep_alive: false,
+    };
+    let connection = req.header("connection").to_ascii_lowercase();
+    req.keep_alive = match parsed.version {
+        Some(0) => connection.contains("keep-alive"),
+        _ => !connection.contains("close"),
+    };
+    if !req.header("transfer-encoding").is_empty() {
+        return Err("chunked request bodies are not supported".into());
+    }
+    let len = match req.header("content-length") {
+        "" => 0,
+        n => n
+            .parse()
+            .ok()
+            .filter(|n| *n <= MAX_BODY)
+            .ok_or("bad Content-Length")?,
+    };
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).map_err(|e| e.to_string())?;
+    req.body = lossy(&body);
+    Ok(Some(req))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A whole HTTP/1.1 response, with an `x-amzn-RequestId`.
+fn http(
+    status: u16,
+    content_type: &str,
+    id: &str,
+    extra: Option<(&str, &str)>,
+    body: &str,
+) -> String {
+    let reason = if status == 200 { "OK" } else { "Error" };
+    let extra = extra.map_or(String::new(), |(name, value)| {
+        format!("{name}: {value}\r\n")
+    });
+    let len = body.len();
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len}\r\n\
+         x-amzn-RequestId: {id}\r\n{extra}\r\n{body}"
+    )
+}
+
+const AWS_JSON: &str = "application/x-amz-json-1.1";
+const JSON: &str = "application/json";
+
+/// A JSON reply; an error (typed in a header too, as AWS does) if it has a `__type`.
+fn json_reply(status: u16, content_type: &str, body: Value) -> String {
+    let error = body["__type"]
+        .as_str()
+        .map(|kind| ("x-amzn-ErrorType", kind));
+    let (id, text) = (request_id(), body.to_string());
+    http(status, content_type, &id, error, &text)
+}
+
+/// A 200 awsJson 1.1 reply.
+fn aws_json(body: Value) -> String {
+    json_reply(200, AWS_JSON, body)
+}
+
+fn json_error(status: u16, kind: &str, message: &str) -> String {
+    let body = json!({ "__type": kind, "message": message });
+    json_reply(status, AWS_JSON, body)
+}
+
+/// A query-protocol (STS) error.
+fn xml_error(code: &str, message: &str) -> String {
+    let (id, code, message) = (request_id(), xml_escape(code), xml_escape(message));
+    let body = format!(
+        "<ErrorResponse xmlns=\"{STS_NS}\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{code}</Code>\n    \
+         <Message>{message}</Message>\n  </Error>\n  <RequestId>{id}</RequestId>\n</ErrorResponse>\n"
+    );
+    http(400, "text/xml", &id, None, &body)
+}
+
+impl Shared {
+    /// The reply to one request; `None` means close the connection without one.
+    fn handle(&self, req: &HttpRequest) -> Option<String> {
+        let (method, body) = (req.method.as_str(), req.body.as_str());
+        let target = req.header("x-amz-target");
+        let form = parse_query(if target.is_empty() { body } else { "" });
+        let action = form_get(&form, "Action").unwrap_or("");
+        let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+        let plain_get = method == "GET" && target.is_empty() && action.is_empty();
+        let sso = plain_get && path == "/federation/credentials";
+        let container = lock(&self.state).containers.get(path).cloned();
+        let container = container.filter(|_| plain_get);
+        let recorded = match () {
+            _ if !target.is_empty() => target.to_string(),
+            _ if !action.is_empty() => format!("sts:{action}"),
+            _ if sso => "sso:GetRoleCredentials".to_string(),
+            _ if container.is_some() => format!("container:{path}"),
+            _ => format!("{method} {}", req.target),
+        };
+        let authorization = req.header(if sso {
+            "x-amz-sso_bearer_token"
+        } else {
+            "authorization"
+        });
+        let (access_key_id, region) = parse_credential(authorization);
+        let mut st = lock(&self.state);
+        if st.recording {
+            st.requests.push(Request {
+                target: recorded.clone(),
+                access_key_id,
+                region: region.clone(),
+                body: body.to_string(),
+                authorization: authorization.to_string(),
+            });
+        }
+        let post = method == "POST";
+        Some(match (target, action, container) {
+            (ECR_TARGET | ECR_PUBLIC_TARGET, _, _) if post => {
+                st.token_calls += 1;
+                drop(st);
+                return self.token(target == ECR_PUBLIC_TARGET, body, &region);
+            }
+            ("", "AssumeRole" | "AssumeRoleWithWebIdentity", _) if post => {
+                st.sts_calls += 1;
+                sts(&mut st, action, &form)
+            }
+            // A query-protocol (STS-style) request gets its error in XML, as AWS does.
+            ("", action, _) if !action.is_empty() => {
+                let message = format!("Could not find operation {action} for version 2011-06-15");
+                xml_error("InvalidAction", &message)
+            }
+            _ if sso => sso_credentials(&mut st, &parse_query(query), authorization),
+            (_, _, Some((key, token))) => container_credentials(&st, &key, token, authorization),
+            _ => {
+                let message = format!("Unknown operation {recorded}");
+                json_error(400, "UnknownOperationException", &message)
+            }
+        })
+    }
+
+    /// Waits up to `d`; false if the server is shutting down.
+    fn pause(&self, d: Duration) -> bool {
+        let st = lock(&self.state);
+        let woken = self.wake.wait_timeout_while(st, d, |st| !st.stopping);
+        !woken.unwrap_or_else(PoisonError::into_inner).0.stopping
+    }
+
+    fn token(&self, public: bool, body: &str, region: &str) -> Option<String> {
+        let fault = {
+            let mut st = lock(&self.state);
+            st.faults.pop_front().or_else(|| st.fault.clone())
+        };
+        match fault {
+            Some(Fault::Hang) => while self.pause(Duration::from_secs(3600)) {},
+            Some(Fault::Delay(d)) => _ = self.pause(d),
+            _ => {}
+        }
+        if lock(&self.state).stopping {
+            return None;
+        }
+        let service = if public { "ecr-public" } else { "ecr" };
+        if let Some((status, kind, message)) = fault.as_ref().and_then(|f| f.error(service)) {
+            return Some(json_error(status, kind, &message));
+        }
+        let ids = match registry_ids(body) {
+            Ok(ids) => ids,
+            Err((kind, message)) => return Some(json_error(400, kind, &message)),
+        };
+        let st = lock(&self.state);
+        let lifetime = st.lifetime.as_secs_f64();
+        let exp = st.expires_at.unwrap_or(now_secs() + lifetime);
+        let password = st.password.clone();
+        let password = password.unwrap_or_else(|| default_password(exp.floor() as i64));
+        let token = match fault {
+            Some(Fault::BadToken) => "!!not*base64:this-token-cannot-be-decoded!!".to_string(),
+            _ => encode_base64(format!("AWS:{password}").as_bytes()),
+        };
+        let exp = (exp * 1e3).round() / 1e3;
+        let mut data = json!({ "authorizationToken": token, "expiresAt": exp });
+        if public {
+            return Some(aws_json(json!({ "authorizationData": data })));
+        }
+        // Real ECR answers one entry per registry id; they all share the token.
+        let accounts = if ids.is_empty() {
+            vec![st.account.clone()]
+        } else {
+            ids
+        };
+        let entries: Vec<Value> = accounts
+            .iter()
+            .map(|acct| {
+                let endpoint = format!("https://{acct}.dkr.ecr.{region}.amazonaws.com");
+                data["proxyEndpoint"] = endpoint.into();
+                data.clone()
+            })
+            .collect();
+        Some(aws_json(json!({ "authorizationData": entries })))
+    }
+}
+
+fn sts(st: &mut State, action: &str, form: &[(String, String)]) -> String {
+    let role = form_get(form, "RoleArn").unwrap_or("");
+    // arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
+    let fields: Vec<&str> = role.splitn(6, ':').collect();
+    let name = fields.get(5).and_then(|r| r.strip_prefix("role/"));
+    let (Some(partition), Some(account), Some(name)) = (fields.get(1), fields.get(4), name) else {
+        return xml_error("ValidationError", &format!("Invalid RoleArn {role:?}"));
+    };
+    let name = name.rsplit('/').next().unwrap_or(name);
+    let session = form_get(form, "RoleSessionName").filter(|s| !s.is_empty());
+    let session = session.unwrap_or("fake-session");
+    let web = action == "AssumeRoleWithWebIdentity";
+    if web && form_get(form, "WebIdentityToken").unwrap_or("").is_empty() {
+        return xml_error("ValidationError", "WebIdentityToken is required");
+    }
+    let index = nth_seen(&mut st.roles_seen, role.to_string());
+    let key = st.role_keys.get(role).cloned();
+    let key = key.unwrap_or_else(|| format!("ASIAASSUMED{index}"));
+    let arn = xml_escape(&format!(
+        "arn:{partition}:sts::{account}:assumed-role/{name}/{session}"
+    ));
+    let role_id = xml_escape(&format!("AROAFAKEROLE{index:08}:{session}"));
+    let token = session_token(&key, role);
+    let (key, expiration) = (xml_escape(&key), rfc3339(st.sts_lifetime));
+    let web_fields = if web {
+        let provider = form_get(form, "ProviderId").unwrap_or("oidc.fake.example.com");
+        format!(
+            r#"
+    <SubjectFromWebIdentityToken>fake-subject</SubjectFromWebIdentityToken>
+    <Audience>sts.amazonaws.com</Audience>
+    <Provider>{}</Provider>"#,
+            xml_escape(provider)
+        )
+    } else {
+        String::new()
+    };
+    let id = request_id();
+    let body = format!(
+        r#"<{action}Response xmlns="{STS_NS}">
+  <{action}Result>{web_fields}
+    <AssumedRoleUser>
+      <AssumedRoleId>{role_id}</AssumedRoleId>
+      <Arn>{arn}</Arn>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>{key}</AccessKeyId>
+      <SecretAccessKey>fake/secret/{key}</SecretAccessKey>
+      <SessionToken>{token}</SessionToken>
+      <Expiration>{expiration}</Expiration>
+    </Credentials>
+  </{action}Result>
+  <ResponseMetadata>
+    <RequestId>{id}</RequestId>
+  </ResponseMetadata>
+</{action}Response>
+"#
+    );
+    http(200, "text/xml", &id, None, &body)
+}
+
+/// SSO `GetRoleCredentials`: `GET /federation/credentials?role_name=…&account_id=…`.
+fn sso_credentials(st: &mut State, query: &[(String, String)], bearer: &str) -> String {
+    let refuse = |status, kind, message| {
+        json_reply(status, JSON, json!({ "__type": kind, "message": message }))
+    };
+    let account = form_get(query, "account_id");
+    let (Some(account), Some(role)) = (account, form_get(query, "role_name")) else {
+        let message = "account_id and role_name are required";
+        return refuse(400, "InvalidRequestException", message);
+    };
+    if bearer.is_empty() || st.sso_revoked.contains(bearer) {
+        let message = "Session token not found or invalid";
+        return refuse(401, "UnauthorizedException", message);
+    }
+    let pair = (account.to_string(), role.to_string());
+    let n = nth_seen(&mut st.sso_seen, pair.clone());
+    let key = st.sso_keys.get(&pair).cloned();
+    let key = key.unwrap_or_else(|| format!("ASIASSO{n}"));
+    let expiration_ms = ((now_secs() + st.sts_lifetime.as_secs_f64()) * 1e3) as i64;
+    let creds = json!({
+        "accessKeyId": key,
+        "secretAccessKey": format!("fake/secret/{key}"),
+        "sessionToken": session_token(&key, &format!("sso/{account}/{role}")),
+        "expiration": expiration_ms,
+    });
+    json_reply(200, JSON, json!({ "roleCredentials": creds }))
+}
+
+/// ECS / EKS Pod Identity style credentials, the `Authorization` header checked if required.
+fn container_credentials(st: &State, key: &str, required: Option<String>, auth: &str) -> String {
+    let refuse = |status, code, message| {
+        json_reply(status, JSON, json!({ "code": code, "message": message }))
+    };
+    match required {
+        Some(_) if auth.is_empty() => refuse(401, "Unauthorized", "no Authorization header"),
+        Some(token) if token != auth => refuse(403, "Forbidden", "wrong Authorization header"),
+        _ => json_reply(
+            200,
+            JSON,
+            json!({
+                "AccessKeyId": key,
+                "SecretAccessKey": format!("fake/secret/{key}"),
+                "Token": session_token(key, "container"),
+                "Expiration": rfc3339(st.sts_lifetime),
+            }),
+        ),
+    }
+}
+
+/// `registryIds` from a `GetAuthorizationToken` body; an error is (exception type, message).
+fn registry_ids(body: &str) -> Result<Vec<String>, (&'static str, String)> {
+    let malformed = || {
+        (
+            "SerializationException",
+            format!("Malformed request body: {body:?}"),
+        )
+    };
+    let doc: Value = match body.trim() {
+        "" => return Ok(Vec::new()),
+        text => serde_json::from_str(text).map_err(|_| malformed())?,
+    };
+    let ids = match doc.as_object().ok_or_else(malformed)?.get("registryIds") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(ids) => ids.as_array().ok_or_else(malformed)?,
+    };
+    let check = |id: &Value| match id.as_str().ok_or_else(malformed)? {
+        id if id.len() == 12 && id.bytes().all(|c| c.is_ascii_digit()) => Ok(id.to_string()),
+        id => Err((
+            "InvalidParameterException",
+            format!(
+                "1 validation error detected: Value '[{id}]' at 'registryIds' failed to satisfy constraint: \
+             Member must satisfy constraint: [Member must satisfy regular expression pattern: [0-9]{{12}}]"
+            ),
+        )),
+    };
+    ids.iter().map(check).collect()
+}
+
+/// (access key id, region) from a SigV4 `Authorization` header.
+fn parse_credential(authorization: &str) -> (String, String) {
+    let cred = authorization
+        .split_once("Credential=")
+        .map_or("", |(_, c)| c);
+    let mut parts = cred.split([',', ' ']).next().unwrap_or("").split('/');
+    let key = parts.next().unwrap_or("").to_string();
+    let region = parts
+        .nth(1)
+        .filter(|r| !r.is_empty() && r.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'));
+    (key, region.unwrap_or("us-east-1").to_string())
+}
+
+/// An `application/x-www-form-urlencoded` body or a query string.
+fn parse_query(text: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn form_get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// 1-based position of `item` among those seen, adding it if new.
+fn nth_seen<T: PartialEq>(seen: &mut Vec<T>, item: T) -> usize {
+    if let Some(i) = seen.iter().position(|s| *s == item) {
+        return i + 1;
+    }
+    seen.push(item);
+    seen.len()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+fn session_token(key: &str, what: &str) -> String {
+    let token = encode_base64(format!("{key}:{what}").as_bytes());
+    format!("FwoGZXIvYXdzEFAKE{token}")
+}
+
+fn now_secs() -> f64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH);
+    now.map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `2026-11-27T20:00:00Z`: now + `lifetime`, to the whole second.
+fn rfc3339(lifetime: Duration) -> String {
+    let t = (OffsetDateTime::now_utc() + lifetime).replace_nanosecond(0);
+    t.unwrap()
+        .format(&Rfc3339)
+        .expect("a year between 0 and 9999")
+}
+
+fn request_id() -> String {
+    let h = format!("{:032x}", fastrand::u128(..));
+    [&h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]].join("-")
+}
+
+/// A password shaped like ECR's: base64 of `{"payload":…,"datakey":…,"version":"2",
+/// "type":"DATA_KEY","expiration":<epoch secs>}`, about as long as a real one.
+pub fn default_password(expiration_epoch_secs: i64) -> String {
+    let random = |n| {
+        let bytes: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..))
+            .take(n)
+            .collect();
+        encode_base64(&bytes)
+    };
+    let (payload, datakey) = (random(1_200), random(280));
+    let json = format!(
+        r#"{{"payload":"{payload}","datakey":"{datakey}","version":"2","type":"DATA_KEY","expiration":{expiration_epoch_secs}}}"#
+    );
+    encode_base64(json.as_bytes())
+}
+
+/// Standard base64 with padding.
+pub fn encode_base64(data: &[u8]) -> String {
+    STANDARD.encode(data)
+}
+
+/// Standard (or URL-safe) base64, padding optional; `None` if it is not base64.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    LENIENT
+        .decode(text.trim().replace('-', "+").replace('_', "/"))
+        .ok()
+}

@@ -1,0 +1,185 @@
+//! Runs the real binary in a sealed environment: a fresh temp HOME, cache dir and config
+//! per test, every inherited variable removed, AWS pointed at a fake endpoint.
+
+use super::fake_ecr::FakeEcr;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_docker-credential-ecr-login");
+pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub fake: FakeEcr,
+    /// Extra variables for every command (overrides and additions).
+    pub vars: HashMap<String, String>,
+    /// Variables removed from the defaults below.
+    pub removed: Vec<String>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Sandbox {
+            dir,
+            fake: FakeEcr::start(),
+            vars: HashMap::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// Writes `~/.aws/credentials` with one static key pair per profile.
+    pub fn write_aws_profiles(&self, profiles: &[(&str, &str)]) {
+        let aws = self.home().join(".aws");
+        std::fs::create_dir_all(&aws).unwrap();
+        let mut text = String::new();
+        for (name, key) in profiles {
+            text.push_str(&format!(
+                "[{name}]\naws_access_key_id = {key}\naws_secret_access_key = secret-of-{key}\n\n"
+            ));
+        }
+        std::fs::write(aws.join("credentials"), text).unwrap();
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
+        self.vars.insert(k.into(), v.into());
+        self
+    }
+
+    pub fn unset(&mut self, k: &str) -> &mut Self {
+        self.removed.push(k.into());
+        self.vars.remove(k);
+        self
+    }
+
+    /// Static keys removed: the helper finds no AWS credentials anywhere.
+    pub fn without_credentials(&mut self) -> &mut Self {
+        self.unset("AWS_ACCESS_KEY_ID")
+            .unset("AWS_SECRET_ACCESS_KEY")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.command_of(Path::new(BIN), args)
+    }
+
+    /// A command for another copy of the binary, with the sandbox's environment.
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.args(args).env_clear();
+        let defaults = [
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("HOME", self.home().display().to_string()),
+            ("AWS_ECR_CACHE_DIR", self.cache_dir().display().to_string()),
+            ("ECR_LOGIN_CONFIG", self.config_path().display().to_string()),
+            ("AWS_ENDPOINT_URL_ECR", self.fake.url()),
+            ("AWS_ENDPOINT_URL_ECR_PUBLIC", self.fake.url()),
+            ("AWS_ENDPOINT_URL_STS", self.fake.url()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ];
+        for (k, v) in defaults {
+            if !self.removed.iter().any(|r| r == k) {
+                cmd.env(k, v);
+            }
+        }
+        cmd.envs(&self.vars);
+        cmd
+    }
+
+    /// Runs a command with `stdin`, fed from its own thread.
+    pub fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let child = self.spawn(args, stdin);
+        child.wait_with_output().expect("wait")
+    }
+
+    pub fn spawn(&self, args: &[&str], stdin: &[u8]) -> Child {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the helper");
+        let mut pipe = child.stdin.take().unwrap();
+        let input = stdin.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        child
+    }
+
+    pub fn get(&self, server: &str) -> Output {
+        self.run(&["get"], server.as_bytes())
+    }
+
+    /// Cache entry files (`*.json`), excluding daemon state.
+    pub fn entries(&self) -> Vec<PathBuf> {
+        list(&self.cache_dir(), |n| {
+            n.ends_with(".json") && n != "daemon.json"
+        })
+    }
+
+    /// Everything that is not an entry, lock, usage marker or daemon file: leftovers.
+    pub fn stray_files(&self) -> Vec<PathBuf> {
+        list(&self.cache_dir(), |n| {
+            !(n.ends_with(".json") || n.ends_with(".lock") || n.ends_with(".used"))
+        })
+    }
+}
+
+fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_str().is_some_and(&keep))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The exact `get` reply for a server and password.
+pub fn reply(server: &str, password: &str) -> String {
+    format!("{{\"ServerURL\":\"{server}\",\"Username\":\"AWS\",\"Secret\":\"{password}\"}}\n")
+}
+
+/// Asserts a secret appears nowhere in a command's stderr.
+pub fn assert_no_secret(o: &Output, secret: &str) {
+    assert!(
+        !stderr(o).contains(secret),
+        "secret leaked to stderr: {}",
+        stderr(o)
+    );
+}
