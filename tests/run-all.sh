@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (Debian packages),
-# checks formatting and lints, then runs every test including the end-to-end ones with
-# real docker, skopeo and registry. Usage: bash tests/run-all.sh
+# checks formatting and lints, then runs every test, the ignored ones too: the end-to-end
+# test with real dockerd, docker, skopeo and registry, and the tests that need root. Then
+# the packages. Usage: bash tests/run-all.sh (as root, or with sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,18 +22,28 @@ fi
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
+
+# The front binary is built from ecr-login-core alone: no AWS crate may reach it.
+if cargo tree --locked -p ecr-login-core -e normal --prefix none | grep -E '^aws-'; then
+  echo "ecr-login-core depends on an AWS crate: the front binary would link it" >&2
+  exit 1
+fi
+
+# One build for everything below (the binaries the tests run, with the test features).
+cargo test --locked --workspace --no-run
 
 # The systemd user unit must pass systemd's own checker.
 unit_dir=$(mktemp -d)
 trap 'rm -rf "$unit_dir"' EXIT
 sed "s#/usr/bin/docker-credential-ecr-login#$PWD/target/debug/docker-credential-ecr-login#" \
   systemd/docker-credential-ecr-login.service > "$unit_dir/docker-credential-ecr-login.service"
-cargo build --locked
 mkdir -p "$unit_dir/run" && chmod 700 "$unit_dir/run"
 XDG_RUNTIME_DIR="$unit_dir/run" systemd-analyze verify --user "$unit_dir/docker-credential-ecr-login.service"
 
-ECR_LOGIN_E2E=1 cargo test --locked
+# Every test; then, explicitly, the ones a plain `cargo test` skips as #[ignore]d.
+cargo test --locked --workspace
+cargo test --locked --test it -- --ignored
 
 # The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
 bash packaging/check-deb.sh

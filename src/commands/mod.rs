@@ -80,7 +80,7 @@ fn run_daemon() -> Result<(), Error> {
     };
     let rt = crate::aws::runtime().map_err(Error::Other)?;
     let result = rt.block_on(async {
-        let signals = crate::service::signals::Signals::new()?;
+        let signals = renew::signals::Signals::new()?;
         let (shutdown, reload) = signals.split();
         renew::run(deps, path, config, cache, shutdown, reload).await
     });

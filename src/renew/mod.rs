@@ -10,6 +10,7 @@
 
 pub mod notify;
 pub mod schedule;
+pub mod signals;
 pub mod state;
 pub mod warm;
 

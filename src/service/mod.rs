@@ -1,7 +1,6 @@
 //! The renewal daemon as the operating system's per-user service: a systemd user unit on
 //! Linux. `configure --service` installs it for the full binary's own path.
 
-pub mod signals;
 pub mod systemd;
 
 use ecr_login_core::error::Error;

@@ -134,14 +134,7 @@ fn seed_expired_entry(s: &Sandbox) {
     assert!(out.status.success(), "{}", stderr(&out));
     s.fake.set_lifetime(Duration::from_secs(12 * 3600));
     s.fake.set_password("pw-never");
-    // Mark it expired by rewriting its times: no waiting on the clock.
-    for path in s.entries() {
-        let mut e: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        e["expires_at_ms"] = serde_json::json!(1_000);
-        e["token_expires_at_ms"] = serde_json::json!(1_000);
-        std::fs::write(&path, serde_json::to_vec(&e).unwrap()).unwrap();
-    }
+    s.expire_entries();
 }
 
 #[test]
@@ -267,19 +260,30 @@ fn symlinked_or_foreign_entries_are_refused_and_replaced() {
         "{}",
         stderr(&out)
     );
+}
 
-    // An entry owned by someone else (root only: chown needs it).
-    if unsafe { libc::geteuid() } == 0 {
-        let c = std::ffi::CString::new(entry.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
-        let out = s.get(REGISTRY);
-        assert!(out.status.success());
-        assert!(
-            stderr(&out).contains("belongs to uid 65534"),
-            "{}",
-            stderr(&out)
-        );
-    }
+#[test]
+#[ignore = "needs root to chown a file: tests/run-all.sh runs it"]
+fn an_entry_owned_by_someone_else_is_refused() {
+    let s = Sandbox::new();
+    s.fake.set_password("pw-real");
+    assert!(s.get(REGISTRY).status.success());
+    let entry = s.entries().pop().unwrap();
+    let c = std::ffi::CString::new(entry.to_str().unwrap()).unwrap();
+    // SAFETY: chown(2) on a path we own, with a valid C string.
+    assert_eq!(
+        unsafe { libc::chown(c.as_ptr(), 65534, 65534) },
+        0,
+        "chown needs root"
+    );
+    let out = s.get(REGISTRY);
+    assert_eq!(stdout(&out), reply(REGISTRY, "pw-real"), "fetched anew");
+    assert!(
+        stderr(&out).contains("belongs to uid 65534"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.fake.token_calls(), 2);
 }
 
 #[test]
@@ -314,11 +318,11 @@ fn no_home_and_unwritable_xdg_dirs_still_answer() {
     );
 }
 
-/// A tmpfs we can fill or make read-only. Needs root (mount); elsewhere these tests say so.
+/// A tmpfs we can fill or make read-only. Needs root (mount).
 struct Mount(std::path::PathBuf);
 
 impl Mount {
-    fn new(dir: &Path, size: &str) -> Option<Mount> {
+    fn new(dir: &Path, size: &str) -> Mount {
         std::fs::create_dir_all(dir).unwrap();
         let ok = Command::new("mount")
             .args([
@@ -331,11 +335,8 @@ impl Mount {
             .arg(dir)
             .status()
             .is_ok_and(|s| s.success());
-        if !ok {
-            println!("skipping: cannot mount a tmpfs here (needs root)");
-            return None;
-        }
-        Some(Mount(dir.to_path_buf()))
+        assert!(ok, "cannot mount a tmpfs on {} (needs root)", dir.display());
+        Mount(dir.to_path_buf())
     }
 
     fn remount_read_only(&self) {
@@ -357,11 +358,10 @@ impl Drop for Mount {
 }
 
 #[test]
+#[ignore = "needs root to mount a tmpfs: tests/run-all.sh runs it"]
 fn a_read_only_cache_dir_serves_without_caching() {
     let s = Sandbox::new();
-    let Some(m) = Mount::new(&s.cache_dir(), "1m") else {
-        return;
-    };
+    let m = Mount::new(&s.cache_dir(), "1m");
     m.remount_read_only();
     s.fake.set_password("pw-ro");
     let out = s.get(REGISTRY);
@@ -375,11 +375,10 @@ fn a_read_only_cache_dir_serves_without_caching() {
 }
 
 #[test]
+#[ignore = "needs root to mount a tmpfs: tests/run-all.sh runs it"]
 fn a_full_disk_serves_without_caching_and_leaves_no_temp_files() {
     let s = Sandbox::new();
-    let Some(_m) = Mount::new(&s.cache_dir(), "8k") else {
-        return;
-    };
+    let _m = Mount::new(&s.cache_dir(), "8k");
     // Fill the filesystem.
     let filler = s.cache_dir().join("filler");
     let _ = std::fs::write(&filler, vec![0u8; 64 * 1024]);

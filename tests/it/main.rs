@@ -13,4 +13,5 @@ mod faults;
 mod fuzz_corpus;
 mod modes;
 mod protocol;
+mod renewal;
 mod support;

@@ -147,16 +147,10 @@ fn killed_mid_fetch_leaves_no_partial_entry() {
     );
     assert_eq!(s.stray_files(), Vec::<std::path::PathBuf>::new());
     for entry in s.entries() {
-        let text = std::fs::read_to_string(entry).unwrap();
-        serde_json_valid(&text);
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["registry"], REGISTRY, "{text}");
     }
-}
-
-fn serde_json_valid(text: &str) {
-    assert!(
-        text.trim_start().starts_with('{') && text.trim_end().ends_with('}'),
-        "{text}"
-    );
 }
 
 #[test]
@@ -175,29 +169,8 @@ fn throttling_then_success_within_the_retry_budget() {
 fn failures_are_actionable_and_never_serve_an_expired_token() {
     let s = Sandbox::new();
     s.fake.set_password("pw-old");
-    s.fake.set_lifetime(Duration::from_secs(2));
     assert!(s.get(REGISTRY).status.success());
-    // Let the cached token expire (the fake's lifetime is 2 s).
-    let entry = s.entries().pop().unwrap();
-    let start = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(&entry).unwrap();
-        let expires: i64 = text
-            .split("\"expires_at_ms\":")
-            .nth(1)
-            .and_then(|r| r.trim().split([',', '\n']).next())
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
-        if now > expires {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10));
-        std::thread::park_timeout(Duration::from_millis((expires - now + 10) as u64));
-    }
+    s.expire_entries();
     s.fake.set_fault(Some(Fault::Deny));
     let out = s.get(REGISTRY);
     assert_eq!(out.status.code(), Some(1));

@@ -3,6 +3,9 @@
 use crate::token::fetch::FetchError;
 use std::fmt;
 
+/// The reply that tells docker/cli, containers/image and oras to go anonymous (SPEC Part B).
+pub const NOT_FOUND: &str = "credentials not found in native keychain";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// Not an ECR registry (nor an alias of one): the client goes anonymous.
@@ -20,7 +23,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NotFound => f.write_str(crate::frontends::docker::protocol::NOT_FOUND),
+            Error::NotFound => f.write_str(NOT_FOUND),
             Error::Input(m) | Error::Config(m) | Error::Other(m) => f.write_str(m),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
         }

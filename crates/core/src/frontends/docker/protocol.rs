@@ -6,8 +6,7 @@
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-/// The reply that tells docker/cli, containers/image and oras to go anonymous.
-pub const NOT_FOUND: &str = "credentials not found in native keychain";
+pub use crate::error::NOT_FOUND;
 
 /// `get`'s reply and `store`'s request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! Unix; Ctrl-C/close on Windows, which has no SIGHUP (the config file is watched
 //! instead).
 
-use crate::renew::Reload;
+use super::Reload;
 use ecr_login_core::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -35,7 +35,7 @@ impl Signals {
         Ok(Signals {})
     }
 
-    /// The shutdown future and the reload trigger [`crate::renew::run`] takes.
+    /// The shutdown future and the reload trigger [`super::run`] takes.
     #[cfg(unix)]
     pub fn split(self) -> (impl Future<Output = ()>, Reload) {
         let Signals {

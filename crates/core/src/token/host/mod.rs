@@ -1,0 +1,202 @@
+//! Registry host parsing: from whatever string a client sends to an ECR registry, or nothing.
+//!
+//! Clients send the server in many shapes (`host`, `host:443`, `https://host/repo`, …), and
+//! handing an ECR token to a host that merely *contains* an ECR name would leak the user's
+//! credentials, so the parser is strict about the host and lenient about the wrapping.
+
+use std::fmt;
+
+/// Host suffixes of the AWS partitions that serve ECR registries (SPEC Part C).
+/// `dual_stack` marks the suffixes of the IPv4+IPv6 endpoints.
+const PARTITION_SUFFIXES: &[(&str, bool)] = &[
+    ("amazonaws.com", false),
+    ("amazonaws.com.cn", false),
+    ("amazonaws.eu", false),
+    ("on.aws", true),
+    ("on.amazonwebservices.com.cn", true),
+    ("sc2s.sgov.gov", false),
+    ("c2s.ic.gov", false),
+    ("cloud.adc-e.uk", false),
+    ("csp.hci.ic.gov", false),
+];
+
+/// The partition of a region, by the region's prefix, as its registry host suffix. Every
+/// other region is in the commercial partition (`amazonaws.com`). Longer prefixes first.
+const REGION_PARTITIONS: &[(&str, &str)] = &[
+    ("cn-", "amazonaws.com.cn"),
+    ("eusc-", "amazonaws.eu"),
+    ("us-isob-", "sc2s.sgov.gov"),
+    ("us-isof-", "csp.hci.ic.gov"),
+    ("us-iso-", "c2s.ic.gov"),
+    ("eu-isoe-", "cloud.adc-e.uk"),
+];
+
+/// ECR Public's registry hosts: (host, dual_stack).
+const PUBLIC_HOSTS: &[(&str, bool)] = &[("public.ecr.aws", false), ("ecr-public.aws.com", true)];
+
+/// The region that serves ECR Public's API.
+pub const PUBLIC_REGION: &str = "us-east-1";
+
+/// A server string reduced to its authority: lower-case host and optional port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    /// Parses what a client sent: optional `http(s)://`, host, optional `:port`, optional path.
+    /// Anything else (user info, other schemes, empty or odd hosts) is rejected.
+    pub fn parse(server: &str) -> Result<Authority, String> {
+        let s = server.trim();
+        let lower = s.to_ascii_lowercase();
+        let rest = if let Some(r) = lower.strip_prefix("https://") {
+            r
+        } else if let Some(r) = lower.strip_prefix("http://") {
+            r
+        } else if lower.contains("://") {
+            return Err(format!("unsupported URL scheme in {s:?}"));
+        } else {
+            &lower
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        if authority.contains('@') {
+            return Err(format!(
+                "user information is not allowed in a registry address: {s:?}"
+            ));
+        }
+        let (host, port) = split_port(authority)?;
+        if host.is_empty() {
+            return Err(format!("no registry host in {s:?}"));
+        }
+        let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+        let is_ipv6 = host.starts_with('[') && host.ends_with(']');
+        if !is_ipv6 && !host.chars().all(valid_char) {
+            return Err(format!("not a valid registry host: {s:?}"));
+        }
+        Ok(Authority {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+fn split_port(authority: &str) -> Result<(&str, Option<u16>), String> {
+    let bad_port = || format!("not a valid port in {authority:?}");
+    if authority.starts_with('[') {
+        let close = authority.find(']').ok_or_else(bad_port)?;
+        let (host, rest) = authority.split_at(close + 1);
+        return match rest.strip_prefix(':') {
+            None if rest.is_empty() => Ok((host, None)),
+            Some(port) => Ok((host, Some(port.parse().map_err(|_| bad_port())?))),
+            None => Err(bad_port()),
+        };
+    }
+    match authority.rsplit_once(':') {
+        None => Ok((authority, None)),
+        Some((host, port)) => Ok((host, Some(port.parse().map_err(|_| bad_port())?))),
+    }
+}
+
+/// An ECR registry: the thing a token is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registry {
+    Private {
+        account: String,
+        region: String,
+        fips: bool,
+        dual_stack: bool,
+        /// Canonical lower-case host, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
+        host: String,
+    },
+    Public {
+        dual_stack: bool,
+        host: String,
+    },
+}
+
+impl Registry {
+    /// Recognises an ECR registry host (lower-case, without port). `None` for anything else.
+    pub fn from_host(host: &str) -> Option<Registry> {
+        let host = host.to_ascii_lowercase();
+        if let Some(&(_, dual_stack)) = PUBLIC_HOSTS.iter().find(|(h, _)| *h == host) {
+            return Some(Registry::Public { dual_stack, host });
+        }
+        let (prefix, dual_stack) = PARTITION_SUFFIXES.iter().find_map(|(suffix, ds)| {
+            let p = host.strip_suffix(suffix)?.strip_suffix('.')?;
+            Some((p, *ds))
+        })?;
+        let (account, rest) = prefix.split_once('.')?;
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (fips, region) = ["dkr.ecr-fips.", "dkr-ecr-fips.", "dkr.ecr.", "dkr-ecr."]
+            .iter()
+            .find_map(|svc| Some((svc.contains("fips"), rest.strip_prefix(svc)?)))?;
+        let mut chars = region.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !first_ok || !rest_ok {
+            return None;
+        }
+        Some(Registry::Private {
+            account: account.to_string(),
+            region: region.to_string(),
+            fips,
+            dual_stack,
+            host: host.clone(),
+        })
+    }
+
+    /// The private registry of an account in a region, in the region's partition. `None`
+    /// unless that makes a valid ECR host (a 12-digit account, a region-shaped region).
+    pub fn private(account: &str, region: &str) -> Option<Registry> {
+        let suffix = REGION_PARTITIONS
+            .iter()
+            .find(|(prefix, _)| region.starts_with(prefix))
+            .map_or("amazonaws.com", |(_, suffix)| suffix);
+        Registry::from_host(&format!("{account}.dkr.ecr.{region}.{suffix}"))
+    }
+
+    /// Recognises a server string as a client sends it (scheme, port and path allowed).
+    pub fn parse(server: &str) -> Option<Registry> {
+        Registry::from_host(&Authority::parse(server).ok()?.host)
+    }
+
+    pub fn host(&self) -> &str {
+        match self {
+            Registry::Private { host, .. } | Registry::Public { host, .. } => host,
+        }
+    }
+
+    /// The region whose API issues this registry's tokens.
+    pub fn region(&self) -> &str {
+        match self {
+            Registry::Private { region, .. } => region,
+            Registry::Public { .. } => PUBLIC_REGION,
+        }
+    }
+
+    pub fn is_public(&self) -> bool {
+        matches!(self, Registry::Public { .. })
+    }
+}
+
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.host())
+    }
+}
+
+#[cfg(test)]
+mod tests;

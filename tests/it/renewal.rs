@@ -1,0 +1,376 @@
+//! The renewal daemon's loop under tokio's paused time, with a fake fetcher and a clock
+//! that follows the paused time (and can jump, like a laptop waking from sleep): hours of
+//! schedule, backoff and outage in milliseconds of real time. The real-process contract
+//! (READY, SIGTERM, SIGHUP, one daemon per cache dir) is in `daemon.rs`.
+
+use ecr_login::renew::{self, Deps, Reload};
+use ecr_login_core::clock::Clock;
+use ecr_login_core::env::MapEnv;
+use ecr_login_core::secret::Secret;
+use ecr_login_core::token::cache::Cache;
+use ecr_login_core::token::config::Config;
+use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use ecr_login_core::token::policy;
+use ecr_login_core::token::resolve::Target;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+const S: i64 = 1000;
+const H: i64 = 3600 * S;
+
+/// Wall-clock time that moves with tokio's (paused) clock, plus jumps.
+struct PausedClock {
+    wall_start: i64,
+    start: tokio::time::Instant,
+    jump: AtomicI64,
+}
+
+impl PausedClock {
+    fn new() -> Arc<PausedClock> {
+        Arc::new(PausedClock {
+            wall_start: 1_800_000_000_000,
+            start: tokio::time::Instant::now(),
+            jump: AtomicI64::new(0),
+        })
+    }
+
+    /// Milliseconds since the daemon started, by the wall clock.
+    fn elapsed(&self) -> i64 {
+        self.now_ms() - self.wall_start
+    }
+
+    /// The wall clock leaps ahead while tokio's clock does not: a suspended laptop.
+    fn suspend(&self, ms: i64) {
+        self.jump.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for PausedClock {
+    fn now_ms(&self) -> i64 {
+        self.wall_start + self.start.elapsed().as_millis() as i64 + self.jump.load(Ordering::SeqCst)
+    }
+}
+
+/// Answers with tokens of a fixed lifetime, or with the error `outcome` returns for the
+/// call's time (elapsed ms); records when each call came.
+struct FakeFetcher {
+    clock: Arc<PausedClock>,
+    lifetime_ms: i64,
+    outcome: Box<dyn Fn(i64) -> Option<FetchError> + Send + Sync>,
+    calls: Mutex<Vec<(i64, bool)>>,
+}
+
+impl FakeFetcher {
+    fn new(clock: &Arc<PausedClock>, lifetime_ms: i64) -> FakeFetcher {
+        FakeFetcher {
+            clock: Arc::clone(clock),
+            lifetime_ms,
+            outcome: Box::new(|_| None),
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn failing(
+        mut self,
+        outcome: impl Fn(i64) -> Option<FetchError> + Send + Sync + 'static,
+    ) -> Self {
+        self.outcome = Box::new(outcome);
+        self
+    }
+
+    /// (elapsed ms, succeeded) of every call.
+    fn calls(&self) -> Vec<(i64, bool)> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn times(&self) -> Vec<i64> {
+        self.calls().into_iter().map(|(t, _)| t).collect()
+    }
+}
+
+impl Fetcher for FakeFetcher {
+    fn fetch(&self, _: &FetchRequest) -> Result<Fetched, FetchError> {
+        let now = self.clock.now_ms();
+        let at = now - self.clock.wall_start;
+        let error = (self.outcome)(at);
+        self.calls.lock().unwrap().push((at, error.is_none()));
+        match error {
+            Some(e) => Err(e),
+            None => Ok(Fetched {
+                username: "AWS".into(),
+                secret: Secret::new(format!("pw-{at}")),
+                token_expires_at_ms: now + self.lifetime_ms,
+                credentials_expire_at_ms: None,
+                proxy_endpoint: None,
+            }),
+        }
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    cache: Cache,
+    clock: Arc<PausedClock>,
+    fetcher: Arc<FakeFetcher>,
+    config: Config,
+}
+
+impl World {
+    fn new(config: &str, fetcher: impl FnOnce(&Arc<PausedClock>) -> FakeFetcher) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("cache")).unwrap();
+        let config = Config::parse(config, Path::new("config.toml")).unwrap();
+        let clock = PausedClock::new();
+        let fetcher = Arc::new(fetcher(&clock));
+        World {
+            _dir: dir,
+            cache,
+            clock,
+            fetcher,
+            config,
+        }
+    }
+
+    /// Runs the daemon until `stop` completes.
+    async fn run_until(&self, stop: impl Future<Output = ()>) {
+        let deps = Deps {
+            clock: self.clock.clone(),
+            env: Arc::new(MapEnv::default()),
+            fetcher: self.fetcher.clone(),
+        };
+        let never: Reload = Box::new(|| {
+            Box::pin(std::future::pending()) as Pin<Box<dyn Future<Output = ()> + Send>>
+        });
+        renew::run(
+            deps,
+            None,
+            self.config.clone(),
+            self.cache.clone(),
+            stop,
+            never,
+        )
+        .await
+        .unwrap();
+    }
+
+    async fn run_for(&self, virtual_time: Duration) {
+        self.run_until(tokio::time::sleep(virtual_time)).await;
+    }
+
+    fn target(&self) -> Target {
+        Target::resolve(REGISTRY, &self.config, &MapEnv::default()).unwrap()
+    }
+
+    /// The registry's entry as `get` would find it now, if it would serve it.
+    fn servable_now(&self) -> Option<String> {
+        let entry = self.cache.read(&self.target().key()).unwrap()?;
+        policy::servable(&entry, self.clock.now_ms(), self.config.cache.min_remaining)
+            .then(|| entry.secret.expose().to_string())
+    }
+}
+
+fn keep_warm(extra: &str) -> String {
+    format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n{extra}")
+}
+
+fn gaps(times: &[i64]) -> Vec<i64> {
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// While the daemon runs, a token is renewed at 30% of its life (plus at most 5% jitter),
+/// so `get` always finds one with more than half its life left, across many lifetimes.
+#[tokio::test(start_paused = true)]
+async fn renews_at_the_configured_point_of_every_lifetime() {
+    let w = World::new(&keep_warm("renew_after = 0.3\n"), |c| {
+        FakeFetcher::new(c, 10 * S)
+    });
+    let probe = async {
+        // Every virtual 250 ms for 100 s, `get` finds a servable token.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..400 {
+            assert!(
+                w.servable_now().is_some(),
+                "no servable token at {}",
+                w.clock.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    w.run_until(probe).await;
+    let times = w.fetcher.times();
+    assert_eq!(times[0], 0, "the first scan warms the registry");
+    for gap in gaps(&times) {
+        assert!(
+            (3 * S..=3 * S + 500).contains(&gap),
+            "renewal gap {gap} ms: {times:?}"
+        );
+    }
+    assert!(
+        (28..=34).contains(&times.len()),
+        "{} renewals in 100 s",
+        times.len()
+    );
+}
+
+/// During an outage the daemon retries with growing gaps (1 s doubling, jittered), keeps the
+/// still-valid token in place for `get`, and renews as soon as ECR answers again.
+#[tokio::test(start_paused = true)]
+async fn an_outage_backs_off_keeps_the_valid_token_and_recovers() {
+    // Due at 3 s (10% of 30 s); ECR fails from 1 s to 20 s.
+    let w = World::new(&keep_warm("renew_after = 0.1\n"), |c| {
+        FakeFetcher::new(c, 30 * S).failing(|at| {
+            (S..20 * S).contains(&at).then(|| FetchError::ServerError {
+                detail: "Internal service error".into(),
+            })
+        })
+    });
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    w.run_until(async {
+        // 10 s into a 30 s life, during the outage: `get` still gets the first token.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(w.servable_now().as_deref(), Some("pw-0"));
+        tokio::time::sleep(Duration::from_secs(70)).await;
+    })
+    .await;
+    let calls = w.fetcher.calls();
+    let failed: Vec<i64> = calls.iter().filter(|c| !c.1).map(|c| c.0).collect();
+    // Attempts at ~3, 4, 6, 10, 18 s: each gap at least half the doubling step.
+    assert!((3..=6).contains(&failed.len()), "{calls:?}");
+    for (i, gap) in gaps(&failed).iter().enumerate() {
+        let step = S << i;
+        assert!(
+            *gap >= step / 2 && *gap <= step + 100,
+            "gap {i}: {gap} ms in {calls:?}"
+        );
+    }
+    let recovered = calls
+        .iter()
+        .find(|c| c.1 && c.0 > 0)
+        .expect("renewed after the outage");
+    assert!(
+        recovered.0 >= 20 * S && recovered.0 <= 20 * S + 35 * S,
+        "{calls:?}"
+    );
+    assert!(w.servable_now().is_some());
+    // Logged once when it started failing and once when it recovered, not per retry.
+    let text = logs.text();
+    assert_eq!(text.matches("internal error").count(), 1, "{text}");
+    assert_eq!(text.matches("again after").count(), 1, "{text}");
+}
+
+/// The daemon's log lines, for asserting what it says and how often.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+        let sink = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Throttling means the account's quota is spent: the daemon waits at least 30 s between
+/// attempts (other failures start at 1 s).
+#[tokio::test(start_paused = true)]
+async fn throttling_backs_off_at_least_30_seconds() {
+    let w = World::new(&keep_warm(""), |c| {
+        FakeFetcher::new(c, 12 * H).failing(|_| {
+            Some(FetchError::Throttled {
+                detail: "Rate exceeded".into(),
+            })
+        })
+    });
+    w.run_for(Duration::from_secs(600)).await;
+    let times = w.fetcher.times();
+    assert!(times.len() >= 4, "{times:?}");
+    for gap in gaps(&times) {
+        assert!(
+            gap >= 30 * S,
+            "retried after {gap} ms while throttled: {times:?}"
+        );
+    }
+    assert!(times.len() <= 1 + 600 / 30, "{times:?}");
+
+    // The same outage as a server error retries within seconds.
+    let w = World::new(&keep_warm(""), |c| {
+        FakeFetcher::new(c, 12 * H)
+            .failing(|_| Some(FetchError::ServerError { detail: "x".into() }))
+    });
+    w.run_for(Duration::from_secs(600)).await;
+    let times = w.fetcher.times();
+    assert!(gaps(&times)[0] <= S, "{times:?}");
+}
+
+/// A laptop asleep past the renewal time renews within a minute of waking: the daemon
+/// sleeps at most a minute at a time and decides by the wall clock.
+#[tokio::test(start_paused = true)]
+async fn renews_right_after_a_suspend_past_the_renewal_time() {
+    let w = World::new(&keep_warm(""), |c| FakeFetcher::new(c, 12 * H));
+    w.run_until(async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        assert_eq!(w.fetcher.times().len(), 1, "nothing due in the first hour");
+        // Asleep for 8 h: renewal was due at 4.8 h.
+        w.clock.suspend(8 * H);
+        tokio::time::sleep(Duration::from_secs(61)).await;
+    })
+    .await;
+    let times = w.fetcher.times();
+    assert_eq!(times.len(), 2, "{times:?}");
+    assert!(
+        (9 * H..=9 * H + 60 * S).contains(&times[1]),
+        "renewed {} ms after waking",
+        times[1] - 9 * H
+    );
+}
+
+/// Registries `get` used are kept warm without being listed; ones unused for longer than
+/// `forget_after` are left to expire.
+#[tokio::test(start_paused = true)]
+async fn used_registries_are_kept_warm_and_idle_ones_forgotten() {
+    let w = World::new(
+        "[daemon]\nrenew_after = 0.5\nforget_after = \"90m\"\n",
+        |c| FakeFetcher::new(c, 2 * H),
+    );
+    // As if `get` had fetched it a moment ago.
+    let target = w.target();
+    let now = w.clock.now_ms();
+    let fetched = w.fetcher.fetch(&FetchRequest {
+        registry: &target.registry,
+        identity: &target.identity,
+        timeout: Duration::from_secs(5),
+    });
+    let entry = ecr_login_core::token::resolve::entry_from(&target, fetched.unwrap(), now);
+    w.cache.write(&entry).unwrap();
+    w.cache
+        .mark_used(&entry.key(), ecr_login_core::clock::system_time(now));
+    w.run_for(Duration::from_secs(4 * 3600)).await;
+    let times = w.fetcher.times();
+    // Renewed at 1 h (half of 2 h), then not again: by 2 h it had gone unused for 90 min.
+    assert_eq!(times.len(), 2, "{times:?}");
+    assert!((H..=H + 6 * 60 * S).contains(&times[1]), "{times:?}");
+}
