@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod discover;
 pub mod sdk;
+pub mod source;
 
 use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use std::time::Duration;
@@ -38,13 +39,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
     let timeout = request.timeout;
     let work = async {
-        let sdk = sdk::load(request.registry, request.identity, timeout).await;
+        let env = sdk::env(request.identity);
+        let sdk = sdk::load(request.registry, request.identity, &env, timeout).await;
         let (credentials, expiry) = sdk::credentials(&sdk, request.identity, timeout).await?;
         let token = sdk::get_token(&sdk, request.registry, credentials)
             .await
             .map_err(|e| classify::api(e, request.identity, timeout))?;
         let (username, secret) = sdk::decode_token(&token.token)?;
+        let signer = source::describe(request.identity, &env).await;
         Ok(Fetched {
+            signer: Some(signer.label),
+            requires: signer.requires,
             username,
             secret,
             token_expires_at_ms: token.expires_at_ms,

@@ -4,27 +4,45 @@
 
 use super::classify::{self, ApiError};
 use aws_config::BehaviorVersion;
-use aws_config::profile::ProfileFileCredentialsProvider;
-use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_types::os_shim_internal::Env;
 use base64::Engine;
 use ecr_login_core::clock::epoch_ms;
+use ecr_login_core::env::is_aws_var;
 use ecr_login_core::secret::Secret;
 use ecr_login_core::token::fetch::FetchError;
 use ecr_login_core::token::host::Registry;
 use ecr_login_core::token::identity::Identity;
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 /// Credential resolution gives up after this long even with a longer request timeout:
 /// a `get` without credentials must not hang (the Go helper takes 10-20 s probing).
 const CREDENTIALS_BUDGET: Duration = Duration::from_millis(4500);
 
-/// The SDK configuration for `registry` as `identity`.
-pub async fn load(registry: &Registry, identity: &Identity, timeout: Duration) -> SdkConfig {
+/// The environment the SDK resolves credentials and settings from: this process's, with
+/// its AWS variables replaced by the identity's (which, for the daemon, are the ones the
+/// entry was fetched with).
+pub fn env(identity: &Identity) -> Env {
+    let mut vars: HashMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| !is_aws_var(k))
+        .collect();
+    vars.extend(identity.env.all().clone());
+    Env::from(vars)
+}
+
+/// The SDK configuration for `registry` as `identity`, in `env`.
+pub async fn load(
+    registry: &Registry,
+    identity: &Identity,
+    env: &Env,
+    timeout: Duration,
+) -> SdkConfig {
     let (fips, dual_stack) = match registry {
         Registry::Private {
             fips, dual_stack, ..
@@ -38,7 +56,8 @@ pub async fn load(registry: &Registry, identity: &Identity, timeout: Duration) -
     };
     let region = Region::new(region);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(region.clone())
+        .env(env.clone())
+        .region(region)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(timeout.min(Duration::from_millis(3100)))
@@ -57,18 +76,6 @@ pub async fn load(registry: &Registry, identity: &Identity, timeout: Duration) -
     }
     if dual_stack {
         loader = loader.use_dual_stack(true);
-    }
-    if let Some(profile) = &identity.profile {
-        loader = loader.profile_name(profile);
-        if identity.profile_from_config {
-            // A profile named in our config wins over environment credentials, which the
-            // default chain would otherwise try first.
-            let provider = ProfileFileCredentialsProvider::builder()
-                .configure(&ProviderConfig::default().with_region(Some(region)))
-                .profile_name(profile)
-                .build();
-            loader = loader.credentials_provider(provider);
-        }
     }
     loader.load().await
 }

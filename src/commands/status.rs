@@ -14,6 +14,9 @@ use std::fmt::Write as _;
 #[derive(Debug, Serialize)]
 struct EntryStatus {
     registry: String,
+    /// Who signed, for people.
+    signer: String,
+    /// What decided who signed (the cache key's identity part; no secret).
     identity: String,
     source: Source,
     expires_at_ms: i64,
@@ -53,6 +56,7 @@ pub fn status(json: bool, now: i64) -> Result<String, Error> {
             .iter()
             .map(|e: &Entry| EntryStatus {
                 registry: e.registry.clone(),
+                signer: e.signer.clone(),
                 identity: e.identity.clone(),
                 source: e.source,
                 expires_at_ms: e.expires_at_ms,
@@ -125,7 +129,11 @@ fn table(r: &Report, now: i64) -> String {
                 let source = format!("{:?}", e.source).to_lowercase();
                 [
                     e.registry.clone(),
-                    e.identity.clone(),
+                    if e.signer.is_empty() {
+                        e.identity.clone()
+                    } else {
+                        e.signer.clone()
+                    },
                     source,
                     expires,
                     used,

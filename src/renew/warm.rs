@@ -2,7 +2,7 @@
 //! `forget_after`, each re-resolved as `get` would resolve it now.
 
 use super::schedule::forgotten;
-use ecr_login_core::env::Env;
+use ecr_login_core::env::{Env, WithAwsVars};
 use ecr_login_core::token::cache::{Cache, Entry, Source};
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::resolve::Target;
@@ -15,25 +15,10 @@ pub struct Warm {
     pub entry: Option<Entry>,
 }
 
-/// The daemon's environment as `get` saw it when it fetched an entry: the daemon's own,
-/// with `AWS_PROFILE` as recorded in the entry.
-struct EntryEnv<'a> {
-    base: &'a dyn Env,
-    profile: Option<&'a str>,
-}
-
-impl Env for EntryEnv<'_> {
-    fn var(&self, name: &str) -> Option<String> {
-        match name {
-            "AWS_PROFILE" => self.profile.map(str::to_string),
-            "AWS_DEFAULT_PROFILE" => None,
-            _ => self.base.var(name),
-        }
-    }
-}
-
-/// Everything to keep warm. Entries whose identity the daemon cannot reproduce
-/// (environment keys it does not have, a changed config) are left to expire.
+/// Everything to keep warm. Each entry is renewed as exactly the source that fetched it:
+/// its recorded AWS variables, with the files as they are now, must name the same identity
+/// again. Entries it cannot reproduce (environment keys or a container token it never
+/// recorded, files edited since, a changed config) are left to expire.
 pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<Warm> {
     let mut warm: HashMap<String, Warm> = HashMap::new();
     for host in &config.daemon.keep_warm {
@@ -59,12 +44,8 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
         if forgotten(used, now, config.daemon.forget_after) {
             continue;
         }
-        let env = EntryEnv {
-            base: env,
-            profile: entry.env_profile.as_deref(),
-        };
-        match Target::resolve(&entry.server, config, &env) {
-            Ok(target) if target.key() == entry.key() => {
+        match reproduce(&entry, config, env) {
+            Some(target) => {
                 warm.insert(
                     entry.key(),
                     Warm {
@@ -73,14 +54,27 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
                     },
                 );
             }
-            _ => tracing::debug!(
-                "not renewing {} for {}: the daemon cannot act as that identity",
+            None => tracing::debug!(
+                "not renewing {} for {}: this process cannot act as that identity",
                 entry.registry,
-                entry.identity
+                entry.signer
             ),
         }
     }
     let mut list: Vec<Warm> = warm.into_values().collect();
     list.sort_by(|a, b| a.target.registry.host().cmp(b.target.registry.host()));
     list
+}
+
+/// The target that fetches `entry` again as the same identity: its recorded AWS variables
+/// (and, for environment keys or a container token, which are never recorded, this
+/// process's own secrets, if they are the same ones), with the files as they are now. The
+/// identity key decides: it holds hashes of the secrets and of the files' content.
+fn reproduce(entry: &Entry, config: &Config, env: &dyn Env) -> Option<Target> {
+    [false, true].into_iter().find_map(|base_secrets| {
+        let env = WithAwsVars::new(&entry.aws_env, env, base_secrets);
+        Target::resolve(&entry.server, config, &env)
+            .ok()
+            .filter(|t| t.key() == entry.key())
+    })
 }

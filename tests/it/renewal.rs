@@ -107,6 +107,8 @@ impl Fetcher for FakeFetcher {
                 token_expires_at_ms: now + self.lifetime_ms,
                 credentials_expire_at_ms: None,
                 proxy_endpoint: None,
+                signer: None,
+                requires: Vec::new(),
             }),
         }
     }

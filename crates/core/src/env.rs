@@ -1,12 +1,33 @@
 //! The environment variables a request is decided by, behind a trait: the process's own
-//! for `get`, a recorded set when the daemon renews an entry as the environment that made
-//! it, a map in tests.
+//! for `get`, the variables an entry was fetched with when the daemon renews it, a map in
+//! tests.
 
 use std::collections::BTreeMap;
 
-/// Environment variables; empty values count as unset, as the AWS SDK treats them.
+/// Whether a variable belongs to the AWS SDK's configuration: every `AWS_*`, and
+/// `SECRET_ACCESS_KEY`, which the SDK reads when `AWS_SECRET_ACCESS_KEY` is blank. Our own
+/// `AWS_ECR_*` variables are not the SDK's.
+pub fn is_aws_var(name: &str) -> bool {
+    (name.starts_with("AWS_") && !name.starts_with("AWS_ECR_")) || name == "SECRET_ACCESS_KEY"
+}
+
+/// AWS variables whose values are secrets: hashed in a cache key, never written down.
+pub const SECRET_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
+
+/// Environment variables.
 pub trait Env: Send + Sync {
+    /// A variable; empty values count as unset.
     fn var(&self, name: &str) -> Option<String>;
+
+    /// Every AWS SDK variable ([`is_aws_var`]) exactly as set, empty values included.
+    fn aws_vars(&self) -> BTreeMap<String, String>;
 }
 
 /// The process environment.
@@ -16,6 +37,13 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn aws_vars(&self) -> BTreeMap<String, String> {
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| is_aws_var(k))
+            .collect()
     }
 }
 
@@ -37,5 +65,81 @@ impl MapEnv {
 impl Env for MapEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    fn aws_vars(&self) -> BTreeMap<String, String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| is_aws_var(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Another environment with its AWS variables replaced by recorded ones (which never hold
+/// secrets), and optionally its own secrets on top: how the daemon and `refresh` see the
+/// world when they renew an entry as the environment that fetched it.
+pub struct WithAwsVars<'a> {
+    aws: BTreeMap<String, String>,
+    base: &'a dyn Env,
+}
+
+impl<'a> WithAwsVars<'a> {
+    pub fn new(recorded: &BTreeMap<String, String>, base: &'a dyn Env, base_secrets: bool) -> Self {
+        let mut aws = recorded.clone();
+        if base_secrets {
+            aws.extend(
+                base.aws_vars()
+                    .into_iter()
+                    .filter(|(k, _)| SECRET_VARS.contains(&k.as_str())),
+            );
+        }
+        WithAwsVars { aws, base }
+    }
+}
+
+impl Env for WithAwsVars<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        if is_aws_var(name) {
+            self.aws.get(name).filter(|v| !v.is_empty()).cloned()
+        } else {
+            self.base.var(name)
+        }
+    }
+
+    fn aws_vars(&self) -> BTreeMap<String, String> {
+        self.aws.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_vars_replace_the_base_ones_and_nothing_else() {
+        let base = MapEnv::new([
+            ("HOME", "/h"),
+            ("AWS_PROFILE", "daemon"),
+            ("AWS_ECR_CACHE_DIR", "/c"),
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+        ]);
+        let aws = BTreeMap::from([("AWS_CONFIG_FILE".to_string(), "/job/config".to_string())]);
+        let env = WithAwsVars::new(&aws, &base, false);
+        assert_eq!(env.var("HOME").as_deref(), Some("/h"));
+        assert_eq!(env.var("AWS_PROFILE"), None);
+        assert_eq!(env.var("AWS_CONFIG_FILE").as_deref(), Some("/job/config"));
+        assert_eq!(env.aws_vars(), aws);
+        let with_secrets = WithAwsVars::new(&aws, &base, true);
+        assert_eq!(
+            with_secrets.var("AWS_ACCESS_KEY_ID").as_deref(),
+            Some("AKIA")
+        );
+        assert_eq!(
+            with_secrets.var("AWS_PROFILE"),
+            None,
+            "only secrets come from the base"
+        );
+        assert_eq!(base.aws_vars().len(), 2, "AWS_ECR_* is ours, not the SDK's");
     }
 }

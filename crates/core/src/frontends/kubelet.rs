@@ -107,11 +107,17 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Ta
                     "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
                 ))
             })?;
-        let subject = token_subject(&token).ok_or_else(|| {
+        let claims = token_claims(&token).ok_or_else(|| {
             Error::Input("the service account token is not a JWT with a `sub` claim".into())
         })?;
-        target.identity =
-            Identity::web_identity(&role, token, &subject, target.identity.region.clone(), env);
+        target.identity = Identity::web_identity(
+            &role,
+            token,
+            &claims.subject,
+            claims.uid.as_deref(),
+            target.identity.region.clone(),
+            env,
+        );
     }
     Ok((req, target))
 }
@@ -143,15 +149,28 @@ pub fn handle(
     Ok(crate::output::json_line(&response))
 }
 
-/// The `sub` claim of a JWT (not verified: the kubelet minted it; STS verifies it).
-fn token_subject(token: &Secret) -> Option<String> {
+/// What a service account token says about its account (not verified: the kubelet minted
+/// it; STS verifies it).
+struct Claims {
+    subject: String,
+    /// `kubernetes.io.serviceaccount.uid`: differs when an account is re-created.
+    uid: Option<String>,
+}
+
+fn token_claims(token: &Secret) -> Option<Claims> {
     use base64::Engine;
     let payload = token.expose().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_string)
+    Some(Claims {
+        subject: claims.get("sub")?.as_str()?.to_string(),
+        uid: claims
+            .pointer("/kubernetes.io/serviceaccount/uid")
+            .and_then(|u| u.as_str())
+            .map(str::to_string),
+    })
 }
 
 #[cfg(test)]
@@ -251,15 +270,15 @@ mod tests {
     }
 
     #[test]
-    fn jwt_subject() {
+    fn jwt_claims() {
         use base64::Engine;
-        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(r#"{"sub":"system:serviceaccount:default:puller"}"#);
-        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.sig"));
-        assert_eq!(
-            token_subject(&token).as_deref(),
-            Some("system:serviceaccount:default:puller")
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            r#"{"sub":"system:serviceaccount:default:puller","kubernetes.io":{"serviceaccount":{"name":"puller","uid":"5b1c"}}}"#,
         );
-        assert_eq!(token_subject(&Secret::new("not-a-jwt")), None);
+        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.sig"));
+        let got = token_claims(&token).unwrap();
+        assert_eq!(got.subject, "system:serviceaccount:default:puller");
+        assert_eq!(got.uid.as_deref(), Some("5b1c"));
+        assert!(token_claims(&Secret::new("not-a-jwt")).is_none());
     }
 }

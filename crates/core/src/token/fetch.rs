@@ -23,6 +23,10 @@ pub struct Fetched {
     /// When the credentials that signed the request expire, if they do.
     pub credentials_expire_at_ms: Option<i64>,
     pub proxy_endpoint: Option<String>,
+    /// Who signed, as the fetcher found out (else the identity's label stands).
+    pub signer: Option<String>,
+    /// Files that must still exist for the token to be served (an SSO token cache).
+    pub requires: Vec<std::path::PathBuf>,
 }
 
 /// One token request.

@@ -50,7 +50,7 @@ impl Target {
     }
 
     pub fn key(&self) -> String {
-        cache::key(self.registry.host(), &self.identity.label)
+        cache::key(self.registry.host(), &self.identity.key)
     }
 
     pub fn login_key(&self) -> String {
@@ -100,8 +100,10 @@ pub fn serve(
 /// small front binary serves on its own.
 pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
     let min = ctx.config.cache.min_remaining;
-    let fresh = |e: &Entry| policy::servable(e, now, min);
-    if let Some(stored) = ctx.read(&target.login_key()).filter(fresh) {
+    let fresh = |e: &Entry| policy::servable(e, now, min) && e.requirements_met();
+    if target.identity.accepts_stored
+        && let Some(stored) = ctx.read(&target.login_key()).filter(fresh)
+    {
         return Some(stored);
     }
     let entry = ctx.read(&target.key()).filter(fresh)?;
@@ -206,12 +208,10 @@ pub fn entry_from(target: &Target, fetched: Fetched, now: i64) -> Entry {
     Entry {
         registry: target.registry.host().to_string(),
         server: target.authority.to_string(),
-        identity: identity.label.clone(),
-        env_profile: if identity.profile_from_config {
-            None
-        } else {
-            identity.profile.clone()
-        },
+        identity: identity.key.clone(),
+        signer: fetched.signer.unwrap_or_else(|| identity.label.clone()),
+        aws_env: identity.env.recordable(),
+        requires: fetched.requires,
         username: fetched.username,
         secret: fetched.secret,
         source: Source::Fetched,

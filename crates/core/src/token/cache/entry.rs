@@ -3,6 +3,8 @@
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -20,10 +22,19 @@ pub struct Entry {
     pub registry: String,
     /// The server (host[:port]) the client last asked for; the daemon renews as if asked again.
     pub server: String,
+    /// What decided who signed (`Identity::key`); with the registry, it names the file.
     pub identity: String,
-    /// `AWS_PROFILE` in effect when fetched, so the daemon can fetch as the same profile.
+    /// Who signed, for people: `profile:dev (sso)`, `env:1a2b…`, `docker-login`.
     #[serde(default)]
-    pub env_profile: Option<String>,
+    pub signer: String,
+    /// The AWS SDK's variables the token was fetched with, secrets left out, so the daemon
+    /// renews it as exactly that source (or leaves it to expire when it cannot).
+    #[serde(default)]
+    pub aws_env: BTreeMap<String, String>,
+    /// Files that must still exist for the entry to be served: an SSO session's token
+    /// cache, which `aws sso logout` removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<PathBuf>,
     pub username: String,
     pub secret: Secret,
     pub source: Source,
@@ -42,6 +53,11 @@ impl Entry {
     pub fn key(&self) -> String {
         key(&self.registry, &self.identity)
     }
+
+    /// Whether every file the entry requires still exists.
+    pub fn requirements_met(&self) -> bool {
+        self.requires.iter().all(|p| p.exists())
+    }
 }
 
 #[cfg(test)]
@@ -52,7 +68,9 @@ impl Entry {
             registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
             server: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
             identity: "profile:default".into(),
-            env_profile: None,
+            signer: "profile:default".into(),
+            aws_env: BTreeMap::new(),
+            requires: Vec::new(),
             username: "AWS".into(),
             secret: Secret::new("s"),
             source,

@@ -1,0 +1,145 @@
+//! What decides the credential source, as text: the AWS SDK's variables (secrets hashed)
+//! and, unless environment keys decide it alone, the config and credentials files in
+//! effect, by path and a hash of their content (a few hundred bytes each: reading them
+//! costs a few microseconds, and unlike timestamps a hash cannot miss an edit made in the
+//! same clock tick). Two identities with the same text sign as the same principal; any
+//! edit that could change the signer changes the text (over-splitting costs one fetch, a
+//! collision would hand one identity's token to another).
+
+use super::AwsEnv;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use crate::env::SECRET_VARS;
+
+/// Container authorization token files are small; a larger one is hashed in part.
+const MAX_TOKEN_FILE: u64 = 64 * 1024;
+/// Profile files beyond this are hashed in part (the SDK reads them whole; nobody keeps
+/// megabytes of profiles).
+const MAX_PROFILE_FILE: u64 = 1024 * 1024;
+
+/// The access key ID when the SDK's environment provider, first in its chain, would use
+/// environment keys: both the key ID and a secret key set and not blank.
+pub fn env_key_id(vars: &AwsEnv) -> Option<&str> {
+    let id = vars.get("AWS_ACCESS_KEY_ID")?;
+    let secret = vars
+        .get("AWS_SECRET_ACCESS_KEY")
+        .or_else(|| vars.get("SECRET_ACCESS_KEY"));
+    secret.map(|_| id)
+}
+
+/// The variables, one `NAME=value;` each, secrets as a hash.
+pub fn vars_text(vars: &AwsEnv) -> String {
+    let mut out = String::new();
+    for (name, value) in vars.all() {
+        if SECRET_VARS.contains(&name.as_str()) {
+            out.push_str(&format!("{name}=#{};", super::short_hash(value)));
+        } else {
+            out.push_str(&format!("{name}={value};"));
+        }
+    }
+    out
+}
+
+/// The files the profile provider reads: `AWS_CONFIG_FILE` and
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`.
+pub fn profile_files(vars: &AwsEnv, home: Option<&Path>) -> [(&'static str, Option<PathBuf>); 2] {
+    let file = |var: &str, default: &str| {
+        let raw = vars
+            .get(var)
+            .map_or_else(|| format!("~/.aws/{default}"), str::to_string);
+        expand_home(&raw, home)
+    };
+    [
+        ("config", file("AWS_CONFIG_FILE", "config")),
+        (
+            "credentials",
+            file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        ),
+    ]
+}
+
+/// `~/x` with the home directory, as the SDK expands it; `None` when `~` cannot be
+/// resolved (the SDK then reads nothing there either).
+pub fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
+    match path.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+            Some(home?.join(rest.trim_start_matches(['/', '\\'])))
+        }
+        _ => Some(PathBuf::from(path)),
+    }
+}
+
+/// The files in effect and the container token, as text.
+pub fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
+    let mut out = String::new();
+    for (what, path) in profile_files(vars, home) {
+        match path {
+            Some(p) => out.push_str(&format!("{what}={}@{};", p.display(), fingerprint(&p))),
+            None => out.push_str(&format!("{what}=~;")),
+        }
+    }
+    // The token that proves which pod or task asks (EKS Pod Identity rotates the file; a
+    // rotation costs one fetch).
+    if let Some(path) = vars.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
+        let mut content = Vec::new();
+        let read =
+            fs::File::open(path).and_then(|f| f.take(MAX_TOKEN_FILE).read_to_end(&mut content));
+        let digest = match read {
+            Ok(_) => super::short_hash_bytes(&content),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        out.push_str(&format!("container-token=#{digest};"));
+    }
+    out
+}
+
+/// A hash of a file's content, as the SDK would read it; `-` when it is missing.
+pub fn fingerprint(path: &Path) -> String {
+    let mut content = Vec::new();
+    match fs::File::open(path).and_then(|f| f.take(MAX_PROFILE_FILE).read_to_end(&mut content)) {
+        Ok(_) => super::short_hash_bytes(&content),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "-".into(),
+        Err(e) => format!("?{:?}", e.kind()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_expanded_like_the_sdk() {
+        let home = Path::new("/home/u");
+        assert_eq!(
+            expand_home("~/.aws/config", Some(home)),
+            Some(PathBuf::from("/home/u/.aws/config"))
+        );
+        assert_eq!(expand_home("~/x", None), None);
+        assert_eq!(
+            expand_home("/etc/aws", None),
+            Some(PathBuf::from("/etc/aws"))
+        );
+        assert_eq!(
+            expand_home("~user/x", Some(home)),
+            Some(PathBuf::from("~user/x"))
+        );
+    }
+
+    #[test]
+    fn any_edit_changes_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        assert_eq!(fingerprint(&path), "-");
+        fs::write(&path, "[default]\naws_access_key_id = AKIAONE\n").unwrap();
+        let one = fingerprint(&path);
+        // Same size, same clock tick: the content still tells.
+        fs::write(&path, "[default]\naws_access_key_id = AKIATWO\n").unwrap();
+        let two = fingerprint(&path);
+        assert_ne!(one, two);
+        // Put back: the same content is the same signer.
+        fs::write(&path, "[default]\naws_access_key_id = AKIAONE\n").unwrap();
+        assert_eq!(fingerprint(&path), one);
+    }
+}

@@ -1,0 +1,302 @@
+//! Issue 12: a cache hit must never hand one AWS identity's token to another. Each case
+//! names two environments that could sign as different principals: their keys differ.
+
+use super::*;
+use crate::env::MapEnv;
+use std::fs;
+
+fn rule(profile: Option<&str>, role: Option<&str>) -> RegistryRule {
+    RegistryRule {
+        profile: profile.map(Into::into),
+        role_arn: role.map(Into::into),
+        ..RegistryRule::default()
+    }
+}
+
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    fn env(&self, pairs: &[(&str, &str)]) -> MapEnv {
+        let mut env = MapEnv::new(pairs.iter().copied());
+        env.0
+            .insert("HOME".into(), self.dir.path().display().to_string());
+        env
+    }
+}
+
+fn key(rule: Option<&RegistryRule>, env: &MapEnv) -> String {
+    Identity::new(rule, env).key
+}
+
+#[test]
+fn labels() {
+    let home = Home::new();
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(Option<RegistryRule>, Vars, &str)] = &[
+        (None, &[], "profile:default"),
+        (None, &[("AWS_PROFILE", "dev")], "profile:dev"),
+        // The Rust SDK reads AWS_PROFILE only.
+        (None, &[("AWS_DEFAULT_PROFILE", "old")], "profile:default"),
+        // The config's profile beats the environment, as the SDK is told to use it.
+        (
+            Some(rule(Some("prod"), None)),
+            &[
+                ("AWS_PROFILE", "dev"),
+                ("AWS_ACCESS_KEY_ID", "AKIA1"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+            ],
+            "profile:prod",
+        ),
+        (
+            Some(rule(Some("prod"), Some("arn:aws:iam::1:role/r"))),
+            &[],
+            "profile:prod role:arn:aws:iam::1:role/r",
+        ),
+        (
+            None,
+            &[
+                ("AWS_ROLE_ARN", "arn:r"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", "/t"),
+            ],
+            "web-identity:arn:r",
+        ),
+        (
+            None,
+            &[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/c")],
+            "container:http://127.0.0.1:9/c",
+        ),
+        (
+            None,
+            &[("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:1")],
+            "profile:default endpoint:http://127.0.0.1:1",
+        ),
+        // A key ID without a secret: the SDK skips environment keys.
+        (None, &[("AWS_ACCESS_KEY_ID", "AKIA1")], "profile:default"),
+    ];
+    for (rule, vars, want) in cases {
+        assert_eq!(
+            Identity::new(rule.as_ref(), &home.env(vars)).label,
+            *want,
+            "{vars:?}"
+        );
+    }
+}
+
+#[test]
+fn access_keys_are_hashed_never_shown() {
+    let home = Home::new();
+    let env = |id| {
+        home.env(&[
+            ("AWS_ACCESS_KEY_ID", id),
+            ("AWS_SECRET_ACCESS_KEY", "wJalrSECRET"),
+        ])
+    };
+    let id = Identity::new(None, &env("AKIAEXAMPLEKEY123"));
+    assert!(id.label.starts_with("env:"));
+    for text in [&id.label, &id.key, &format!("{id:?}")] {
+        assert!(
+            !text.contains("AKIAEXAMPLEKEY123") && !text.contains("wJalrSECRET"),
+            "{text}"
+        );
+    }
+    assert!(!id.env.recordable().contains_key("AWS_SECRET_ACCESS_KEY"));
+    assert!(!id.env.recordable().contains_key("AWS_ACCESS_KEY_ID"));
+    assert_ne!(id.key, Identity::new(None, &env("AKIAOTHERKEY45678")).key);
+}
+
+/// Environment keys sign alone: the files do not matter, so editing them does not split.
+#[test]
+fn environment_keys_ignore_the_files() {
+    let home = Home::new();
+    let vars = [
+        ("AWS_ACCESS_KEY_ID", "AKIA1"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+    ];
+    let before = key(None, &home.env(&vars));
+    home.file("credentials", "[default]\naws_access_key_id = AKIAFILE\n");
+    fs::create_dir_all(home.dir.path().join(".aws")).unwrap();
+    home.file(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = AKIAFILE\n",
+    );
+    assert_eq!(key(None, &home.env(&vars)), before);
+}
+
+#[test]
+fn the_same_profile_in_two_credentials_files_is_two_identities() {
+    let home = Home::new();
+    let a = home.file(
+        "a",
+        "[default]\naws_access_key_id = AKIAA\naws_secret_access_key = a\n",
+    );
+    let b = home.file(
+        "b",
+        "[default]\naws_access_key_id = AKIAB\naws_secret_access_key = b\n",
+    );
+    let ka = key(None, &home.env(&[("AWS_SHARED_CREDENTIALS_FILE", &a)]));
+    let kb = key(None, &home.env(&[("AWS_SHARED_CREDENTIALS_FILE", &b)]));
+    assert_ne!(ka, kb);
+    assert_eq!(
+        ka,
+        key(None, &home.env(&[("AWS_SHARED_CREDENTIALS_FILE", &a)])),
+        "stable"
+    );
+    // Rotating the key in place is another identity too.
+    home.file(
+        "a",
+        "[default]\naws_access_key_id = AKIAC\naws_secret_access_key = c\n",
+    );
+    assert_ne!(
+        ka,
+        key(None, &home.env(&[("AWS_SHARED_CREDENTIALS_FILE", &a)]))
+    );
+}
+
+#[test]
+fn two_config_files_with_different_credential_processes_are_two_identities() {
+    let home = Home::new();
+    let a = home.file("a", "[profile p]\ncredential_process = /bin/a\n");
+    let b = home.file("b", "[profile p]\ncredential_process = /bin/b\n");
+    let env = |f: &str| home.env(&[("AWS_CONFIG_FILE", f), ("AWS_PROFILE", "p")]);
+    assert_ne!(key(None, &env(&a)), key(None, &env(&b)));
+}
+
+/// The default files, under `~`, count as much as named ones.
+#[test]
+fn editing_the_default_files_is_another_identity() {
+    let home = Home::new();
+    fs::create_dir_all(home.dir.path().join(".aws")).unwrap();
+    let before = key(None, &home.env(&[]));
+    home.file(".aws/config", "[default]\nregion = eu-west-1\n");
+    let after = key(None, &home.env(&[]));
+    assert_ne!(before, after);
+    // Another user's home: another identity, even with the same files.
+    let other = Home::new();
+    assert_ne!(key(None, &other.env(&[])), before);
+}
+
+/// Web identity variables do not sign when the profile has keys: different profiles are
+/// different identities whatever else is set.
+#[test]
+fn profiles_differ_even_with_web_identity_set() {
+    let home = Home::new();
+    let env = |p| {
+        home.env(&[
+            ("AWS_PROFILE", p),
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/web"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/token"),
+        ])
+    };
+    assert_ne!(key(None, &env("one")), key(None, &env("two")));
+}
+
+#[test]
+fn container_credentials_are_keyed_by_uri_and_token() {
+    let home = Home::new();
+    let token_a = home.file("token-a", "pod-a-jwt");
+    let token_b = home.file("token-b", "pod-b-jwt");
+    let keys = [
+        key(
+            None,
+            &home.env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a")]),
+        ),
+        key(
+            None,
+            &home.env(&[("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/b")]),
+        ),
+        key(
+            None,
+            &home.env(&[
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a"),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "secret-1"),
+            ]),
+        ),
+        key(
+            None,
+            &home.env(&[
+                ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/a"),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "secret-2"),
+            ]),
+        ),
+        key(
+            None,
+            &home.env(&[
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://169.254.170.23/v1/credentials",
+                ),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &token_a),
+            ]),
+        ),
+        key(
+            None,
+            &home.env(&[
+                (
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                    "http://169.254.170.23/v1/credentials",
+                ),
+                ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &token_b),
+            ]),
+        ),
+    ];
+    let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "{keys:#?}");
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("secret-1") && !k.contains("pod-a-jwt"))
+    );
+}
+
+/// A profile named in our config signs alone: environment keys and other sources are
+/// hidden from the SDK and from the key.
+#[test]
+fn a_config_profile_hides_every_other_source() {
+    let home = Home::new();
+    let prod = rule(Some("prod"), None);
+    let plain = key(Some(&prod), &home.env(&[]));
+    let with_keys = key(
+        Some(&prod),
+        &home.env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]),
+    );
+    assert_eq!(plain, with_keys);
+    let id = Identity::new(Some(&prod), &home.env(&[("AWS_ACCESS_KEY_ID", "AKIA1")]));
+    assert_eq!(id.env.get("AWS_ACCESS_KEY_ID"), None);
+    assert_eq!(id.env.get("AWS_PROFILE"), Some("prod"));
+    assert!(id.profile_from_config);
+}
+
+#[test]
+fn service_accounts_are_keyed_by_uid_and_never_take_stored_logins() {
+    let home = Home::new();
+    let env = home.env(&[]);
+    let id = |uid| {
+        Identity::web_identity(
+            "arn:aws:iam::1:role/r",
+            Secret::new("jwt"),
+            "system:serviceaccount:a:b",
+            uid,
+            None,
+            &env,
+        )
+    };
+    assert_ne!(id(Some("uid-1")).key, id(Some("uid-2")).key);
+    assert!(!id(Some("uid-1")).accepts_stored);
+    assert!(!id(None).key.contains("jwt"));
+}
