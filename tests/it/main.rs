@@ -11,6 +11,7 @@ mod daemon;
 mod e2e;
 mod faults;
 mod fuzz_corpus;
+mod identity;
 mod modes;
 mod protocol;
 mod renewal;

@@ -88,10 +88,7 @@ pub fn serve(
     if let Some(entry) = cached(target, ctx, now) {
         return Ok(entry);
     }
-    let min = ctx.config.cache.min_remaining;
-    let entry = obtain(target, ctx, fetcher, now, &|e| {
-        policy::servable(e, now, min)
-    })?;
+    let entry = obtain(target, ctx, fetcher, now, &|e| servable(e, ctx, now))?;
     mark_used(target, ctx, now);
     Ok(entry)
 }
@@ -99,8 +96,7 @@ pub fn serve(
 /// `get`'s answer when the cache has one, with no network and no AWS code: what the
 /// small front binary serves on its own.
 pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
-    let min = ctx.config.cache.min_remaining;
-    let fresh = |e: &Entry| policy::servable(e, now, min) && e.requirements_met();
+    let fresh = |e: &Entry| servable(e, ctx, now);
     if target.identity.accepts_stored
         && let Some(stored) = ctx.read(&target.login_key()).filter(fresh)
     {
@@ -109,6 +105,12 @@ pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
     let entry = ctx.read(&target.key()).filter(fresh)?;
     mark_used(target, ctx, now);
     Some(entry)
+}
+
+/// Whether `get` may hand out `entry` now: enough life left by the policy, and the files
+/// its source needs still in place (an SSO session not logged out).
+fn servable(entry: &Entry, ctx: &Context, now: i64) -> bool {
+    policy::servable(entry, now, ctx.config.cache.min_remaining) && entry.requirements_met()
 }
 
 fn mark_used(target: &Target, ctx: &Context, now: i64) {

@@ -1,0 +1,373 @@
+//! Issue 12: a cache hit must never hand one AWS identity's token to another. Each test
+//! runs the real binaries against the fake endpoint, which records the access key that
+//! signed every request, and counts the requests: a hit makes none.
+
+use crate::support::harness::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The access keys that signed GetAuthorizationToken calls, in order.
+fn token_signers(s: &Sandbox) -> Vec<String> {
+    s.fake
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("GetAuthorizationToken"))
+        .map(|r| r.access_key_id.clone())
+        .collect()
+}
+
+fn write(s: &Sandbox, name: &str, text: &str) -> String {
+    let path = s.dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn keys_file(s: &Sandbox, name: &str, profile: &str, key: &str) -> String {
+    write(
+        s,
+        name,
+        &format!(
+            "[{profile}]\naws_access_key_id = {key}\naws_secret_access_key = secret-of-{key}\n"
+        ),
+    )
+}
+
+/// `status --json`'s entries, as (registry, signer).
+fn status_signers(s: &Sandbox) -> Vec<(String, String)> {
+    let out = s.run(&["status", "--json"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["registry"].as_str().unwrap().to_string(),
+                e["signer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ok_reply(s: &Sandbox) -> String {
+    let out = s.get(REGISTRY);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    stdout(&out)
+}
+
+/// Two jobs on one Unix account, each with its own credentials file and the same profile
+/// name: each gets a token signed by its own key, and a repeat is a hit.
+#[test]
+fn the_same_profile_in_two_credentials_files() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    let job_a = keys_file(&s, "job-a", "default", "AKIAJOBAJOBAJOBAJOBA");
+    let job_b = keys_file(&s, "job-b", "default", "AKIAJOBBJOBBJOBBJOBB");
+    s.fake.set_password("pw-a");
+    s.set("AWS_SHARED_CREDENTIALS_FILE", &job_a);
+    let a = ok_reply(&s);
+    s.fake.set_password("pw-b");
+    s.set("AWS_SHARED_CREDENTIALS_FILE", &job_b);
+    let b = ok_reply(&s);
+    assert_eq!(a, reply(REGISTRY, "pw-a"));
+    assert_eq!(b, reply(REGISTRY, "pw-b"));
+    assert_eq!(
+        token_signers(&s),
+        ["AKIAJOBAJOBAJOBAJOBA", "AKIAJOBBJOBBJOBBJOBB"]
+    );
+    for (file, want) in [(&job_a, &a), (&job_b, &b)] {
+        s.set("AWS_SHARED_CREDENTIALS_FILE", file);
+        assert_eq!(&ok_reply(&s), want);
+    }
+    assert_eq!(s.fake.token_calls(), 2, "repeats are hits");
+}
+
+#[test]
+fn two_config_files_with_different_credential_processes() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    let mut configs = Vec::new();
+    for (name, key) in [("a", "AKIAPROCESSAPROCESSA"), ("b", "AKIAPROCESSBPROCESSB")] {
+        let script = write(
+            &s,
+            &format!("creds-{name}.sh"),
+            &format!(
+                "#!/bin/sh\necho '{{\"Version\":1,\"AccessKeyId\":\"{key}\",\"SecretAccessKey\":\"s-{name}\"}}'\n"
+            ),
+        );
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        configs.push(write(
+            &s,
+            &format!("config-{name}"),
+            &format!("[profile ci]\ncredential_process = {script}\n"),
+        ));
+    }
+    s.set("AWS_PROFILE", "ci");
+    for config in &configs {
+        s.set("AWS_CONFIG_FILE", config);
+        ok_reply(&s);
+        ok_reply(&s);
+    }
+    assert_eq!(
+        token_signers(&s),
+        ["AKIAPROCESSAPROCESSA", "AKIAPROCESSBPROCESSB"]
+    );
+}
+
+/// With web identity variables set, a profile with keys still signs (the SDK tries the
+/// profile first): the entry's signer says so, for each of two profiles.
+#[test]
+fn web_identity_variables_and_a_profile_with_keys() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    let creds = write(
+        &s,
+        "credentials",
+        "[one]\naws_access_key_id = AKIAPROFILEONEONEONE\naws_secret_access_key = x\n\n[two]\naws_access_key_id = AKIAPROFILETWOTWOTWO\naws_secret_access_key = y\n",
+    );
+    let token = write(&s, "web-token", "eyJ.not-used.sig");
+    s.set("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .set("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web")
+        .set("AWS_WEB_IDENTITY_TOKEN_FILE", &token);
+    for profile in ["one", "two"] {
+        s.set("AWS_PROFILE", profile);
+        ok_reply(&s);
+    }
+    assert_eq!(
+        token_signers(&s),
+        ["AKIAPROFILEONEONEONE", "AKIAPROFILETWOTWOTWO"]
+    );
+    assert_eq!(s.fake.sts_calls(), 0, "web identity never signed");
+    let mut signers: Vec<String> = status_signers(&s).into_iter().map(|(_, s)| s).collect();
+    signers.sort();
+    assert_eq!(
+        signers
+            .iter()
+            .map(|l| l.split(" endpoint:").next().unwrap())
+            .collect::<Vec<_>>(),
+        ["profile:one (static keys)", "profile:two (static keys)"]
+    );
+}
+
+/// ECS tasks and EKS Pod Identity: the credentials URI and its token name the identity.
+#[test]
+fn container_credentials_at_two_endpoints() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    s.fake
+        .add_container_credentials("/task-a", "ASIATASKATASKATASKA", Some("token-a"));
+    s.fake
+        .add_container_credentials("/task-b", "ASIATASKBTASKBTASKB", Some("token-b"));
+    let url = s.fake.url();
+    for task in ["a", "b"] {
+        s.set(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            &format!("{url}/task-{task}"),
+        )
+        .set(
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            &format!("token-{task}"),
+        );
+        ok_reply(&s);
+        ok_reply(&s);
+    }
+    assert_eq!(
+        token_signers(&s),
+        ["ASIATASKATASKATASKA", "ASIATASKBTASKBTASKB"]
+    );
+    // Same URI, another task's token: another identity, and the endpoint refuses it.
+    s.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        &format!("{url}/task-a"),
+    )
+    .set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "token-b");
+    let out = s.get(REGISTRY);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert_eq!(s.fake.token_calls(), 2);
+}
+
+/// An SSO profile hits the cache while its session lasts; after `aws sso logout` (which
+/// deletes the SSO token cache file) the cached ECR token is no longer served.
+#[test]
+fn sso_logout_stops_the_cached_token() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    let aws = s.home().join(".aws");
+    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .unwrap();
+    // The SDK names the cached token by the SHA-1 of the session name.
+    let token_file: PathBuf = aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+    std::fs::write(
+        &token_file,
+        r#"{"accessToken":"sso-bearer","expiresAt":"2099-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#,
+    )
+    .unwrap();
+    s.fake
+        .set_sso_role_key("123456789012", "Dev", "ASIASSODEVSSODEVSSO1");
+    let url = s.fake.url();
+    s.set("AWS_PROFILE", "dev")
+        .set("AWS_ENDPOINT_URL_SSO", &url);
+    s.fake.set_password("pw-sso");
+    assert_eq!(ok_reply(&s), reply(REGISTRY, "pw-sso"));
+    assert_eq!(ok_reply(&s), reply(REGISTRY, "pw-sso"));
+    assert_eq!(
+        token_signers(&s),
+        ["ASIASSODEVSSODEVSSO1"],
+        "the second get is a hit"
+    );
+    assert!(status_signers(&s)[0].1.starts_with("profile:dev (sso)"));
+
+    std::fs::remove_file(&token_file).unwrap();
+    let out = s.get(REGISTRY);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let line = stdout(&out);
+    assert!(
+        !line.contains("pw-sso"),
+        "served the token after logout: {line}"
+    );
+    assert!(
+        line.trim_end()
+            .ends_with("run: aws sso login --profile dev"),
+        "{line}"
+    );
+    assert_eq!(s.fake.token_calls(), 1);
+}
+
+#[test]
+fn a_rotated_key_is_a_new_identity() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    s.write_aws_profiles(&[("default", "AKIAOLDKEYOLDKEYOLD1")]);
+    ok_reply(&s);
+    ok_reply(&s);
+    s.write_aws_profiles(&[("default", "AKIANEWKEYNEWKEYNEW1")]);
+    ok_reply(&s);
+    ok_reply(&s);
+    assert_eq!(
+        token_signers(&s),
+        ["AKIAOLDKEYOLDKEYOLD1", "AKIANEWKEYNEWKEYNEW1"]
+    );
+}
+
+/// No regression: the same environment twice is one fetch and one hit.
+#[test]
+fn the_same_environment_twice_is_a_hit() {
+    for profiles in [false, true] {
+        let mut s = Sandbox::new();
+        if profiles {
+            s.without_credentials();
+            s.write_aws_profiles(&[("default", "AKIADEFAULTDEFAULTD1")]);
+        }
+        ok_reply(&s);
+        let before = s.fake.requests().len();
+        ok_reply(&s);
+        assert_eq!(
+            s.fake.requests().len(),
+            before,
+            "the second get made a request"
+        );
+    }
+}
+
+fn service_account_token(uid: &str) -> String {
+    use base64::Engine;
+    let claims = serde_json::json!({
+        "sub": "system:serviceaccount:apps:puller",
+        "kubernetes.io": {"namespace": "apps", "serviceaccount": {"name": "puller", "uid": uid}},
+    });
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln")
+}
+
+fn kubelet_request(token: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{REGISTRY}/app:1"),
+        "serviceAccountToken": token,
+        "serviceAccountAnnotations": {"eks.amazonaws.com/ecr-role-arn": "arn:aws:iam::123456789012:role/puller"},
+    })
+    .to_string()
+}
+
+/// A re-created service account (same name, new UID) never inherits the old one's token,
+/// and a `docker login` kept on the node is never handed to a pod.
+#[test]
+fn service_accounts_are_told_apart_by_uid_and_never_get_logins() {
+    let s = Sandbox::new();
+    let login =
+        format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
+    assert!(s.run(&["store"], login.as_bytes()).status.success());
+    s.fake.set_password("pw-pod");
+    let password = |uid: &str| {
+        let out = s.run(
+            &["kubelet"],
+            kubelet_request(&service_account_token(uid)).as_bytes(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["auth"][REGISTRY]["password"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(password("uid-1"), "pw-pod", "not the node's docker login");
+    assert_eq!(password("uid-1"), "pw-pod");
+    assert_eq!(s.fake.token_calls(), 1, "the same account hits");
+    assert_eq!(password("uid-2"), "pw-pod");
+    assert_eq!(
+        s.fake.token_calls(),
+        2,
+        "a re-created account fetches its own"
+    );
+    assert_eq!(s.fake.sts_calls(), 2);
+    // The node's own `get` still gets the login.
+    assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-login"));
+}
+
+/// The daemon renews an entry made under a job's credentials file as that file's
+/// identity, never as its own default identity.
+#[test]
+fn the_daemon_renews_as_the_identity_that_fetched() {
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    s.write_aws_profiles(&[("default", "AKIADAEMONDEFAULTKEY")]);
+    let job = keys_file(&s, "job", "default", "AKIAJOBKEYJOBKEYJOBK");
+    s.fake.set_lifetime(Duration::from_secs(4));
+    s.write_config("[cache]\nmin_remaining = \"10%\"\n[daemon]\nrenew_after = 0.3\n");
+    s.set("AWS_SHARED_CREDENTIALS_FILE", &job);
+    ok_reply(&s);
+    s.unset("AWS_SHARED_CREDENTIALS_FILE");
+    let mut daemon = s
+        .command(&["daemon"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while s.fake.token_calls() < 3 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::park_timeout(Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    daemon.wait().unwrap();
+    let signers = token_signers(&s);
+    assert!(signers.len() >= 3, "the daemon did not renew: {signers:?}");
+    assert!(
+        signers.iter().all(|k| k == "AKIAJOBKEYJOBKEYJOBK"),
+        "renewed as another identity: {signers:?}"
+    );
+}
