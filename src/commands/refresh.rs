@@ -9,7 +9,7 @@ use ecr_login_core::error::Error;
 use ecr_login_core::output;
 use ecr_login_core::token::cache::Cache;
 use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::{self, Context, Target};
+use ecr_login_core::token::resolve::{self, Context, Target, Write};
 use std::fmt::Write as _;
 
 /// `refresh`: renew the named registries now, or every warm one. Returns a report line
@@ -52,7 +52,8 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     let mut failed = Vec::new();
     for target in &targets {
         // Someone else renewing while we wait on the lock counts as done.
-        match resolve::obtain(target, &ctx, &AwsFetcher, now, &|e| e.fetched_at_ms >= now) {
+        let fresh = |e: &ecr_login_core::token::cache::Entry| e.fetched_at_ms >= now;
+        match resolve::obtain(target, &ctx, &AwsFetcher, now, &fresh, Write::Required) {
             Ok(e) => {
                 let _ = writeln!(
                     out,

@@ -22,7 +22,7 @@ use ecr_login_core::token::cache::{Cache, Entry};
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::fetch::{FetchError, Fetcher};
 use ecr_login_core::token::policy::due_at;
-use ecr_login_core::token::resolve::{self, Context, Target};
+use ecr_login_core::token::resolve::{self, Context, Target, Write};
 use notify::Notifier;
 use schedule::{backoff_ms, next_wake};
 use state::State;
@@ -155,7 +155,16 @@ async fn scan(
     state: &mut State,
 ) -> bool {
     let now = deps.clock.now_ms();
-    cache.sweep_temp_files(ecr_login_core::clock::system_time(now));
+    // Recreates a deleted cache directory when it can; when it cannot (a file in its
+    // place, a read-only or full disk), every renewal fails without calling AWS, and backs
+    // off: a token that cannot be kept is not worth a request.
+    let usable = Cache::open(cache.dir()).map(|_| ());
+    if usable.is_ok() {
+        cache.sweep(
+            ecr_login_core::clock::system_time(now),
+            config.daemon.forget_after,
+        );
+    }
     let warm = warm_set(config, cache, deps.env.as_ref(), now);
     let mut changed = false;
     for w in &warm {
@@ -166,7 +175,10 @@ async fn scan(
             continue;
         }
         changed = true;
-        let outcome = renew(deps, w.target.clone(), config.clone(), cache.clone(), now).await;
+        let outcome = match &usable {
+            Ok(()) => renew(deps, w.target.clone(), config.clone(), cache.clone(), now).await,
+            Err(e) => Err(Error::Other(format!("{e}; renewals wait until it is usable"))),
+        };
         let registry = w.target.registry.host().to_string();
         match outcome {
             Ok(entry) => {
@@ -224,9 +236,14 @@ async fn renew(
             cache: Some(&cache),
         };
         let renew_after = config.daemon.renew_after;
-        resolve::obtain(&target, &ctx, fetcher.as_ref(), now, &|e| {
-            now < due_at(Some(e), renew_after, now)
-        })
+        resolve::obtain(
+            &target,
+            &ctx,
+            fetcher.as_ref(),
+            now,
+            &|e| now < due_at(Some(e), renew_after, now),
+            Write::Required,
+        )
     })
     .await
     .map_err(|e| Error::Other(format!("renewal task failed: {e}")))?

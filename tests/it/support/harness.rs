@@ -152,10 +152,14 @@ impl Sandbox {
         }
     }
 
-    /// Everything that is not an entry, lock, usage marker or daemon file: leftovers.
+    /// Everything that is not an entry, lock, usage marker, failure record, sweep stamp
+    /// or daemon file: leftovers (temp files hold tokens).
     pub fn stray_files(&self) -> Vec<PathBuf> {
         list(&self.cache_dir(), |n| {
-            !(n.ends_with(".json") || n.ends_with(".lock") || n.ends_with(".used"))
+            !([".json", ".lock", ".used", ".fail"]
+                .iter()
+                .any(|s| n.ends_with(s))
+                || n == ".swept")
         })
     }
 }

@@ -93,6 +93,8 @@ pub enum FetchError {
     Refused { code: String, detail: String },
     /// ECR's answer could not be used.
     MalformedToken { detail: String },
+    /// Another process was fetching the same token and did not finish within the budget.
+    LockTimeout { detail: String },
     /// Anything else (the runtime would not start, an unexpected SDK error).
     Other { detail: String },
 }
@@ -115,6 +117,7 @@ impl FetchError {
             FetchError::ServerError { .. } => "server-error",
             FetchError::Refused { .. } => "refused",
             FetchError::MalformedToken { .. } => "malformed-token",
+            FetchError::LockTimeout { .. } => "lock-timeout",
             FetchError::Other { .. } => "other",
         }
     }
@@ -228,7 +231,9 @@ impl fmt::Display for FetchError {
             FetchError::Refused { code, detail } => {
                 write!(f, "ECR refused the token request ({code}: {detail})")
             }
-            FetchError::MalformedToken { detail } => f.write_str(detail),
+            FetchError::MalformedToken { detail } | FetchError::LockTimeout { detail } => {
+                f.write_str(detail)
+            }
             FetchError::Other { detail } => write!(f, "the ECR token request failed: {detail}"),
         }
     }

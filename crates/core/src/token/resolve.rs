@@ -10,6 +10,7 @@ use crate::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
 use crate::token::identity::Identity;
 use crate::token::policy;
+use std::time::Duration;
 
 /// What a server string resolves to.
 #[derive(Debug, Clone)]
@@ -88,7 +89,20 @@ pub fn serve(
     if let Some(entry) = cached(target, ctx, now) {
         return Ok(entry);
     }
-    let entry = obtain(target, ctx, fetcher, now, &|e| servable(e, ctx, now))?;
+    let entry = obtain(
+        target,
+        ctx,
+        fetcher,
+        now,
+        &|e| servable(e, ctx, now),
+        Write::BestEffort,
+    )?;
+    if let Some(cache) = ctx.cache {
+        cache.sweep_now_and_then(
+            crate::clock::system_time(now),
+            ctx.config.daemon.forget_after,
+        );
+    }
     mark_used(target, ctx, now);
     Ok(entry)
 }
@@ -119,61 +133,95 @@ fn mark_used(target: &Target, ctx: &Context, now: i64) {
     }
 }
 
+/// How much longer than a request's own budget a waiter waits for another process's
+/// fetch of the same token: that fetch is bounded by the same budget, plus its credential
+/// resolution and teardown.
+const LOCK_GRACE: Duration = Duration::from_secs(1);
+
+/// Whether a token that could not be written to the cache is still an answer (`get`: the
+/// client wants the token) or a failure (the daemon: renewing means caching, and an
+/// unwritten renewal must back off like any other failure, not repeat at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    BestEffort,
+    Required,
+}
+
 /// The cached entry if `fresh` accepts it, else a new token fetched under the entry's lock.
-/// Whoever waited on the lock re-reads first: N parallel misses make one API call.
+/// Whoever waited on the lock re-reads first: N parallel misses make one API call. When
+/// that call failed, the waiters return its error at once rather than repeat it; a wait
+/// that outlasts the budget ends with an error naming the lock and its holder.
 pub fn obtain(
     target: &Target,
     ctx: &Context,
     fetcher: &dyn Fetcher,
     now: i64,
     fresh: &dyn Fn(&Entry) -> bool,
+    write: Write,
 ) -> Result<Entry, Error> {
     let key = target.key();
     if let Some(entry) = ctx.read(&key).filter(|e| fresh(e)) {
         return Ok(entry);
     }
-    let _guard = match ctx.cache.map(|c| c.lock(&key)) {
-        Some(Ok(guard)) => Some(guard),
+    let budget = ctx.config.timeout + LOCK_GRACE;
+    let guard = match ctx.cache.map(|c| c.lock(&key, budget)) {
+        Some(Ok(Ok(guard))) => Some(guard),
+        Some(Ok(Err(timeout))) => {
+            let error = ctx
+                .cache
+                .and_then(|c| c.failure_since(&key, now))
+                .unwrap_or(FetchError::LockTimeout {
+                    detail: timeout.to_string(),
+                });
+            return Err(fetch_error(&target.registry, error));
+        }
+        Some(Err(e)) if write == Write::Required => return Err(Error::Other(e)),
         Some(Err(e)) => {
             tracing::warn!("{e}; fetching without the lock");
             None
         }
         None => None,
     };
-    if _guard.is_some()
-        && let Some(entry) = ctx.read(&key).filter(|e| fresh(e))
+    if guard.is_some()
+        && let Some(cache) = ctx.cache
     {
-        return Ok(entry);
-    }
-    let entry = fetch(target, ctx, fetcher, now)?;
-    match ctx.cache {
-        Some(_) if entry.expires_at_ms <= now => {}
-        Some(cache) => {
-            if let Err(e) = cache.write(&entry) {
-                tracing::warn!("{e}; the token is served but not cached");
-            }
+        if let Some(entry) = ctx.read(&key).filter(|e| fresh(e)) {
+            return Ok(entry);
         }
-        None => {}
+        // The holder we waited for failed while we waited: its answer is ours.
+        if let Some(error) = cache.failure_since(&key, now) {
+            return Err(fetch_error(&target.registry, error));
+        }
     }
-    Ok(entry)
-}
-
-/// Asks the fetcher and shapes the answer into an entry. `now` is the fetch time.
-pub fn fetch(
-    target: &Target,
-    ctx: &Context,
-    fetcher: &dyn Fetcher,
-    now: i64,
-) -> Result<Entry, Error> {
     let request = FetchRequest {
         registry: &target.registry,
         identity: &target.identity,
         timeout: ctx.config.timeout,
     };
-    let fetched = fetcher
-        .fetch(&request)
-        .map_err(|e| fetch_error(&target.registry, e))?;
-    Ok(entry_from(target, fetched, now))
+    let fetched = match fetcher.fetch(&request) {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            if guard.is_some()
+                && let Some(cache) = ctx.cache
+            {
+                cache.record_failure(&key, &error, crate::clock::now_ms());
+            }
+            return Err(fetch_error(&target.registry, error));
+        }
+    };
+    let entry = entry_from(target, fetched, now);
+    if let Some(cache) = ctx.cache {
+        cache.clear_failure(&key);
+        if entry.expires_at_ms > now
+            && let Err(e) = cache.write(&entry)
+        {
+            if write == Write::Required {
+                return Err(Error::Other(e));
+            }
+            tracing::warn!("{e}; the token is served but not cached");
+        }
+    }
+    Ok(entry)
 }
 
 /// The error for a failed fetch. ECR Public falls back to anonymous pulls, which work

@@ -7,11 +7,14 @@
 //! file that someone else could have planted is refused.
 
 mod entry;
+mod housekeeping;
 
 pub use entry::{Entry, Source, key};
 
 use crate::files::{self, check_owned};
-use crate::token::lock::{self, LockGuard};
+use crate::token::fetch::FetchError;
+use crate::token::lock::{self, LockGuard, LockTimeout};
+use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -25,6 +28,25 @@ const USED_GRANULARITY: Duration = Duration::from_secs(3600);
 
 /// Entry files larger than this are not ours.
 const MAX_ENTRY_BYTES: u64 = 256 * 1024;
+
+/// The files that belong to one key, by suffix: the entry, its usage marker, its lock and
+/// the record of the last failed fetch.
+const KEY_FILES: [&str; 4] = ["json", "used", "lock", "fail"];
+
+/// Whether `name` is a key ([`key`]: 32 lower-case hex digits); other files in the
+/// directory (the daemon's state, temp files) are not entries.
+fn is_key(name: &str) -> bool {
+    name.len() == 32 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A failed fetch, kept beside the lock so that whoever waited on it gets the same answer
+/// at once instead of repeating the attempt. No secret: the error's message and kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FailureRecord {
+    at_ms: i64,
+    pid: u32,
+    error: FetchError,
+}
 
 /// Where the cache lives, or `None` when it is disabled (`AWS_ECR_DISABLE_CACHE`).
 pub fn default_dir() -> Result<Option<PathBuf>, String> {
@@ -122,6 +144,10 @@ impl Cache {
         self.dir.join(format!("{key}.used"))
     }
 
+    fn failure_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.fail"))
+    }
+
     /// Reads an entry. Missing is `Ok(None)`; unreadable, unsafe or corrupt is `Err` with a
     /// message for a warning: the caller treats it as a miss that the next write repairs.
     pub fn read(&self, key: &str) -> Result<Option<Entry>, String> {
@@ -175,9 +201,50 @@ impl Cache {
         files::write_atomic(&path, &bytes, 0o600).map_err(fail)
     }
 
-    /// Takes the per-entry lock that serialises fetches for one (registry, identity).
-    pub fn lock(&self, key: &str) -> Result<LockGuard, String> {
-        lock::exclusive(&self.dir.join(format!("{key}.lock")), "the cache entry")
+    /// Takes the per-entry lock that serialises fetches for one (registry, identity),
+    /// waiting at most `budget` for another process's fetch.
+    pub fn lock(
+        &self,
+        key: &str,
+        budget: Duration,
+    ) -> Result<Result<LockGuard, LockTimeout>, String> {
+        lock::exclusive(&self.dir.join(format!("{key}.lock")), budget)
+    }
+
+    /// Records that fetching `key` failed at `at_ms` (while holding its lock).
+    pub fn record_failure(&self, key: &str, error: &FetchError, at_ms: i64) {
+        let record = FailureRecord {
+            at_ms,
+            pid: std::process::id(),
+            error: error.clone(),
+        };
+        let path = self.failure_path(key);
+        let written = serde_json::to_vec(&record)
+            .map_err(io::Error::other)
+            .and_then(|bytes| files::write_atomic(&path, &bytes, 0o600));
+        if let Err(e) = written {
+            tracing::debug!("cannot record the failure in {}: {e}", path.display());
+        }
+    }
+
+    /// The failure recorded for `key` at or after `since_ms`: what the holder we waited
+    /// for ran into.
+    pub fn failure_since(&self, key: &str, since_ms: i64) -> Option<FetchError> {
+        let mut text = Vec::new();
+        files::open_options(0o600)
+            .read(true)
+            .open(self.failure_path(key))
+            .ok()?
+            .take(64 * 1024)
+            .read_to_end(&mut text)
+            .ok()?;
+        let record: FailureRecord = serde_json::from_slice(&text).ok()?;
+        (record.at_ms >= since_ms).then_some(record.error)
+    }
+
+    /// Forgets the failure record of `key` (after a success).
+    pub fn clear_failure(&self, key: &str) {
+        let _ = fs::remove_file(self.failure_path(key));
     }
 
     /// Every entry in the cache, with the problems met on the way (as warnings).
@@ -196,7 +263,11 @@ impl Cache {
         };
         for item in dir.flatten() {
             let name = item.file_name();
-            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+            let Some(key) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .filter(|k| is_key(k))
+            else {
                 continue;
             };
             match self.read(key) {
@@ -220,8 +291,11 @@ impl Cache {
             .count()
     }
 
+    /// Removes an entry and every file beside it (usage marker, lock, failure record).
     pub fn remove(&self, key: &str) -> io::Result<()> {
-        let _ = fs::remove_file(self.used_path(key));
+        for suffix in &KEY_FILES[1..] {
+            let _ = fs::remove_file(self.dir.join(format!("{key}.{suffix}")));
+        }
         fs::remove_file(self.entry_path(key))
     }
 
@@ -254,26 +328,6 @@ impl Cache {
         fs::symlink_metadata(self.used_path(key))
             .and_then(|m| m.modified())
             .ok()
-    }
-
-    /// Removes temp files that a killed writer left behind (older than a minute).
-    pub fn sweep_temp_files(&self, now: SystemTime) {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for item in dir.flatten() {
-            let stale = item
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(files::TEMP_PREFIX))
-                && item.metadata().and_then(|m| m.modified()).is_ok_and(|t| {
-                    now.duration_since(t)
-                        .is_ok_and(|a| a > Duration::from_secs(60))
-                });
-            if stale {
-                let _ = fs::remove_file(item.path());
-            }
-        }
     }
 }
 
