@@ -177,7 +177,9 @@ async fn scan(
         changed = true;
         let outcome = match &usable {
             Ok(()) => renew(deps, w.target.clone(), config.clone(), cache.clone(), now).await,
-            Err(e) => Err(Error::Other(format!("{e}; renewals wait until it is usable"))),
+            Err(e) => Err(Error::Other(format!(
+                "{e}; renewals wait until it is usable"
+            ))),
         };
         let registry = w.target.registry.host().to_string();
         match outcome {

@@ -40,6 +40,14 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Targe
             "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {e}"
         ))
     })?;
+    // An `Authorization` header is for TLS only: over plain http it would go out in clear.
+    let https = req
+        .uri
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    if !https {
+        return Ok(None);
+    }
     match Target::resolve(&req.uri, config, env) {
         Err(Error::NotFound) => Ok(None),
         other => other.map(Some),
@@ -100,6 +108,27 @@ mod tests {
         .unwrap();
         assert!(out.is_none());
         assert_eq!(json_line(&Response::default()), b"{}\n");
+    }
+
+    /// Issue 13: no `Authorization` header for a URI that would send it in clear.
+    #[test]
+    fn only_https_uris_get_credentials() {
+        let env = crate::env::MapEnv::default();
+        let c = Config::default();
+        let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/";
+        for (uri, served) in [
+            (format!("https://{ecr}"), true),
+            (format!("HTTPS://{ecr}"), true),
+            (format!("http://{ecr}"), false),
+            (ecr.to_string(), false),
+        ] {
+            let request = serde_json::json!({ "uri": uri }).to_string();
+            assert_eq!(
+                parse(&request, &c, &env).unwrap().is_some(),
+                served,
+                "{uri}"
+            );
+        }
     }
 
     #[test]

@@ -171,8 +171,17 @@ impl Config {
         }
         if let Some(v) = file.daemon.keep_warm {
             for host in &v {
-                crate::token::host::Authority::parse(host)
+                let authority = crate::token::host::Authority::parse(host)
                     .map_err(|e| where_(format!("daemon.keep_warm: {e}")))?;
+                let ecr = crate::token::host::Registry::from_host(&authority.host).is_some()
+                    || config
+                        .rule_for(&authority.to_string())
+                        .is_some_and(|r| r.ecr.is_some());
+                if !ecr {
+                    return Err(where_(format!(
+                        "daemon.keep_warm: {host:?} is neither an ECR registry host nor an alias with `ecr = …` in [registries]"
+                    )));
+                }
             }
             config.daemon.keep_warm = v;
         }
@@ -188,6 +197,32 @@ impl Config {
             config.timeout = t;
         }
         Ok(config)
+    }
+
+    /// The rule that applies to a host, aliases resolved: an alias (`ecr = …`) takes its
+    /// own `profile`, `role_arn` (with `external_id`) and `region`, and whatever it does
+    /// not set from its ECR registry's rule, so it signs as that registry is configured.
+    pub fn effective_rule(&self, authority: &str) -> Option<RegistryRule> {
+        let rule = self.rule_for(authority)?;
+        let Some(target) = rule
+            .ecr
+            .as_deref()
+            .and_then(|ecr| crate::token::host::Registry::parse(ecr))
+            .and_then(|r| self.rule_for(r.host()))
+        else {
+            return Some(rule.clone());
+        };
+        let (role_arn, external_id) = match &rule.role_arn {
+            Some(_) => (rule.role_arn.clone(), rule.external_id.clone()),
+            None => (target.role_arn.clone(), target.external_id.clone()),
+        };
+        Some(RegistryRule {
+            profile: rule.profile.clone().or_else(|| target.profile.clone()),
+            role_arn,
+            external_id,
+            region: rule.region.clone().or_else(|| target.region.clone()),
+            ecr: rule.ecr.clone(),
+        })
     }
 
     /// The rule for a host (`host` or `host:port`, lower-case): an exact key wins over any
@@ -244,12 +279,34 @@ pub fn glob_match(pattern: &str, host: &str) -> bool {
             .all(|(p, h)| label_match(p.as_bytes(), h.as_bytes()))
 }
 
+/// One label against one pattern label. Greedy, remembering only the last `*`: at most
+/// `p.len() * s.len()` steps, never the exponential backtracking of a recursive match
+/// (issue 13: a 200-character host against many `*` took over 20 s).
 fn label_match(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|i| label_match(rest, &s[i..])),
-        Some((c, rest)) => s.first() == Some(c) && label_match(rest, &s[1..]),
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, si));
+                pi += 1;
+            }
+            Some(c) if *c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                // Let the last `*` swallow one more byte and try again from there.
+                Some((sp, ss)) => {
+                    pi = sp + 1;
+                    si = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 /// `50%` (a share of the lifetime) or a duration such as `2h`.
@@ -375,6 +432,67 @@ profile = "noport"
         assert!(e.contains("timeout"), "{e}");
         let e = parse("[daemon\n").unwrap_err();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    /// Issue 13: many `*` against a long host backtracked exponentially.
+    #[test]
+    fn wildcards_match_in_bounded_time() {
+        for (pattern, host, want) in [
+            ("*", "anything", true),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("*-fips", "dkr-ecr-fips", true),
+            ("**", "", true),
+            ("x*", "", false),
+        ] {
+            assert_eq!(
+                label_match(pattern.as_bytes(), host.as_bytes()),
+                want,
+                "{pattern} {host}"
+            );
+        }
+        let pattern = "*a".repeat(60);
+        let host = "a".repeat(199) + "b";
+        let start = std::time::Instant::now();
+        assert!(!label_match(pattern.as_bytes(), host.as_bytes()));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn aliases_sign_as_their_registry_unless_they_say_otherwise() {
+        let c = parse(
+            r#"
+[registries."123456789012.dkr.ecr.us-east-1.amazonaws.com"]
+profile = "prod"
+role_arn = "arn:aws:iam::1:role/push"
+external_id = "x"
+[registries."mirror.internal"]
+ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+[registries."own.internal"]
+ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+profile = "dev"
+role_arn = "arn:aws:iam::1:role/pull"
+"#,
+        )
+        .unwrap();
+        let mirror = c.effective_rule("mirror.internal").unwrap();
+        assert_eq!(mirror.profile.as_deref(), Some("prod"));
+        assert_eq!(mirror.role_arn.as_deref(), Some("arn:aws:iam::1:role/push"));
+        assert_eq!(mirror.external_id.as_deref(), Some("x"));
+        let own = c.effective_rule("own.internal").unwrap();
+        assert_eq!(own.profile.as_deref(), Some("dev"));
+        assert_eq!(own.role_arn.as_deref(), Some("arn:aws:iam::1:role/pull"));
+        assert_eq!(own.external_id, None, "the external ID goes with its role");
+    }
+
+    #[test]
+    fn keep_warm_names_ecr_registries_only() {
+        let e = parse("[daemon]\nkeep_warm = [\"ghcr.io\"]\n").unwrap_err();
+        assert!(
+            e.contains("daemon.keep_warm") && e.contains("ghcr.io"),
+            "{e}"
+        );
+        parse("[registries.\"mirror\"]\necr = \"123456789012.dkr.ecr.us-east-1.amazonaws.com\"\n[daemon]\nkeep_warm = [\"mirror\"]\n").unwrap();
     }
 
     #[test]

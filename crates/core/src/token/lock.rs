@@ -37,9 +37,10 @@ pub struct LockTimeout {
 
 impl std::fmt::Display for LockTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let holder = self
-            .holder
-            .map_or_else(|| "another process".to_string(), |pid| format!("process {pid}"));
+        let holder = self.holder.map_or_else(
+            || "another process".to_string(),
+            |pid| format!("process {pid}"),
+        );
         write!(
             f,
             "gave up after {:.1}s waiting for {holder} to release {}; if it is stuck, stop it",
@@ -73,7 +74,11 @@ fn mark_holder(file: &mut File) {
 
 fn recorded_holder(path: &Path) -> Option<u32> {
     let mut text = String::new();
-    File::open(path).ok()?.take(32).read_to_string(&mut text).ok()?;
+    File::open(path)
+        .ok()?
+        .take(32)
+        .read_to_string(&mut text)
+        .ok()?;
     text.trim().parse().ok()
 }
 
@@ -188,10 +193,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
         let _held = exclusive(&path, Duration::ZERO).unwrap().unwrap();
-        let timeout = exclusive(&path, Duration::from_millis(50)).unwrap().unwrap_err();
+        let timeout = exclusive(&path, Duration::from_millis(50))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(timeout.holder, Some(std::process::id()));
         let text = timeout.to_string();
-        assert!(text.contains("x.lock") && text.contains(&format!("process {}", std::process::id())), "{text}");
+        assert!(
+            text.contains("x.lock") && text.contains(&format!("process {}", std::process::id())),
+            "{text}"
+        );
     }
 
     #[test]

@@ -24,15 +24,20 @@ pub struct Target {
 
 impl Target {
     /// Resolves a server string as a client sends it. Not ECR and not an alias: `NotFound`.
+    /// A string that is not a registry address at all (a homoglyph, user info, another
+    /// scheme) is just as much "not ours": the client then goes on without credentials.
     pub fn resolve(server: &str, config: &Config, env: &dyn Env) -> Result<Target, Error> {
-        let authority = Authority::parse(server).map_err(Error::Input)?;
-        let rule = config.rule_for(&authority.to_string());
-        let registry = match rule.and_then(|r| r.ecr.as_deref()) {
+        let authority = Authority::parse(server).map_err(|e| {
+            tracing::debug!("not a registry we serve: {e}");
+            Error::NotFound
+        })?;
+        let rule = config.effective_rule(&authority.to_string());
+        let registry = match rule.as_ref().and_then(|r| r.ecr.as_deref()) {
             // Validated when the config was loaded.
             Some(ecr) => Registry::parse(ecr).ok_or(Error::NotFound)?,
             None => Registry::from_host(&authority.host).ok_or(Error::NotFound)?,
         };
-        let identity = Identity::new(rule, env);
+        let identity = Identity::new(rule.as_ref(), env);
         Ok(Target {
             authority,
             registry,

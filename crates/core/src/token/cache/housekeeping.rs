@@ -71,10 +71,8 @@ impl Cache {
                 .iter()
                 .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
                 .max();
-            let idle = last_touch.is_none_or(|t| {
-                now.duration_since(t)
-                    .is_ok_and(|age| age > forget_after)
-            });
+            let idle = last_touch
+                .is_none_or(|t| now.duration_since(t).is_ok_and(|age| age > forget_after));
             if expired && idle {
                 tracing::debug!("forgetting cache key {key}: unused for over {forget_after:?}");
                 let _ = self.remove(key);
@@ -132,7 +130,10 @@ mod tests {
         cache.mark_used(&old.key(), long_ago);
         let _ = cache.lock(&old.key(), Duration::ZERO).unwrap().unwrap();
         for suffix in ["json", "lock"] {
-            age(&tmp.path().join(format!("{}.{suffix}", old.key())), long_ago);
+            age(
+                &tmp.path().join(format!("{}.{suffix}", old.key())),
+                long_ago,
+            );
         }
         // Expired but used recently: stays.
         let recent = entry("recent", now_ms - 1000);
@@ -147,7 +148,10 @@ mod tests {
         fs::write(&orphan, "").unwrap();
         age(&orphan, long_ago);
         // Temp files: a dead writer's goes, a live one's stays; others are not ours.
-        for (name, t) in [(".tmp-dead", now - Duration::from_secs(120)), (".tmp-live", now)] {
+        for (name, t) in [
+            (".tmp-dead", now - Duration::from_secs(120)),
+            (".tmp-live", now),
+        ] {
             fs::write(tmp.path().join(name), "token").unwrap();
             age(&tmp.path().join(name), t);
         }

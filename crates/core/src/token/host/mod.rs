@@ -143,10 +143,7 @@ impl Registry {
         let (fips, region) = ["dkr.ecr-fips.", "dkr-ecr-fips.", "dkr.ecr.", "dkr-ecr."]
             .iter()
             .find_map(|svc| Some((svc.contains("fips"), rest.strip_prefix(svc)?)))?;
-        let mut chars = region.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-        let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !first_ok || !rest_ok {
+        if !is_region(region) {
             return None;
         }
         Some(Registry::Private {
@@ -190,6 +187,20 @@ impl Registry {
     pub fn is_public(&self) -> bool {
         matches!(self, Registry::Public { .. })
     }
+}
+
+/// Whether a label looks like an AWS region: a 2-4 letter prefix, one or more words, and
+/// a number (`us-east-1`, `eusc-de-east-1`, `us-isob-east-1`, `us-gov-west-1`). Keeps
+/// `123456789012.dkr.ecr.s3.amazonaws.com` (an S3 "region") from being a registry.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let lower = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    parts.len() >= 3
+        && (2..=4).contains(&parts[0].len())
+        && parts[..parts.len() - 1].iter().all(lower)
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl fmt::Display for Registry {

@@ -224,6 +224,13 @@ fn rejects_spoofed_and_malformed_hosts() {
         "https://",
         "amazonaws.com",
         ".dkr.ecr.us-east-1.amazonaws.com",
+        // Issue 13: regions must look like regions.
+        "123456789012.dkr.ecr.s3.amazonaws.com",
+        "123456789012.dkr.ecr.us_east_1.amazonaws.com",
+        "123456789012.dkr.ecr.useast1.amazonaws.com",
+        "123456789012.dkr.ecr.us-east-x.amazonaws.com",
+        // A homoglyph (Cyrillic а) is not the partition's suffix.
+        "123456789012.dkr.ecr.us-east-1.amazon\u{0430}ws.com",
     ] {
         assert_eq!(Registry::parse(input), None, "accepted {input:?}");
     }
