@@ -207,7 +207,7 @@ impl Config {
         let Some(target) = rule
             .ecr
             .as_deref()
-            .and_then(|ecr| crate::token::host::Registry::parse(ecr))
+            .and_then(crate::token::host::Registry::parse)
             .and_then(|r| self.rule_for(r.host()))
         else {
             return Some(rule.clone());
