@@ -28,9 +28,6 @@ pub fn unit_text(exe: &Path) -> String {
             && !v.contains(['\n', '"'])
         {
             let _ = writeln!(env, "Environment=\"{var}={v}\"");
-            if var == "AWS_ECR_CACHE_DIR" {
-                let _ = writeln!(env, "ReadWritePaths=-{v}");
-            }
         }
     }
     if !env.is_empty() {
@@ -79,4 +76,45 @@ pub fn install(out: &mut String) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: directives that break credential processes or need user namespaces in a
+    /// user manager stay out of the unit.
+    #[test]
+    fn the_unit_keeps_out_what_breaks_a_user_manager_or_a_credential_process() {
+        let directives: Vec<&str> = UNIT_TEMPLATE
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .collect();
+        for banned in [
+            "MemoryDenyWriteExecute",
+            "ProtectSystem",
+            "PrivateTmp",
+            "ProtectKernelTunables",
+            "ProtectKernelModules",
+            "ProtectControlGroups",
+            "ReadWritePaths",
+            "SystemCallArchitectures",
+            "RestrictAddressFamilies",
+            "NoNewPrivileges",
+            "PrivateUsers",
+            "After",
+        ] {
+            assert!(!directives.contains(&banned), "{banned}= is in the unit");
+        }
+        for kept in [
+            "Type",
+            "WatchdogSec",
+            "UMask",
+            "CacheDirectory",
+            "RestrictSUIDSGID",
+        ] {
+            assert!(directives.contains(&kept), "{kept}= is missing");
+        }
+    }
 }

@@ -345,10 +345,6 @@ fn configure_systemd_installs_a_unit_for_this_binary() {
         unit.contains("Environment=\"AWS_ECR_CACHE_DIR=/var/tmp/ecr-cache\""),
         "{unit}"
     );
-    assert!(
-        unit.contains("ReadWritePaths=-/var/tmp/ecr-cache"),
-        "{unit}"
-    );
     let text = stdout(&out);
     assert!(
         text.contains("enabled and started")

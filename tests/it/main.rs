@@ -12,6 +12,7 @@ mod e2e;
 mod faults;
 mod fuzz_corpus;
 mod identity;
+mod logs;
 mod modes;
 mod protocol;
 mod renewal;

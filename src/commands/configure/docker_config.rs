@@ -2,6 +2,7 @@
 //! remove our `credHelpers` entries and keep every other key, in order.
 
 use super::HELPER;
+use super::json_text::ObjectText;
 use ecr_login_core::error::Error;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -16,26 +17,26 @@ pub fn path() -> Result<PathBuf, Error> {
     Ok(home.home_dir().join(".docker").join("config.json"))
 }
 
-/// Adds (or with `remove`, takes out) `credHelpers` entries. Returns the new text and a
-/// line per change; `None` text means nothing changed.
+/// Adds (or with `remove`, takes out) `credHelpers` entries, leaving every other byte of
+/// the file as it was. Returns the new text and a line per change; `None` text means
+/// nothing changed.
 pub fn edit(
     text: Option<&str>,
     hosts: &[String],
     remove: bool,
 ) -> Result<(Option<String>, Vec<String>), String> {
-    let mut root: Value = match text.map(str::trim) {
-        None | Some("") => Value::Object(Map::new()),
-        Some(t) => serde_json::from_str(t)
-            .map_err(|e| format!("is not valid JSON ({e}); fix or move it first"))?,
+    let text = match text {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => "{}\n",
     };
-    let obj = root
-        .as_object_mut()
-        .ok_or("is not a JSON object; fix or move it first")?;
-    let helpers = obj
-        .entry("credHelpers")
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-        .ok_or("has a credHelpers that is not an object; fix it first")?;
+    let doc = ObjectText::parse(text).map_err(|e| format!("{e}; fix or move it first"))?;
+    let mut helpers: Map<String, Value> = match doc.get("credHelpers") {
+        Some(raw) => match serde_json::from_str(raw) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err("has a credHelpers that is not an object; fix it first".into()),
+        },
+        None => Map::new(),
+    };
     let mut changes = Vec::new();
     if remove {
         let ours: Vec<String> = helpers
@@ -62,22 +63,24 @@ pub fn edit(
             }
         }
     }
-    if helpers.is_empty() {
-        obj.shift_remove("credHelpers");
-    }
     if changes.is_empty() {
         return Ok((None, changes));
     }
-    // Docker writes its config tab-indented; so do we, to keep diffs small.
+    let doc = if helpers.is_empty() {
+        doc.remove("credHelpers")?
+    } else {
+        doc.set("credHelpers", &tab_indented(&Value::Object(helpers))?)?
+    };
+    Ok((Some(doc.text().to_string()), changes))
+}
+
+/// A value as Docker writes its config: pretty, tab-indented.
+pub fn tab_indented(value: &Value) -> Result<String, String> {
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    serde::Serialize::serialize(&root, &mut ser).map_err(|e| e.to_string())?;
-    out.push(b'\n');
-    Ok((
-        Some(String::from_utf8(out).map_err(|e| e.to_string())?),
-        changes,
-    ))
+    serde::Serialize::serialize(value, &mut ser).map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -97,6 +100,14 @@ mod tests {
         assert_eq!(v["zzz"]["unknown"][1], 2);
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["auths", "credsStore", "credHelpers", "zzz", "aaa"]);
+        // Issue 13: every byte outside credHelpers stays, numbers included.
+        let numbers = "{\"version\": 1.10, \"big\": 123456789012345678901234567890}";
+        let (numbered, _) = edit(Some(numbers), &hosts, false).unwrap();
+        assert!(
+            numbered
+                .unwrap()
+                .starts_with("{\"version\": 1.10, \"big\": 123456789012345678901234567890,")
+        );
         // Idempotent.
         let (again, changes) = edit(Some(&after), &hosts, false).unwrap();
         assert!(again.is_none() && changes.is_empty());

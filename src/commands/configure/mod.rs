@@ -8,44 +8,22 @@
 
 pub mod docker_config;
 pub mod ecr_config;
+pub mod json_text;
+pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
-use ecr_login_core::files;
 use ecr_login_core::token::config::{self, Config, RegistryRule};
 use ecr_login_core::token::host::Registry;
 use ecr_login_core::token::identity::Identity;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
 
 /// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
 pub const HELPER: &str = "ecr-login";
 pub const BINARY: &str = "docker-credential-ecr-login";
-
-/// Writes `text` to `path` atomically, with the existing file's mode (new files: 0600).
-/// A read-only file is refused: the user made it so on purpose.
-pub fn write_preserving(path: &Path, text: &str) -> Result<(), String> {
-    // Follow a symlinked config (dotfile managers) and replace its target, not the link.
-    let path = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let mode = match fs::metadata(&path) {
-        Ok(m) if m.permissions().readonly() => {
-            return Err(format!(
-                "{} is read-only (mode {:o}); make it writable or add the entries by hand",
-                path.display(),
-                files::mode(&m)
-            ));
-        }
-        Ok(m) => files::mode(&m),
-        Err(_) => 0o600,
-    };
-    let dir = path.parent().ok_or("the config path has no directory")?;
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    files::write_atomic(&path, text.as_bytes(), mode)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
 
 /// The hosts a request names, discovering the caller's default registry when none is given.
 fn hosts(req: &Request) -> Result<Vec<String>, Error> {
@@ -117,26 +95,15 @@ pub fn run(req: &Request) -> Result<String, Error> {
         let _ = writeln!(out, "discovered your default registry: {}", hosts[0]);
     }
     let docker_path = docker_config::path()?;
-    let current = match fs::read_to_string(&docker_path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Error::Other(format!(
-                "cannot read {}: {e}",
-                docker_path.display()
-            )));
-        }
-    };
-    let (new_text, changes) = docker_config::edit(current.as_deref(), &hosts, req.remove)
-        .map_err(|e| Error::Other(format!("{} {e}", docker_path.display())))?;
-    report(&mut out, &docker_path, &changes, req.dry_run);
-    if let Some(text) = &new_text {
-        if req.dry_run {
-            out.push_str(text);
-        } else {
-            write_preserving(&docker_path, text).map_err(Error::Other)?;
-        }
-    }
+    let updated = user_file::update(&docker_path, req.dry_run, &|current| {
+        docker_config::edit(current, &hosts, req.remove)
+    })
+    .map_err(|e| Error::Other(format!("{} {e}", docker_path.display())))?;
+    report(&mut out, &updated, req.dry_run);
+    let current = updated
+        .text
+        .clone()
+        .or_else(|| fs::read_to_string(&updated.path).ok());
     if !req.remove && (req.profile.is_some() || req.role_arn.is_some() || req.ecr.is_some()) {
         configure_ecr_login(&mut out, &hosts, req)?;
     }
@@ -149,13 +116,10 @@ pub fn run(req: &Request) -> Result<String, Error> {
     Ok(out)
 }
 
-fn report(out: &mut String, path: &Path, changes: &[String], dry_run: bool) {
-    if changes.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}: already configured, nothing changed",
-            path.display()
-        );
+fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
+    let path = updated.path.display();
+    if updated.changes.is_empty() {
+        let _ = writeln!(out, "{path}: already configured, nothing changed");
         return;
     }
     let verb = if dry_run {
@@ -163,38 +127,33 @@ fn report(out: &mut String, path: &Path, changes: &[String], dry_run: bool) {
     } else {
         "changed"
     };
-    let _ = writeln!(out, "{}: {verb}:", path.display());
-    for c in changes {
+    let _ = writeln!(out, "{path}: {verb}:");
+    for c in &updated.changes {
         let _ = writeln!(out, "  {c}");
+    }
+    if let (true, Some(text)) = (dry_run, &updated.text) {
+        out.push_str(text);
     }
 }
 
 fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Result<(), Error> {
     let path = config::default_path()
         .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::Other(format!("cannot read {}: {e}", path.display()))),
-    };
-    let (new_text, changes) = ecr_config::edit(
-        &text,
-        hosts,
-        req.profile.as_deref(),
-        req.role_arn.as_deref(),
-        req.ecr.as_deref(),
-    )
-    .map_err(|e| Error::Config(format!("config file {}: {e}", path.display())))?;
-    // Never write a file we would refuse to load.
-    Config::parse(&new_text, &path).map_err(Error::Config)?;
-    report(out, &path, &changes, req.dry_run);
-    if !changes.is_empty() {
-        if req.dry_run {
-            out.push_str(&new_text);
-        } else {
-            write_preserving(&path, &new_text).map_err(Error::Other)?;
-        }
-    }
+    let updated = user_file::update(&path, req.dry_run, &|current| {
+        let (text, changes) = ecr_config::edit(
+            current.unwrap_or_default(),
+            hosts,
+            req.profile.as_deref(),
+            req.role_arn.as_deref(),
+            req.ecr.as_deref(),
+        )
+        .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        // Never write a file we would refuse to load.
+        Config::parse(&text, &path)?;
+        Ok(((!changes.is_empty()).then_some(text), changes))
+    })
+    .map_err(Error::Config)?;
+    report(out, &updated, req.dry_run);
     Ok(())
 }
 

@@ -18,7 +18,7 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 
-pub use platform::{check_owned, mode, open_options};
+pub use platform::{Owner, check_owned, is_root, mode, open_options, owner, set_owner};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -57,6 +57,24 @@ pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
     file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
+/// Who owns a file: (uid, gid).
+pub type Owner = (u32, u32);
+
+pub fn owner(meta: &fs::Metadata) -> Option<Owner> {
+    Some((meta.uid(), meta.gid()))
+}
+
+/// Whether we act as root (then we may, and must, give files back to their owners).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Gives an open file to `owner`.
+pub fn set_owner(file: &File, owner: Owner) -> io::Result<()> {
+    std::os::unix::fs::fchown(file, Some(owner.0), Some(owner.1))
+}
+
 pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
 }

@@ -55,6 +55,21 @@ pub fn set_mode(_: &fs::File, _: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Windows files have ACLs, not a Unix owner to carry over.
+pub type Owner = ();
+
+pub fn owner(_: &fs::Metadata) -> Option<Owner> {
+    None
+}
+
+pub fn is_root() -> bool {
+    false
+}
+
+pub fn set_owner(_: &fs::File, _: Owner) -> io::Result<()> {
+    Ok(())
+}
+
 /// `rename` replaces the target (MoveFileEx with REPLACE_EXISTING), but fails with a
 /// sharing violation while a reader holds it open without delete sharing (another
 /// program, a virus scanner): retry for a short while.
