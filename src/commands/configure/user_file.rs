@@ -14,9 +14,11 @@ const ATTEMPTS: usize = 5;
 /// Symlinks followed before giving up (as the kernel does).
 const MAX_LINKS: usize = 40;
 
-/// An edit: the file's text (`None`: no file) to the new text (`None`: no change) and a
-/// line per change.
-pub type Edit<'a> = dyn Fn(Option<&str>) -> Result<(Option<String>, Vec<String>), String> + 'a;
+/// An edit's outcome: the new text (`None`: no change) and a line per change.
+pub type Edited = Result<(Option<String>, Vec<String>), String>;
+
+/// An edit: the file's text (`None`: no file) to its outcome.
+pub type Edit<'a> = dyn Fn(Option<&str>) -> Edited + 'a;
 
 /// What an update did.
 #[derive(Debug)]
