@@ -154,9 +154,7 @@ fn nearest_owner(dir: &Path) -> Option<files::Owner> {
 mod tests {
     use super::*;
 
-    fn add_line(
-        line: &'static str,
-    ) -> impl Fn(Option<&str>) -> Result<(Option<String>, Vec<String>), String> {
+    fn add_line(line: &'static str) -> impl Fn(Option<&str>) -> Edited {
         move |before| {
             let before = before.unwrap_or_default();
             Ok((
