@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod identity;
 mod logs;
 mod modes;
+mod outages;
 mod protocol;
 mod renewal;
 mod support;

@@ -106,7 +106,7 @@ pub fn exclusive(path: &Path, budget: Duration) -> Result<Result<LockGuard, Lock
                     return Ok(Err(LockTimeout {
                         path: path.to_path_buf(),
                         waited: budget,
-                        holder: recorded_holder(path).or_else(|| platform_holder(path)),
+                        holder: platform_holder(path).or_else(|| recorded_holder(path)),
                     }));
                 }
             }

@@ -139,9 +139,10 @@ fn mark_used(target: &Target, ctx: &Context, now: i64) {
 }
 
 /// How much longer than a request's own budget a waiter waits for another process's
-/// fetch of the same token: that fetch is bounded by the same budget, plus its credential
-/// resolution and teardown.
-const LOCK_GRACE: Duration = Duration::from_secs(1);
+/// fetch of the same token. That fetch started earlier and is bounded by the same budget
+/// plus the same half second the AWS fetcher allows itself on top, so a waiter gives up
+/// only on a holder that is stuck, not one that is slow.
+const LOCK_GRACE: Duration = Duration::from_millis(500);
 
 /// Whether a token that could not be written to the cache is still an answer (`get`: the
 /// client wants the token) or a failure (the daemon: renewing means caching, and an

@@ -1,0 +1,152 @@
+//! Issue 13, through the real binaries: a hung ECR makes parallel misses share one
+//! attempt instead of queueing, a stuck lock holder costs a bounded wait, and a broken
+//! cache directory makes the daemon wait, not storm.
+
+use crate::support::fake_ecr::Fault;
+use crate::support::harness::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn kubelet_request() -> String {
+    format!(
+        r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"{REGISTRY}/app:1"}}"#
+    )
+}
+
+/// 8 parallel requests while ECR hangs, with `timeout = "1s"`: the first to take the lock
+/// makes the one attempt; the others wait for it and answer with its failure at once.
+fn parallel_against_a_hung_endpoint(args: &[&str], stdin: &[u8]) -> (Duration, usize) {
+    let s = Sandbox::new();
+    s.write_config("timeout = \"1s\"\n");
+    s.fake.set_fault(Some(Fault::Hang));
+    let start = Instant::now();
+    let children: Vec<_> = (0..8).map(|_| s.spawn(args, stdin)).collect();
+    let mut slowest = Duration::ZERO;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        slowest = slowest.max(start.elapsed());
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(
+            stderr(&out).contains("did not answer in time"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    (slowest, s.fake.token_calls())
+}
+
+#[test]
+fn parallel_gets_share_one_attempt_against_a_hung_endpoint() {
+    let (slowest, calls) = parallel_against_a_hung_endpoint(&["get"], REGISTRY.as_bytes());
+    assert!(
+        slowest < Duration::from_millis(2500),
+        "the last answered after {slowest:?}"
+    );
+    assert!(calls <= 2, "{calls} API calls");
+}
+
+#[test]
+fn parallel_kubelet_requests_share_one_attempt_against_a_hung_endpoint() {
+    let (slowest, calls) =
+        parallel_against_a_hung_endpoint(&["kubelet"], kubelet_request().as_bytes());
+    assert!(
+        slowest < Duration::from_millis(2500),
+        "the last answered after {slowest:?}"
+    );
+    assert!(calls <= 2, "{calls} API calls");
+}
+
+/// A process that holds an entry's lock and never lets go (here: this test, with
+/// `flock(2)`) costs a `get` the budget plus a grace, then an answer naming the lock and
+/// its holder.
+#[test]
+fn a_held_lock_costs_a_bounded_wait() {
+    let s = Sandbox::new();
+    s.write_config("timeout = \"1s\"\n");
+    assert!(s.get(REGISTRY).status.success());
+    let entry = s.entries().pop().unwrap();
+    s.expire_entries();
+    let lock_path = entry.with_extension("lock");
+    let lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let start = Instant::now();
+    let out = s.get(REGISTRY);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "waited {took:?}");
+    assert_eq!(out.status.code(), Some(1));
+    let line = stdout(&out);
+    assert!(line.contains(&lock_path.display().to_string()), "{line}");
+    assert!(
+        line.contains(&format!("process {}", std::process::id())),
+        "{line}"
+    );
+    assert_eq!(s.fake.token_calls(), 1, "no fetch behind the holder's back");
+    drop(lock);
+    assert!(s.get(REGISTRY).status.success(), "released: fetches again");
+}
+
+/// The daemon whose cache directory is replaced by a file: no API call while it cannot
+/// keep a token, the problem logged once, and renewal again once the directory can be
+/// recreated.
+#[test]
+fn the_daemon_waits_out_an_unusable_cache_dir() {
+    let mut s = Sandbox::new();
+    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.set("ECR_LOGIN_LOG", "info");
+    let sock = s.dir.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&sock).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    s.set("NOTIFY_SOCKET", sock.to_str().unwrap());
+    let daemon = s
+        .command(&["daemon"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    notify.recv(&mut buf).expect("READY");
+    assert_eq!(s.fake.token_calls(), 1);
+    // A file where the directory was: nothing can be created there.
+    std::fs::remove_dir_all(s.cache_dir()).unwrap();
+    std::fs::write(s.cache_dir(), "not a directory").unwrap();
+    let broken = Instant::now();
+    // The daemon notices at its next scan (at most a minute; here, a minute is too long to
+    // wait, so nudge it with SIGHUP, which reloads and rescans).
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGHUP) };
+    while broken.elapsed() < Duration::from_secs(10) {
+        std::thread::park_timeout(Duration::from_millis(200));
+    }
+    assert_eq!(
+        s.fake.token_calls(),
+        1,
+        "called AWS for a token it could not keep"
+    );
+    std::fs::remove_file(s.cache_dir()).unwrap();
+    let fixed = Instant::now();
+    while s.entries().is_empty() {
+        assert!(
+            fixed.elapsed() < Duration::from_secs(30),
+            "no renewal after the directory came back"
+        );
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let out = daemon.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(s.fake.token_calls(), 2, "{log}");
+    let complaints = log.lines().filter(|l| l.contains("renewals wait")).count();
+    assert!(
+        (1..=2).contains(&complaints),
+        "logged {complaints} times:\n{log}"
+    );
+    assert!(log.contains("again after"), "{log}");
+}
