@@ -11,6 +11,7 @@ mod daemon;
 mod e2e;
 mod faults;
 mod fuzz_corpus;
+mod hygiene;
 mod identity;
 mod logs;
 mod modes;
