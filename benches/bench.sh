@@ -50,8 +50,15 @@ fi
 
 say "building ($profile)"
 cargo build --release --quiet --example fake_ecr
-cargo build --profile "$profile" --quiet --bin docker-credential-ecr-login
-ours=$PWD/target/$profile/docker-credential-ecr-login
+# As the packages ship them: the front binary static (musl: no dynamic loader, no libc to
+# relocate), the full one beside it, where the front hands misses to.
+musl=x86_64-unknown-linux-musl
+rustup target list --installed | grep -qx "$musl" || rustup target add "$musl" >&2
+cargo build --profile "$profile" --quiet --bin ecr-login
+cargo build --profile "$profile" --quiet -p ecr-login-front --target "$musl"
+mkdir -p target/bench-bin
+cp "target/$musl/$profile/docker-credential-ecr-login" "target/$profile/ecr-login" target/bench-bin/
+ours=$PWD/target/bench-bin/docker-credential-ecr-login
 fake_bin=$PWD/target/release/examples/fake_ecr
 
 # The Go helper has the same binary name as ours: use it only by its full path, and only
@@ -227,7 +234,7 @@ base=$(stat_of '`/bin/true`' median)
 pie=$(readelf -h "$ours" | awk '/Type:/ { print ($2 == "DYN") ? "PIE" : "non-PIE" }')
 echo "## Whole process ($(nproc) CPUs, $(uname -r), $runs runs each after $warmup warm-ups)"
 echo
-echo "Ours: \`target/$profile/docker-credential-ecr-login\` ($profile profile, $pie, $(( $(stat -c %s "$ours") / 1048576 )) MiB)."
+echo "Ours: the front binary built for $musl, static ($profile profile, $pie, $(( $(stat -c %s "$ours") / 1048576 )) MiB), the full one beside it."
 echo "Times: spawn to exit, no shell, stdin from a file, the commands taking turns"
 echo "(benches/spawn_bench.py). Peak RSS: the largest of $rss_runs runs under GNU time (\`%M\`)."
 echo

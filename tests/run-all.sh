@@ -25,8 +25,8 @@ cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # The front binary is built from ecr-login-core alone: no AWS crate may reach it.
-if cargo tree --locked -p ecr-login-core -e normal --prefix none | grep -E '^aws-'; then
-  echo "ecr-login-core depends on an AWS crate: the front binary would link it" >&2
+if cargo tree --locked -p ecr-login-front -e normal --prefix none | grep -E '^aws-'; then
+  echo "the front binary's package depends on an AWS crate" >&2
   exit 1
 fi
 

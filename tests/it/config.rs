@@ -329,7 +329,7 @@ fn configure_systemd_installs_a_unit_for_this_binary() {
         .join(".config/systemd/user/docker-credential-ecr-login.service");
     let unit = std::fs::read_to_string(&unit_path).unwrap();
     // The full binary beside the front one: the daemon runs it directly.
-    let exe = std::fs::canonicalize(BIN)
+    let exe = std::fs::canonicalize(FULL)
         .unwrap()
         .with_file_name("ecr-login");
     assert!(

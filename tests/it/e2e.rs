@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_docker-credential-ecr-login");
+use crate::support::harness::front;
 const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 const PASSWORD: &str = "e2e-ecr-token-password";
 const TOOLS: [&str; 5] = ["dockerd", "docker", "skopeo", "docker-registry", "htpasswd"];
@@ -214,7 +214,7 @@ fn setup() -> World {
     let registry = format!("127.0.0.1:{port}");
     let plain_registry = format!("127.0.0.1:{plain_port}");
     let bin_dir = dir.path().join("bin");
-    std::os::unix::fs::symlink(BIN, bin_dir.join("docker-credential-ecr-login")).unwrap();
+    std::os::unix::fs::symlink(front(), bin_dir.join("docker-credential-ecr-login")).unwrap();
 
     let mut world = World {
         dir,

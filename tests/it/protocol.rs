@@ -422,7 +422,7 @@ fn the_front_binary_answers_hits_without_the_full_one() {
     let alone = s.dir.path().join("alone");
     std::fs::create_dir(&alone).unwrap();
     let front = alone.join("docker-credential-ecr-login");
-    std::fs::copy(BIN, &front).unwrap();
+    std::fs::copy(crate::support::harness::front(), &front).unwrap();
     let run = |server: &str| {
         let mut child = s
             .command_of(&front, &["get"])

@@ -7,7 +7,23 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_docker-credential-ecr-login");
+/// The full binary, which cargo builds for these tests.
+pub const FULL: &str = env!("CARGO_BIN_EXE_ecr-login");
+
+/// The front binary (package `ecr-login-front`), built beside the full one by `cargo test`
+/// in the workspace (see `crates/front/tests`, which makes cargo build it).
+pub fn front() -> std::path::PathBuf {
+    let front = std::path::Path::new(FULL).with_file_name(format!(
+        "docker-credential-ecr-login{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        front.is_file(),
+        "{} is missing: run the tests of the whole workspace (cargo test), which builds it",
+        front.display()
+    );
+    front
+}
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -80,7 +96,7 @@ impl Sandbox {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        self.command_of(Path::new(BIN), args)
+        self.command_of(&front(), args)
     }
 
     /// A command for another copy of the binary, with the sandbox's environment.
