@@ -42,7 +42,9 @@ impl Binary for Full {
         if bazel::is_request(&input) {
             return output::finish(Protocol::Bazel, bazel_request(&input, now));
         }
-        output::finish(Protocol::Docker, docker::get(&input, &aws::AwsFetcher, now))
+        docker::get(&input, Some(&aws::AwsFetcher), now).finish("get", &input, || {
+            unreachable!("with a fetcher, a miss is fetched")
+        })
     }
 
     fn other(&self, args: Vec<OsString>) -> ExitCode {

@@ -114,7 +114,8 @@ pub enum Command {
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the
     /// response on stdout (credentialprovider.kubelet.k8s.io/v1, v1beta1, v1alpha1).
     Kubelet,
-    /// Add `credHelpers` entries for ECR registries to the Docker config.
+    /// Add `credHelpers` entries for ECR registries to the Docker config, or with
+    /// `--store` make ecr-login its `credsStore`.
     ///
     /// With no registry, discovers your default registry from ECR. `--profile`,
     /// `--role-arn` and `--ecr` also write the registry's entry in ecr-login's config.
@@ -151,7 +152,12 @@ pub struct ConfigureArgs {
     /// a systemd user unit on Linux. `--systemd` is the same.
     #[arg(long, alias = "systemd")]
     pub service: bool,
-    /// Remove our credHelpers entries (all of them when no registry is given).
+    /// Make ecr-login Docker's credsStore: every ECR registry works with no credHelpers
+    /// entry, and the credsStore it replaces keeps every other registry's logins.
+    #[arg(long)]
+    pub store: bool,
+    /// Undo: remove our credHelpers entries (the named ones, or all of them), and with no
+    /// registry named (or with --store) put the previous credsStore back.
     #[arg(long)]
     pub remove: bool,
 }

@@ -18,4 +18,5 @@ mod modes;
 mod outages;
 mod protocol;
 mod renewal;
+mod store;
 mod support;

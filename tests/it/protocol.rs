@@ -293,7 +293,7 @@ fn store_then_get_without_credentials_then_erase() {
 }
 
 #[test]
-fn store_and_erase_for_other_registries_are_quiet_no_ops() {
+fn store_and_erase_for_other_registries_never_touch_the_token_cache() {
     let s = Sandbox::new();
     let out = s.run(
         &["store"],

@@ -53,15 +53,16 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
         },
         Action::Store | Action::Erase => {
             crate::logging::init();
-            let name = if action == Action::Store {
-                "store"
-            } else {
-                "erase"
+            let input = match frontends::read_stdin() {
+                Ok(input) => input,
+                Err(e) => return output::finish(Protocol::Docker, Err(Error::Input(e))),
             };
-            let result = frontends::read_stdin()
-                .map_err(Error::Input)
-                .and_then(|input| docker::cache_action(name, &input, clock::now_ms()));
-            output::finish(Protocol::Docker, result)
+            let (name, handled) = if action == Action::Store {
+                ("store", docker::store(&input, clock::now_ms()))
+            } else {
+                ("erase", docker::erase(&input))
+            };
+            handled.finish(name, &input, || ExitCode::FAILURE)
         }
         Action::List => {
             crate::logging::init();

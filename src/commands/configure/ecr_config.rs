@@ -1,5 +1,6 @@
 //! ecr-login's own TOML config, edited with its comments and layout kept: the per-registry
-//! `profile`, `role_arn` and `ecr` that `configure` writes.
+//! `profile`, `role_arn` and `ecr` that `configure` writes, and the `[store]` settings of
+//! `configure --store`.
 
 /// Sets `profile`/`role_arn`/`ecr` for each host in our TOML config, keeping comments.
 pub fn edit(
@@ -33,6 +34,37 @@ pub fn edit(
                 changes.push(format!("registries.\"{host}\".{key} = \"{value}\""));
             }
         }
+    }
+    Ok((doc.to_string(), changes))
+}
+
+/// Sets (`Some`) or removes (`None`) keys of the `[store]` table.
+pub fn set_store(
+    text: &str,
+    settings: &[(&str, Option<&str>)],
+) -> Result<(String, Vec<String>), String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let store = doc
+        .entry("store")
+        .or_insert_with(toml_edit::table)
+        .as_table_mut()
+        .ok_or("`store` is not a table")?;
+    let mut changes = Vec::new();
+    for (key, value) in settings {
+        match value {
+            Some(v) if store.get(key).and_then(|x| x.as_str()) != Some(*v) => {
+                store[*key] = toml_edit::value(*v);
+                changes.push(format!("store.{key} = \"{v}\""));
+            }
+            None if store.contains_key(key) => {
+                store.remove(key);
+                changes.push(format!("removed store.{key}"));
+            }
+            _ => {}
+        }
+    }
+    if store.is_empty() {
+        doc.remove("store");
     }
     Ok((doc.to_string(), changes))
 }

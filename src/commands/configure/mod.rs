@@ -6,6 +6,7 @@
 //! Both files are the user's: we keep every key we do not touch, write atomically with the
 //! file's own mode, refuse read-only files, and say exactly what changed.
 
+pub mod creds_store;
 pub mod docker_config;
 pub mod ecr_config;
 pub mod json_text;
@@ -84,19 +85,41 @@ fn discover(req: &Request) -> Result<String, Error> {
 }
 
 pub fn run(req: &Request) -> Result<String, Error> {
-    let hosts = hosts(req)?;
+    let named = !req.registries.is_empty() || !req.accounts.is_empty() || req.public;
+    let hosts = if req.store && !named {
+        Vec::new()
+    } else {
+        hosts(req)?
+    };
     let mut out = String::new();
-    if hosts.len() == 1
-        && req.registries.is_empty()
-        && req.accounts.is_empty()
-        && !req.public
-        && !req.remove
-    {
+    if hosts.len() == 1 && !named && !req.remove {
         let _ = writeln!(out, "discovered your default registry: {}", hosts[0]);
     }
+    let config = Config::load().map_err(Error::Config)?;
+    // What the credsStore part does: switch to us, switch back, or nothing.
+    let enabling = req.store && !req.remove;
+    let disabling = req.remove && (req.store || !named);
+    let previous = config.store.previous.clone().unwrap_or_default();
     let docker_path = docker_config::path()?;
+    let switch = std::cell::RefCell::new(creds_store::Switch::default());
     let updated = user_file::update(&docker_path, req.dry_run, &|current| {
-        docker_config::edit(current, &hosts, req.remove)
+        let (mut text, mut changes) = if hosts.is_empty() && !(req.remove && !req.store) {
+            (None, Vec::new())
+        } else {
+            docker_config::edit(current, &hosts, req.remove)?
+        };
+        let base = text.as_deref().or(current);
+        let sw = if enabling {
+            creds_store::enable(base)?
+        } else if disabling {
+            creds_store::disable(base, &previous)?
+        } else {
+            creds_store::Switch::default()
+        };
+        changes.extend(sw.changes.iter().cloned());
+        text = sw.text.clone().or(text);
+        *switch.borrow_mut() = sw;
+        Ok((text, changes))
     })
     .map_err(|e| Error::Other(format!("{} {e}", docker_path.display())))?;
     report(&mut out, &updated, req.dry_run);
@@ -104,6 +127,12 @@ pub fn run(req: &Request) -> Result<String, Error> {
         .text
         .clone()
         .or_else(|| fs::read_to_string(&updated.path).ok());
+    let switch = switch.into_inner();
+    if enabling {
+        store_mode(&mut out, req, &switch, current.as_deref())?;
+    } else if disabling && !switch.changes.is_empty() && config.store.previous.is_some() {
+        update_store_settings(&mut out, req, &[("previous", None)])?;
+    }
     if !req.remove && (req.profile.is_some() || req.role_arn.is_some() || req.ecr.is_some()) {
         configure_ecr_login(&mut out, &hosts, req)?;
     }
@@ -114,6 +143,65 @@ pub fn run(req: &Request) -> Result<String, Error> {
         crate::service::install(&mut out)?;
     }
     Ok(out)
+}
+
+/// After `--store` switched Docker over: record the store it replaced as our fallback,
+/// move inline logins into our own store when there was none, and name the credHelpers
+/// entries that are now redundant.
+fn store_mode(
+    out: &mut String,
+    req: &Request,
+    switch: &creds_store::Switch,
+    docker_text: Option<&str>,
+) -> Result<(), Error> {
+    if let Some(previous) = &switch.previous {
+        let fallback = (!previous.is_empty()).then_some(previous.as_str());
+        update_store_settings(
+            out,
+            req,
+            &[("fallback", fallback), ("previous", Some(previous))],
+        )?;
+        if fallback.is_none() && !req.dry_run {
+            let logins = creds_store::inline_logins(docker_text);
+            if !logins.is_empty() {
+                let store = ecr_login_core::frontends::docker::file_store::FileStore::new(
+                    ecr_login_core::frontends::docker::file_store::default_dir()?,
+                );
+                for line in
+                    creds_store::keep_inline_logins(&store, &logins).map_err(Error::Other)?
+                {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+        }
+    }
+    for host in creds_store::redundant_helpers(docker_text) {
+        let _ = writeln!(
+            out,
+            "note: credHelpers[\"{host}\"] is now redundant for Docker (credsStore covers it); podman and skopeo still read it, so it can stay"
+        );
+    }
+    Ok(())
+}
+
+fn update_store_settings(
+    out: &mut String,
+    req: &Request,
+    settings: &[(&str, Option<&str>)],
+) -> Result<(), Error> {
+    let path = config::default_path()
+        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
+    let updated = user_file::update(&path, req.dry_run, &|current| {
+        let (text, changes) = ecr_config::set_store(current.unwrap_or_default(), settings)
+            .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        Config::parse(&text, &path)?;
+        Ok(((!changes.is_empty()).then_some(text), changes))
+    })
+    .map_err(Error::Config)?;
+    if !updated.changes.is_empty() {
+        report(out, &updated, req.dry_run);
+    }
+    Ok(())
 }
 
 fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
@@ -174,18 +262,12 @@ fn warnings(out: &mut String, docker_config: Option<&str>) {
                 .map(str::to_string)
         });
     match store.as_deref() {
-        Some(HELPER) => {
-            let _ = writeln!(
-                out,
-                "warning: credsStore is \"{HELPER}\", so Docker sends every registry here and `docker login` to non-ECR registries is not kept; set credsStore back to your desktop store and rely on credHelpers"
-            );
-        }
+        Some(HELPER) | None => {}
         Some(other) => {
             let _ = writeln!(
                 out,
                 "note: credsStore \"{other}\" still stores other registries; these hosts now go to ecr-login (credHelpers wins), so remove stale ECR logins from it with `docker logout <host>` before this change if you want"
             );
         }
-        None => {}
     }
 }

@@ -40,11 +40,8 @@ impl Binary for Front {
         if bazel::is_request(&input) {
             return to_full(args, Some(input.as_bytes()));
         }
-        match docker::get_cached(&input, clock::now_ms()) {
-            Ok(Some(reply)) => output::finish(Protocol::Docker, Ok(reply)),
-            Ok(None) => to_full(args, Some(input.as_bytes())),
-            Err(e) => output::finish(Protocol::Docker, Err(e)),
-        }
+        docker::get(&input, None, clock::now_ms())
+            .finish("get", &input, || to_full(args, Some(input.as_bytes())))
     }
 
     fn other(&self, args: Vec<OsString>) -> ExitCode {
@@ -60,12 +57,23 @@ pub fn full_path() -> PathBuf {
         .unwrap_or_else(|_| name.into())
 }
 
-/// Hands the command to the full binary, same arguments, `stdin` (at most 64 KiB, which a
-/// pipe holds without a reader) as its standard input. Returns only on failure (Unix) or
-/// with the child's exit code (Windows).
+/// Runs `program` with `args` in our place: its stdout, stderr and exit code become ours,
+/// and `stdin` (at most 64 KiB, which a pipe holds without a reader) its standard input.
+/// `arg0` is what it sees as its own name. Returns only on failure (Unix, where it replaces
+/// this process) or with the child's exit code (Windows).
+pub fn run_in_our_place(
+    program: &std::path::Path,
+    arg0: Option<&OsString>,
+    args: &[OsString],
+    stdin: Option<&[u8]>,
+) -> std::io::Result<ExitCode> {
+    platform::run(program, arg0, args, stdin)
+}
+
+/// Hands the command to the full binary, same arguments and stdin.
 fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
     let full = full_path();
-    match platform::run(&full, args, stdin) {
+    match platform::run(&full, args.first(), &args[1.min(args.len())..], stdin) {
         Ok(code) => code,
         Err(e) => {
             let e = Error::Other(format!(

@@ -1,4 +1,4 @@
-//! Unix: replace this process with the full binary.
+//! Unix: replace this process with the program.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -6,10 +6,15 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
-pub fn run(full: &Path, args: &[OsString], stdin: Option<&[u8]>) -> io::Result<ExitCode> {
-    let mut cmd = Command::new(full);
-    cmd.args(args.iter().skip(1));
-    if let Some(arg0) = args.first() {
+pub fn run(
+    program: &Path,
+    arg0: Option<&OsString>,
+    args: &[OsString],
+    stdin: Option<&[u8]>,
+) -> io::Result<ExitCode> {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    if let Some(arg0) = arg0 {
         cmd.arg0(arg0);
     }
     if let Some(input) = stdin {

@@ -1,14 +1,19 @@
-//! Windows: no `exec`, so the full binary runs as a child with our stdout and stderr, and
-//! its exit code becomes ours.
+//! Windows: no `exec`, so the program runs as a child with our stdout and stderr, and its
+//! exit code becomes ours.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
-pub fn run(full: &Path, args: &[OsString], stdin: Option<&[u8]>) -> io::Result<ExitCode> {
-    let mut cmd = Command::new(full);
-    cmd.args(args.iter().skip(1));
+pub fn run(
+    program: &Path,
+    _arg0: Option<&OsString>,
+    args: &[OsString],
+    stdin: Option<&[u8]>,
+) -> io::Result<ExitCode> {
+    let mut cmd = Command::new(program);
+    cmd.args(args);
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {

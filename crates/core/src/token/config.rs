@@ -60,6 +60,17 @@ pub struct Config {
     pub daemon: DaemonSettings,
     /// Upper bound on one token request, credential resolution included.
     pub timeout: Duration,
+    pub store: StoreSettings,
+}
+
+/// Where logins to registries that are not ECR go, when ecr-login is Docker's `credsStore`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreSettings {
+    /// Another credential helper (`docker-credential-<name>`); `None`: our own file store.
+    pub fallback: Option<String>,
+    /// The `credsStore` that `configure --store` replaced (`Some("")`: there was none), so
+    /// `configure --remove` can put it back.
+    pub previous: Option<String>,
 }
 
 impl Default for Config {
@@ -76,6 +87,7 @@ impl Default for Config {
                 forget_after: Duration::from_secs(7 * 86400),
             },
             timeout: Duration::from_secs(5),
+            store: StoreSettings::default(),
         }
     }
 }
@@ -89,7 +101,16 @@ struct File {
     cache: CacheFile,
     #[serde(default)]
     daemon: DaemonFile,
+    #[serde(default)]
+    store: StoreFile,
     timeout: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreFile {
+    fallback: Option<String>,
+    previous: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -189,6 +210,13 @@ impl Config {
             config.daemon.forget_after = crate::duration::parse(&v)
                 .map_err(|e| where_(format!("daemon.forget_after: {e}")))?;
         }
+        if let Some(name) = file.store.fallback.as_ref().filter(|n| !n.is_empty()) {
+            validate_helper_name(name).map_err(|e| where_(format!("store.fallback: {e}")))?;
+        }
+        config.store = StoreSettings {
+            fallback: file.store.fallback.filter(|n| !n.is_empty()),
+            previous: file.store.previous,
+        };
         if let Some(v) = file.timeout {
             let t = crate::duration::parse(&v).map_err(|e| where_(format!("timeout: {e}")))?;
             if t.is_zero() {
@@ -249,6 +277,27 @@ impl Config {
             .filter(|(p, _)| p.contains('*') && (glob_match(p, authority) || glob_match(p, host)))
             .min_by_key(|(p, _)| (p.matches('*').count(), std::cmp::Reverse(p.len())))
             .map(|(_, rule)| rule)
+    }
+}
+
+/// A credential helper's name, as Docker's `credsStore` takes it: the part after
+/// `docker-credential-`.
+pub fn validate_helper_name(name: &str) -> Result<(), String> {
+    if name == "ecr-login" {
+        return Err("\"ecr-login\" would hand other registries back to ecr-login itself; name another helper (pass, secretservice, osxkeychain, wincred, desktop), or remove the setting to keep logins in ecr-login's own store".into());
+    }
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a credential helper name (the part after docker-credential-, e.g. \"pass\")"
+        ))
     }
 }
 
@@ -493,6 +542,21 @@ role_arn = "arn:aws:iam::1:role/pull"
             "{e}"
         );
         parse("[registries.\"mirror\"]\necr = \"123456789012.dkr.ecr.us-east-1.amazonaws.com\"\n[daemon]\nkeep_warm = [\"mirror\"]\n").unwrap();
+    }
+
+    #[test]
+    fn store_fallback_names_another_helper() {
+        let c = parse("[store]\nfallback = \"pass\"\nprevious = \"\"\n").unwrap();
+        assert_eq!(c.store.fallback.as_deref(), Some("pass"));
+        assert_eq!(c.store.previous.as_deref(), Some(""));
+        for bad in ["ecr-login", "../evil", "a b", ""] {
+            let e = parse(&format!("[store]\nfallback = {bad:?}\n"));
+            if bad.is_empty() {
+                assert_eq!(e.unwrap().store.fallback, None);
+            } else {
+                assert!(e.unwrap_err().contains("store.fallback"), "{bad}");
+            }
+        }
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! file, print. Nothing here builds a runtime or loads AWS config; a miss needs a
 //! [`Fetcher`], which only the full binary has.
 
+pub mod fallback;
+pub mod file_store;
 pub mod protocol;
 
 use crate::env::ProcessEnv;
 use crate::error::Error;
-use crate::output::json_line;
+use crate::output::{self, Protocol, json_line};
 use crate::secret::Secret;
 use crate::token::cache::{Cache, Entry, STORED_IDENTITY, Source};
 use crate::token::config::Config;
@@ -16,44 +18,84 @@ use crate::token::fetch::Fetcher;
 use crate::token::policy::{self, TOKEN_LIFETIME_MS};
 use crate::token::resolve::{self, Context, Target};
 use base64::Engine;
+use fallback::{Fallback, parse_store};
 use protocol::Credentials;
-use std::collections::BTreeMap;
+use std::process::ExitCode;
 
-/// `get`: server string in, credentials JSON out, fetching on a miss.
-pub fn get(input: &str, fetcher: &dyn Fetcher, now: i64) -> Result<Vec<u8>, Error> {
-    let (server, config, target) = get_target(input)?;
-    let cache = Cache::from_env_or_warn();
-    let ctx = Context {
-        config: &config,
-        cache: cache.as_ref(),
-    };
-    let entry = resolve::serve(&target, &ctx, fetcher, now)?;
-    Ok(get_reply(server, entry))
+/// What a request comes to.
+pub enum Handled {
+    /// Our answer (or our error), for stdout.
+    Ours(Result<Vec<u8>, Error>),
+    /// A cache miss the front binary leaves to the full one.
+    Miss,
+    /// Not ECR: the fallback store answers, byte for byte.
+    Elsewhere(Fallback),
 }
 
-/// `get` from the cache alone: `Ok(None)` means "needs the full binary" (a miss or an
-/// unusable cache). Quiet: anything worth a warning is a miss, and the full binary says
-/// it once.
-pub fn get_cached(input: &str, now: i64) -> Result<Option<Vec<u8>>, Error> {
-    let (server, config, target) = get_target(input)?;
-    let Ok(Some(cache)) = Cache::from_env() else {
-        return Ok(None);
-    };
-    let ctx = Context {
-        config: &config,
-        cache: Some(&cache),
-    };
-    Ok(resolve::cached(&target, &ctx, now).map(|e| get_reply(server, e)))
+impl Handled {
+    /// Tells the answer; `miss` runs on a miss.
+    pub fn finish(self, action: &str, input: &str, miss: impl FnOnce() -> ExitCode) -> ExitCode {
+        match self {
+            Handled::Ours(result) => output::finish(Protocol::Docker, result),
+            Handled::Miss => miss(),
+            Handled::Elsewhere(fallback) => fallback.answer(action, input),
+        }
+    }
 }
 
-fn get_target(input: &str) -> Result<(&str, Config, Target), Error> {
-    let server = input.trim();
+/// Where a server string goes: our target, or the fallback.
+enum Route {
+    Ours(Config, Target),
+    Elsewhere(Fallback),
+}
+
+fn route(server: &str) -> Result<Route, Error> {
+    let server = server.trim();
     if server.is_empty() {
         return Err(Error::Input("no credentials server URL".into()));
     }
     let config = Config::load().map_err(Error::Config)?;
-    let target = Target::resolve(server, &config, &ProcessEnv)?;
-    Ok((server, config, target))
+    match Target::resolve(server, &config, &ProcessEnv) {
+        Ok(target) => Ok(Route::Ours(config, target)),
+        Err(Error::NotFound) => Fallback::from_config(&config).map(Route::Elsewhere),
+        Err(e) => Err(e),
+    }
+}
+
+/// `get`: server string in, credentials JSON out. With no fetcher (the front binary) a
+/// miss is [`Handled::Miss`]; quietly, since the full binary says whatever is worth a
+/// warning once.
+pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
+    let (config, target) = match route(input) {
+        Ok(Route::Ours(config, target)) => (config, target),
+        Ok(Route::Elsewhere(fallback)) => return Handled::Elsewhere(fallback),
+        Err(e) => return Handled::Ours(Err(e)),
+    };
+    let server = input.trim();
+    let reply = |entry: Entry| get_reply(server, entry);
+    match fetcher {
+        None => {
+            let Ok(Some(cache)) = Cache::from_env() else {
+                return Handled::Miss;
+            };
+            let ctx = Context {
+                config: &config,
+                cache: Some(&cache),
+            };
+            match resolve::cached(&target, &ctx, now) {
+                Some(entry) => Handled::Ours(Ok(reply(entry))),
+                None => Handled::Miss,
+            }
+        }
+        Some(fetcher) => {
+            let cache = Cache::from_env_or_warn();
+            let ctx = Context {
+                config: &config,
+                cache: cache.as_ref(),
+            };
+            Handled::Ours(resolve::serve(&target, &ctx, fetcher, now).map(reply))
+        }
+    }
 }
 
 fn get_reply(server: &str, entry: Entry) -> Vec<u8> {
@@ -64,38 +106,24 @@ fn get_reply(server: &str, entry: Entry) -> Vec<u8> {
     })
 }
 
-/// `store`, `erase` or `list` with its stdin. No AWS code.
-pub fn cache_action(action: &str, input: &str, now: i64) -> Result<Vec<u8>, Error> {
-    match action {
-        "store" => store(input, now).map(|()| Vec::new()),
-        "erase" => erase(input).map(|()| Vec::new()),
-        _ => list(now),
+/// `store`: keep what `docker login` hands over for an ECR registry, so the login keeps
+/// working with the helper configured; other registries' logins go to the fallback.
+pub fn store(input: &str, now: i64) -> Handled {
+    let creds = match parse_store(input) {
+        Ok(c) => c,
+        Err(e) => return Handled::Ours(Err(e)),
+    };
+    match route(&creds.server_url) {
+        Ok(Route::Ours(_, target)) => Handled::Ours(store_login(creds, &target, now)),
+        Ok(Route::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
+        Err(e) => Handled::Ours(Err(e)),
     }
 }
 
-/// `store`: keep what `docker login` hands over, so the login keeps working with the helper
-/// configured. Non-ECR hosts are a no-op success, so logins elsewhere never break.
-pub fn store(input: &str, now: i64) -> Result<(), Error> {
-    let creds: Credentials = serde_json::from_str(input.trim()).map_err(|e| {
-        Error::Input(format!(
-            "store expects {{\"ServerURL\":…,\"Username\":…,\"Secret\":…}} on standard input: {e}"
-        ))
-    })?;
-    if creds.server_url.trim().is_empty() {
-        return Err(Error::Input("no credentials server URL".into()));
-    }
-    if creds.username.is_empty() {
-        return Err(Error::Input("no credentials username".into()));
-    }
-    let config = Config::load().map_err(Error::Config)?;
-    let target = match Target::resolve(&creds.server_url, &config, &ProcessEnv) {
-        Ok(t) => t,
-        Err(Error::NotFound) => return Ok(()),
-        Err(e) => return Err(e),
-    };
+fn store_login(creds: Credentials, target: &Target, now: i64) -> Result<Vec<u8>, Error> {
     let Some(cache) = Cache::from_env_or_warn() else {
         tracing::warn!("the cache is disabled, so this login is not kept");
-        return Ok(());
+        return Ok(Vec::new());
     };
     let expires = token_expiry_ms(&creds.secret).unwrap_or(now + TOKEN_LIFETIME_MS);
     let entry = Entry {
@@ -114,7 +142,10 @@ pub fn store(input: &str, now: i64) -> Result<(), Error> {
         token_expires_at_ms: expires,
         proxy_endpoint: None,
     };
-    cache.write(&entry).map_err(Error::Other)
+    cache
+        .write(&entry)
+        .map_err(Error::Other)
+        .map(|()| Vec::new())
 }
 
 /// An ECR password is base64 of a JSON object carrying `expiration` in epoch seconds
@@ -131,29 +162,33 @@ pub fn token_expiry_ms(secret: &Secret) -> Option<i64> {
     (secs > 0.0 && secs < 1e11).then_some((secs * 1000.0) as i64)
 }
 
-/// `erase`: forget every entry for the registry (stored and fetched, all identities).
-pub fn erase(input: &str) -> Result<(), Error> {
-    let server = input.trim();
-    if server.is_empty() {
-        return Err(Error::Input("no credentials server URL".into()));
+/// `erase`: forget every entry for an ECR registry (stored and fetched, all identities);
+/// other registries' logins go to the fallback.
+pub fn erase(input: &str) -> Handled {
+    match route(input) {
+        Ok(Route::Ours(_, target)) => {
+            if let Some(cache) = Cache::from_env_or_warn() {
+                cache.remove_registry(&target.login_registry());
+                cache.remove_registry(target.registry.host());
+            }
+            Handled::Ours(Ok(Vec::new()))
+        }
+        Ok(Route::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
+        Err(e) => Handled::Ours(Err(e)),
     }
-    let config = Config::load().map_err(Error::Config)?;
-    let target = match Target::resolve(server, &config, &ProcessEnv) {
-        Ok(t) => t,
-        Err(Error::NotFound) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if let Some(cache) = Cache::from_env_or_warn() {
-        cache.remove_registry(&target.login_registry());
-        cache.remove_registry(target.registry.host());
-    }
-    Ok(())
 }
 
-/// `list`: the still-servable entries, from the cache only.
+/// `list`: our still-servable entries, from the cache only, with the fallback's logins.
+/// A fallback that cannot list is a warning: ours are still an answer.
 pub fn list(now: i64) -> Result<Vec<u8>, Error> {
     let config = Config::load().map_err(Error::Config)?;
-    let mut out = BTreeMap::new();
+    let mut out = match Fallback::from_config(&config).and_then(|f| f.list()) {
+        Ok(theirs) => theirs,
+        Err(e) => {
+            tracing::warn!("{e}; listing ECR registries only");
+            Default::default()
+        }
+    };
     if let Some(cache) = Cache::from_env_or_warn() {
         let (entries, problems) = cache.entries();
         for p in problems {

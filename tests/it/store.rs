@@ -1,0 +1,197 @@
+//! Issue 15, through the real binaries: ecr-login as Docker's `credsStore`. ECR registries
+//! are ours; every other registry goes byte for byte to the fallback helper, or into our
+//! own file store when none is named. (With real Docker and `pass`: `e2e.rs`.)
+
+use crate::support::harness::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+/// A credential helper that logs each call and answers as told by files beside it:
+/// `get.out` / `get.err` / `get.code` for `get`, and so on.
+fn fake_helper(s: &mut Sandbox, name: &str) -> PathBuf {
+    let dir = s.dir.path().join("helpers");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &script,
+        r#"#!/bin/sh
+d=$(dirname "$0")
+input=$(cat)
+printf '%s %s\n' "$1" "$input" >> "$d/calls"
+[ -f "$d/$1.out" ] && cat "$d/$1.out"
+[ -f "$d/$1.err" ] && cat "$d/$1.err" >&2
+exit $(cat "$d/$1.code" 2>/dev/null || echo 0)
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    s.set("PATH", &path);
+    dir
+}
+
+fn calls(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("calls")).unwrap_or_default()
+}
+
+#[test]
+fn other_registries_go_to_the_fallback_byte_for_byte() {
+    let mut s = Sandbox::new();
+    let dir = fake_helper(&mut s, "fakestore");
+    s.write_config("[store]\nfallback = \"fakestore\"\n");
+    let answer =
+        "{\"ServerURL\":\"ghcr.io\",\"Username\":\"alice\",\"Secret\":\"\\u003cx\\u003e\"}\n";
+    std::fs::write(dir.join("get.out"), answer).unwrap();
+    std::fs::write(dir.join("get.err"), "its own stderr\n").unwrap();
+    let out = s.get("ghcr.io");
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), answer, "its stdout, byte for byte");
+    assert_eq!(stderr(&out), "its own stderr\n");
+    // Its "not found" stays exact, exit code included.
+    std::fs::write(
+        dir.join("get.out"),
+        "credentials not found in native keychain\n",
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("get.err")).unwrap();
+    std::fs::write(dir.join("get.code"), "1").unwrap();
+    let out = s.get("registry.example.com:5000");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+    // store and erase: the same stdin.
+    let login = r#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#;
+    assert!(s.run(&["store"], login.as_bytes()).status.success());
+    assert!(s.run(&["erase"], b"ghcr.io").status.success());
+    assert_eq!(
+        calls(&dir),
+        format!("get ghcr.io\nget registry.example.com:5000\nstore {login}\nerase ghcr.io\n")
+    );
+    // ECR is ours: the fallback never sees it, and the cache answers it.
+    assert!(s.get(REGISTRY).status.success());
+    assert!(!calls(&dir).contains(REGISTRY));
+    assert_eq!(s.fake.token_calls(), 1);
+    assert!(s.entries().len() == 1);
+}
+
+#[test]
+fn list_merges_ours_with_the_fallbacks() {
+    let mut s = Sandbox::new();
+    let dir = fake_helper(&mut s, "fakestore");
+    s.write_config("[store]\nfallback = \"fakestore\"\n");
+    std::fs::write(dir.join("list.out"), "{\"ghcr.io\":\"alice\"}\n").unwrap();
+    assert!(s.get(REGISTRY).status.success());
+    let out = s.run(&["list"], b"unused");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"ghcr.io": "alice", format!("https://{REGISTRY}"): "AWS"})
+    );
+}
+
+#[test]
+fn a_missing_fallback_is_one_clear_line_and_nothing_is_kept() {
+    let s = Sandbox::new();
+    s.write_config("[store]\nfallback = \"nosuchhelper\"\n");
+    let out = s.run(
+        &["store"],
+        br#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let line = stdout(&out);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(
+        line.contains("docker-credential-nosuchhelper is not on PATH")
+            && line.contains("[store] fallback"),
+        "{line}"
+    );
+    assert!(
+        !s.home().join(".local/share/ecr-login").exists(),
+        "kept it elsewhere"
+    );
+}
+
+/// No fallback named: our own store, 0600 files, apart from the token cache.
+#[test]
+fn without_a_fallback_logins_stay_in_our_file_store() {
+    let s = Sandbox::new();
+    let login = r#"{"ServerURL":"127.0.0.1:5000","Username":"alice","Secret":"alice-pw"}"#;
+    let out = s.run(&["store"], login.as_bytes());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = s.home().join(".local/share/ecr-login/logins");
+    assert!(
+        stderr(&out).contains(&store.display().to_string()) && stderr(&out).contains("fallback"),
+        "the one-time notice: {}",
+        stderr(&out)
+    );
+    let again = s.run(&["store"], login.as_bytes());
+    assert_eq!(stderr(&again), "", "the notice is once");
+    assert_eq!(
+        stdout(&s.get("127.0.0.1:5000")),
+        "{\"ServerURL\":\"127.0.0.1:5000\",\"Username\":\"alice\",\"Secret\":\"alice-pw\"}\n"
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o700);
+    for f in std::fs::read_dir(&store).unwrap().flatten() {
+        assert_eq!(mode(&f.path()), 0o600);
+    }
+    assert!(!s.cache_dir().exists(), "the token cache was touched");
+    let list: serde_json::Value =
+        serde_json::from_slice(&s.run(&["list"], b"unused").stdout).unwrap();
+    assert_eq!(list, serde_json::json!({"127.0.0.1:5000": "alice"}));
+    assert!(s.run(&["erase"], b"127.0.0.1:5000").status.success());
+    let gone = s.get("127.0.0.1:5000");
+    assert_eq!(stdout(&gone), "credentials not found in native keychain\n");
+    assert_eq!(gone.status.code(), Some(1));
+    assert_eq!(s.fake.token_calls(), 0);
+}
+
+/// Docker Desktop's layout: `credsStore: desktop`, `credHelpers`, `auths`, unknown keys.
+const DESKTOP: &str = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {}\n\t},\n\t\"credsStore\": \"desktop\",\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\",\n\t\t\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t},\n\t\"currentContext\": \"desktop-linux\",\n\t\"plugins\": {\"-x-cli-hints\": {\"enabled\": \"true\"}}\n}\n";
+
+#[test]
+fn configure_store_from_docker_desktop_and_back() {
+    let mut s = Sandbox::new();
+    let docker = s.dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let path = docker.join("config.json");
+    std::fs::write(&path, DESKTOP).unwrap();
+    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
+    let out = s.run(&["configure", "--store"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("credsStore: \"desktop\" -> \"ecr-login\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("credHelpers[\"{REGISTRY}\"] is now redundant")),
+        "{text}"
+    );
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        after,
+        DESKTOP.replace(
+            "\"credsStore\": \"desktop\"",
+            "\"credsStore\": \"ecr-login\""
+        )
+    );
+    let config = std::fs::read_to_string(s.config_path()).unwrap();
+    assert!(
+        config.contains("fallback = \"desktop\"") && config.contains("previous = \"desktop\""),
+        "{config}"
+    );
+    // Idempotent.
+    let again = s.run(&["configure", "--store"], b"");
+    assert!(
+        stdout(&again).contains("nothing changed"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
+    // --remove --store puts desktop back, byte for byte; our credHelpers entries stay.
+    let out = s.run(&["configure", "--remove", "--store"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), DESKTOP);
+    assert_eq!(s.fake.token_calls(), 0);
+}
