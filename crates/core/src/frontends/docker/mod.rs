@@ -45,7 +45,7 @@ impl Handled {
 
 /// Where a server string goes: our target, or the fallback.
 enum Route {
-    Ours(Config, Target),
+    Ours(Box<(Config, Target)>),
     Elsewhere(Fallback),
 }
 
@@ -56,7 +56,7 @@ fn route(server: &str) -> Result<Route, Error> {
     }
     let config = Config::load().map_err(Error::Config)?;
     match Target::resolve(server, &config, &ProcessEnv) {
-        Ok(target) => Ok(Route::Ours(config, target)),
+        Ok(target) => Ok(Route::Ours(Box::new((config, target)))),
         Err(Error::NotFound) => Fallback::from_config(&config).map(Route::Elsewhere),
         Err(e) => Err(e),
     }
@@ -67,7 +67,7 @@ fn route(server: &str) -> Result<Route, Error> {
 /// warning once.
 pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
     let (config, target) = match route(input) {
-        Ok(Route::Ours(config, target)) => (config, target),
+        Ok(Route::Ours(ours)) => *ours,
         Ok(Route::Elsewhere(fallback)) => return Handled::Elsewhere(fallback),
         Err(e) => return Handled::Ours(Err(e)),
     };
@@ -114,7 +114,7 @@ pub fn store(input: &str, now: i64) -> Handled {
         Err(e) => return Handled::Ours(Err(e)),
     };
     match route(&creds.server_url) {
-        Ok(Route::Ours(_, target)) => Handled::Ours(store_login(creds, &target, now)),
+        Ok(Route::Ours(ours)) => Handled::Ours(store_login(creds, &ours.1, now)),
         Ok(Route::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
         Err(e) => Handled::Ours(Err(e)),
     }
@@ -166,7 +166,8 @@ pub fn token_expiry_ms(secret: &Secret) -> Option<i64> {
 /// other registries' logins go to the fallback.
 pub fn erase(input: &str) -> Handled {
     match route(input) {
-        Ok(Route::Ours(_, target)) => {
+        Ok(Route::Ours(ours)) => {
+            let target = ours.1;
             if let Some(cache) = Cache::from_env_or_warn() {
                 cache.remove_registry(&target.login_registry());
                 cache.remove_registry(target.registry.host());
