@@ -101,12 +101,14 @@ pub fn run(req: &Request) -> Result<String, Error> {
     let disabling = req.remove && (req.store || !named);
     let previous = config.store.previous.clone().unwrap_or_default();
     let docker_path = docker_config::path()?;
+    // credHelpers change for named hosts, or all of ours on a plain --remove.
+    let edit_helpers = !hosts.is_empty() || (req.remove && !req.store);
     let switch = std::cell::RefCell::new(creds_store::Switch::default());
     let updated = user_file::update(&docker_path, req.dry_run, &|current| {
-        let (mut text, mut changes) = if hosts.is_empty() && !(req.remove && !req.store) {
-            (None, Vec::new())
-        } else {
+        let (mut text, mut changes) = if edit_helpers {
             docker_config::edit(current, &hosts, req.remove)?
+        } else {
+            (None, Vec::new())
         };
         let base = text.as_deref().or(current);
         let sw = if enabling {
