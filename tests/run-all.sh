@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(docker.io docker-registry skopeo apache2-utils systemd man-db rpm)
+need=(docker.io docker-registry skopeo apache2-utils systemd man-db rpm
+  golang-docker-credential-helpers pass gnupg)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,21 +57,27 @@ impl Drop for Server {
     }
 }
 
-struct World {
+pub(super) struct World {
     dir: tempfile::TempDir,
-    fake: FakeEcr,
-    registry: String,
-    plain_registry: String,
+    pub(super) fake: FakeEcr,
+    /// Stands in for ECR: an alias in ecr-login's config, htpasswd user AWS.
+    pub(super) registry: String,
+    /// Another registry, htpasswd user alice.
+    pub(super) plain_registry: String,
+    /// A registry with no authentication at all.
+    pub(super) open_registry: String,
     servers: Vec<Server>,
     bin_dir: PathBuf,
+    /// Variables every client gets besides the sandbox's (a `pass` store's, say).
+    pub(super) env: Vec<(String, String)>,
 }
 
 impl World {
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
 
-    fn logs(&self) -> String {
+    pub(super) fn logs(&self) -> String {
         let mut out = String::new();
         for s in &self.servers {
             let text = std::fs::read_to_string(&s.log).unwrap_or_default();
@@ -86,7 +92,7 @@ impl World {
     }
 
     /// A client command with the sandbox's environment and the real helper first on PATH.
-    fn client(&self, program: &str, with_aws: bool) -> Command {
+    pub(super) fn client(&self, program: &str, with_aws: bool) -> Command {
         let mut cmd = Command::new(program);
         let path = format!(
             "{}:{}",
@@ -106,6 +112,7 @@ impl World {
             .env("ECR_LOGIN_CONFIG", self.path("ecr-login.toml"))
             .env("AWS_ENDPOINT_URL_ECR", self.fake.url())
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         if with_aws {
             cmd.env("AWS_ACCESS_KEY_ID", "AKIAE2EE2EE2EE2EE2E1")
@@ -114,7 +121,7 @@ impl World {
         cmd
     }
 
-    fn run(&self, what: &str, mut cmd: Command) -> Output {
+    pub(super) fn run(&self, what: &str, mut cmd: Command) -> Output {
         let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
         if !out.status.success() {
             panic!(
@@ -128,7 +135,7 @@ impl World {
         out
     }
 
-    fn docker(&self, args: &[&str], with_aws: bool) -> Output {
+    pub(super) fn docker(&self, args: &[&str], with_aws: bool) -> Output {
         let mut cmd = self.client("docker", with_aws);
         cmd.args(args);
         self.run(&format!("docker {}", args.join(" ")), cmd)
@@ -170,28 +177,39 @@ fn wait_for(what: &str, world: &World, mut ready: impl FnMut() -> bool) {
     }
 }
 
-fn registry_config(dir: &Path, name: &str, port: u16, user: &str, password: &str) -> PathBuf {
-    let htpasswd = dir.join(format!("{name}.htpasswd"));
-    let out = Command::new("htpasswd")
-        .args(["-Bbn", user, password])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(&htpasswd, &out.stdout).unwrap();
+/// A `docker-registry` config: htpasswd with one user, or (`None`) no authentication.
+fn registry_config(dir: &Path, name: &str, port: u16, user: Option<(&str, &str)>) -> PathBuf {
+    let auth = match user {
+        Some((user, password)) => {
+            let htpasswd = dir.join(format!("{name}.htpasswd"));
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            std::fs::write(&htpasswd, &out.stdout).unwrap();
+            format!(
+                "auth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
+                htpasswd.display()
+            )
+        }
+        None => String::new(),
+    };
     let config = dir.join(format!("{name}.yml"));
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
             dir.join(format!("{name}-data")).display(),
-            htpasswd.display()
         ),
     )
     .unwrap();
     config
 }
 
-fn setup() -> World {
+/// The fake ECR endpoint, three registries (the ECR stand-in, an htpasswd one and an open
+/// one) and dockerd, running; the Docker and ecr-login configs are the test's to write.
+pub(super) fn setup() -> World {
     let missing: Vec<&str> = TOOLS
         .iter()
         .copied()
@@ -211,8 +229,10 @@ fn setup() -> World {
     fake.set_password(PASSWORD);
     let port = free_port();
     let plain_port = free_port();
+    let open_port = free_port();
     let registry = format!("127.0.0.1:{port}");
     let plain_registry = format!("127.0.0.1:{plain_port}");
+    let open_registry = format!("127.0.0.1:{open_port}");
     let bin_dir = dir.path().join("bin");
     std::os::unix::fs::symlink(front(), bin_dir.join("docker-credential-ecr-login")).unwrap();
 
@@ -221,18 +241,22 @@ fn setup() -> World {
         fake,
         registry,
         plain_registry,
+        open_registry,
         servers: Vec::new(),
         bin_dir,
+        env: Vec::new(),
     };
     let d = world.dir.path().to_path_buf();
-    let ecr_cfg = registry_config(&d, "ecr", port, "AWS", PASSWORD);
-    let plain_cfg = registry_config(&d, "plain", plain_port, "alice", "alice-pw");
-    let mut reg = Command::new("docker-registry");
-    reg.args(["serve", ecr_cfg.to_str().unwrap()]);
-    world.servers.push(start("registry", &d, reg));
-    let mut reg = Command::new("docker-registry");
-    reg.args(["serve", plain_cfg.to_str().unwrap()]);
-    world.servers.push(start("plain-registry", &d, reg));
+    for (name, port, user) in [
+        ("registry", port, Some(("AWS", PASSWORD))),
+        ("plain-registry", plain_port, Some(("alice", "alice-pw"))),
+        ("open-registry", open_port, None),
+    ] {
+        let cfg = registry_config(&d, name, port, user);
+        let mut reg = Command::new("docker-registry");
+        reg.args(["serve", cfg.to_str().unwrap()]);
+        world.servers.push(start(name, &d, reg));
+    }
     let mut dockerd = Command::new(which("dockerd").unwrap());
     dockerd.args([
         "--storage-driver=vfs",
@@ -250,23 +274,6 @@ fn setup() -> World {
     ]);
     world.servers.push(start("dockerd", &d, dockerd));
 
-    // The Docker config: our registry through the helper, the plain one through `auths`.
-    let auth = fake_ecr::encode_base64(b"alice:alice-pw");
-    std::fs::write(
-        d.join("home/.docker/config.json"),
-        format!(
-            "{{\n\t\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}},\n\t\"credHelpers\": {{\"{}\": \"ecr-login\"}}\n}}\n",
-            world.plain_registry, world.registry
-        ),
-    )
-    .unwrap();
-    // The registry on loopback stands in for ECR: an alias in ecr-login's config.
-    std::fs::write(
-        d.join("ecr-login.toml"),
-        format!("[registries.\"{}\"]\necr = \"{ECR}\"\n", world.registry),
-    )
-    .unwrap();
-
     wait_for("dockerd", &world, || {
         world
             .client("docker", false)
@@ -276,7 +283,7 @@ fn setup() -> World {
             .status()
             .is_ok_and(|s| s.success())
     });
-    for r in [&world.registry, &world.plain_registry] {
+    for r in [&world.registry, &world.plain_registry, &world.open_registry] {
         let addr = r.clone();
         wait_for("registry", &world, || {
             std::net::TcpStream::connect(&addr).is_ok()
@@ -286,7 +293,7 @@ fn setup() -> World {
 }
 
 /// An image made from a small tarball, so no container needs to run.
-fn import_image(w: &World, reference: &str) {
+pub(super) fn import_image(w: &World, reference: &str) {
     let rootfs = w.path("rootfs");
     std::fs::create_dir_all(&rootfs).unwrap();
     std::fs::write(
@@ -314,6 +321,24 @@ fn import_image(w: &World, reference: &str) {
 #[ignore = "needs root, dockerd, docker, skopeo, docker-registry and htpasswd: tests/run-all.sh runs it"]
 fn docker_and_skopeo_push_and_pull_through_the_helper() {
     let w = setup();
+    let d = w.dir.path().to_path_buf();
+    // The Docker config: our registry through the helper, the plain one through `auths`.
+    let auth = fake_ecr::encode_base64(b"alice:alice-pw");
+    std::fs::write(
+        d.join("home/.docker/config.json"),
+        format!(
+            "{{\n\t\"auths\": {{\"{}\": {{\"auth\": \"{auth}\"}}}},\n\t\"credHelpers\": {{\"{}\": \"ecr-login\"}}\n}}\n",
+            w.plain_registry, w.registry
+        ),
+    )
+    .unwrap();
+    // The registry on loopback stands in for ECR: an alias in ecr-login's config.
+    std::fs::write(
+        d.join("ecr-login.toml"),
+        format!("[registries.\"{}\"]\necr = \"{ECR}\"\n", w.registry),
+    )
+    .unwrap();
+
     let image = format!("{}/app:1", w.registry);
 
     // 1. Push with no `docker login`: one token request; pull again with none more.

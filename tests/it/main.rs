@@ -9,6 +9,7 @@
 mod config;
 mod daemon;
 mod e2e;
+mod e2e_store;
 mod faults;
 mod fuzz_corpus;
 mod hygiene;
