@@ -148,8 +148,9 @@ pub struct ConfigureArgs {
     /// Show what would change without writing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also install (and when possible start) the renewal daemon as a per-user service:
-    /// a systemd user unit on Linux. `--systemd` is the same.
+    /// Also install (and when possible start) the renewal daemon as a per-user service: a
+    /// systemd user unit on Linux (`--systemd` is the same), a launchd agent on macOS, a
+    /// scheduled task at logon on Windows. With --remove, stop and remove it.
     #[arg(long, alias = "systemd")]
     pub service: bool,
     /// Make ecr-login Docker's credsStore: every ECR registry works with no credHelpers

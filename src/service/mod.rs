@@ -1,15 +1,27 @@
 //! The renewal daemon as the operating system's per-user service: a systemd user unit on
-//! Linux. `configure --service` installs it for the full binary's own path.
+//! Linux, a launchd agent on macOS, a scheduled task at logon on Windows.
+//! `configure --service` installs the right one for the full binary's own path, and
+//! `configure --remove --service` takes it out again.
 
+
+pub mod launchd;
+pub mod schtasks;
 pub mod systemd;
+
+#[cfg(target_os = "macos")]
+use launchd as native;
+#[cfg(windows)]
+use schtasks as native;
+#[cfg(not(any(target_os = "macos", windows)))]
+use systemd as native;
 
 use ecr_login_core::error::Error;
 use std::path::PathBuf;
 
 /// How to stop the daemon, for messages.
-pub const STOP_HINT: &str = "systemctl --user stop docker-credential-ecr-login";
+pub const STOP_HINT: &str = native::STOP_HINT;
 /// How to start it, for messages.
-pub const START_HINT: &str = "systemctl --user enable --now docker-credential-ecr-login";
+pub const START_HINT: &str = native::START_HINT;
 
 /// This binary's real path: the daemon the service runs is the full binary itself.
 pub fn full_binary() -> Result<PathBuf, Error> {
@@ -20,5 +32,35 @@ pub fn full_binary() -> Result<PathBuf, Error> {
 
 /// Installs (and where possible starts) the service, saying what it did in `out`.
 pub fn install(out: &mut String) -> Result<(), Error> {
-    systemd::install(out)
+    native::install(out, &full_binary()?)
+}
+
+/// Stops and removes the service, if installed.
+pub fn uninstall(out: &mut String) -> Result<(), Error> {
+    native::uninstall(out)
+}
+
+/// The variables of this shell the daemon must see the same way: where the cache and
+/// the config are, and which profile and region are the default.
+pub fn carried_env() -> Vec<(String, String)> {
+    [
+        "AWS_ECR_CACHE_DIR",
+        ecr_login_core::token::config::CONFIG_ENV,
+        "AWS_PROFILE",
+        "AWS_REGION",
+    ]
+    .into_iter()
+    .filter_map(|k| Some((k.to_string(), std::env::var(k).ok().filter(|v| !v.is_empty())?)))
+    .collect()
+}
+
+/// Runs a service manager's command, its output discarded; whether it succeeded.
+fn quietly(program: &str, args: &[String]) -> bool {
+    std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

@@ -8,6 +8,8 @@ use std::fs;
 use std::path::Path;
 
 pub const UNIT_NAME: &str = "docker-credential-ecr-login.service";
+pub const STOP_HINT: &str = "systemctl --user stop docker-credential-ecr-login";
+pub const START_HINT: &str = "systemctl --user enable --now docker-credential-ecr-login";
 pub const UNIT_TEMPLATE: &str = include_str!("../../systemd/docker-credential-ecr-login.service");
 
 /// The user unit for this binary's real path, with our environment carried over.
@@ -17,16 +19,8 @@ pub fn unit_text(exe: &Path) -> String {
         &exe.display().to_string(),
     );
     let mut env = String::new();
-    for var in [
-        "AWS_ECR_CACHE_DIR",
-        ecr_login_core::token::config::CONFIG_ENV,
-        "AWS_PROFILE",
-        "AWS_REGION",
-    ] {
-        if let Ok(v) = std::env::var(var)
-            && !v.is_empty()
-            && !v.contains(['\n', '"'])
-        {
+    for (var, v) in super::carried_env() {
+        if !v.contains(['\n', '"']) {
             let _ = writeln!(env, "Environment=\"{var}={v}\"");
         }
     }
@@ -36,16 +30,19 @@ pub fn unit_text(exe: &Path) -> String {
     unit
 }
 
+fn unit_path() -> Result<std::path::PathBuf, Error> {
+    directories::BaseDirs::new()
+        .map(|b| b.config_dir().join("systemd").join("user").join(UNIT_NAME))
+        .ok_or_else(|| Error::Other("no home directory for the systemd user unit".into()))
+}
+
 /// Installs the unit for this binary and enables it when `systemctl --user` works.
-pub fn install(out: &mut String) -> Result<(), Error> {
-    let exe = super::full_binary()?;
-    let dir = directories::BaseDirs::new()
-        .map(|b| b.config_dir().join("systemd").join("user"))
-        .ok_or_else(|| Error::Other("no home directory for the systemd user unit".into()))?;
-    let path = dir.join(UNIT_NAME);
-    fs::create_dir_all(&dir)
+pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
+    let path = unit_path()?;
+    let dir = path.parent().expect("the unit's directory");
+    fs::create_dir_all(dir)
         .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
-    let text = unit_text(&exe);
+    let text = unit_text(exe);
     if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
         let _ = writeln!(out, "{}: already installed", path.display());
     } else {
@@ -54,16 +51,6 @@ pub fn install(out: &mut String) -> Result<(), Error> {
             .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
         let _ = writeln!(out, "installed {}", path.display());
     }
-    let systemctl = |args: &[&str]| {
-        std::process::Command::new("systemctl")
-            .arg("--user")
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     if systemctl(&["daemon-reload"]) && systemctl(&["enable", "--now", UNIT_NAME]) {
         let _ = writeln!(
             out,
@@ -75,6 +62,26 @@ pub fn install(out: &mut String) -> Result<(), Error> {
             "systemctl --user is not available here; run these where it is:\n  systemctl --user daemon-reload\n  systemctl --user enable --now {UNIT_NAME}"
         );
     }
+    Ok(())
+}
+
+fn systemctl(args: &[&str]) -> bool {
+    let mut argv = vec!["--user".to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    super::quietly("systemctl", &argv)
+}
+
+/// Stops and disables the unit `configure --service` installed, and removes it.
+pub fn uninstall(out: &mut String) -> Result<(), Error> {
+    let path = unit_path()?;
+    if !path.exists() {
+        return Ok(());
+    }
+    systemctl(&["disable", "--now", UNIT_NAME]);
+    std::fs::remove_file(&path)
+        .map_err(|e| Error::Other(format!("cannot remove {}: {e}", path.display())))?;
+    systemctl(&["daemon-reload"]);
+    let _ = writeln!(out, "stopped {UNIT_NAME} and removed {}", path.display());
     Ok(())
 }
 

@@ -142,7 +142,11 @@ pub fn run(req: &Request) -> Result<String, Error> {
         warnings(&mut out, current.as_deref());
     }
     if req.service && !req.dry_run {
-        crate::service::install(&mut out)?;
+        if req.remove {
+            crate::service::uninstall(&mut out)?;
+        } else {
+            crate::service::install(&mut out)?;
+        }
     }
     Ok(out)
 }

@@ -98,9 +98,9 @@ pub fn exclusive(path: &Path, budget: Duration) -> Result<Result<LockGuard, Lock
                 let _ = tx.send(waiter.lock().map(|()| waiter));
             });
             match rx.recv_timeout(budget) {
-                Ok(Ok(locked)) => {
-                    drop(locked);
-                }
+                // Keep the handle that took the lock: on Windows a lock belongs to its
+                // handle (on Unix both share one open file description).
+                Ok(Ok(locked)) => file = locked,
                 Ok(Err(e)) => return Err(describe(path, e)),
                 Err(_) => {
                     return Ok(Err(LockTimeout {
