@@ -78,6 +78,9 @@ fn run_daemon() -> Result<(), Error> {
         env: Arc::new(ProcessEnv),
         fetcher: Arc::new(AwsFetcher),
     };
+    // Started by Task Scheduler, the daemon would keep a console window open.
+    #[cfg(windows)]
+    crate::service::detach_console();
     let rt = crate::aws::runtime().map_err(Error::Other)?;
     let result = rt.block_on(async {
         let signals = renew::signals::Signals::new()?;

@@ -76,6 +76,9 @@ where
     };
     let mut failures: HashMap<String, Failure> = HashMap::new();
     let mut first = true;
+    // The config file as last read: a change is reloaded at the next wake (Windows has no
+    // SIGHUP; elsewhere it saves one).
+    let mut config_seen = stamp(config_path.as_deref());
     tracing::info!("renewing ECR tokens in {}", cache.dir().display());
     tokio::pin!(shutdown);
     loop {
@@ -133,16 +136,33 @@ where
                 return Ok(());
             }
             () = reload() => {
-                match Config::load_from(config_path.as_deref()) {
-                    Ok(c) => {
-                        tracing::info!("configuration reloaded");
-                        config = c;
-                    }
-                    Err(e) => tracing::warn!("{e}; keeping the previous configuration"),
+                config_seen = stamp(config_path.as_deref());
+                reload_config(&mut config, config_path.as_deref());
+            }
+            () = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {
+                let now_seen = stamp(config_path.as_deref());
+                if now_seen != config_seen {
+                    config_seen = now_seen;
+                    reload_config(&mut config, config_path.as_deref());
                 }
             }
-            () = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {}
         }
+    }
+}
+
+/// What tells a config file changed: its modification time and size (`None`: no file).
+fn stamp(path: Option<&std::path::Path>) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path?).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn reload_config(config: &mut Config, path: Option<&std::path::Path>) {
+    match Config::load_from(path) {
+        Ok(c) => {
+            tracing::info!("configuration reloaded");
+            *config = c;
+        }
+        Err(e) => tracing::warn!("{e}; keeping the previous configuration"),
     }
 }
 

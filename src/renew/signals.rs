@@ -30,7 +30,7 @@ impl Signals {
         })
     }
 
-    #[cfg(not(unix))]
+    #[cfg(windows)]
     pub fn new() -> Result<Signals, Error> {
         Ok(Signals {})
     }
@@ -59,10 +59,28 @@ impl Signals {
         (shutdown, reload)
     }
 
-    #[cfg(not(unix))]
+    /// Windows: Ctrl-C or Ctrl-Break, a closed console, logoff and shutdown stop it. There
+    /// is no SIGHUP: the daemon notices a changed config file by itself.
+    #[cfg(windows)]
     pub fn split(self) -> (impl Future<Output = ()>, Reload) {
+        use tokio::signal::windows;
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            let (Ok(mut c), Ok(mut b), Ok(mut close), Ok(mut logoff), Ok(mut down)) = (
+                windows::ctrl_c(),
+                windows::ctrl_break(),
+                windows::ctrl_close(),
+                windows::ctrl_logoff(),
+                windows::ctrl_shutdown(),
+            ) else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = c.recv() => {}
+                _ = b.recv() => {}
+                _ = close.recv() => {}
+                _ = logoff.recv() => {}
+                _ = down.recv() => {}
+            }
         };
         let reload: Reload = Box::new(|| {
             Box::pin(std::future::pending()) as Pin<Box<dyn Future<Output = ()> + Send>>

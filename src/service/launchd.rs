@@ -18,7 +18,8 @@ pub const START_HINT: &str = "docker-credential-ecr-login configure --service";
 
 /// `~/Library/LaunchAgents/<label>.plist`.
 pub fn plist_path(home: &Path) -> PathBuf {
-    home.join("Library/LaunchAgents").join(format!("{LABEL}.plist"))
+    home.join("Library/LaunchAgents")
+        .join(format!("{LABEL}.plist"))
 }
 
 pub fn log_path(home: &Path) -> PathBuf {
@@ -59,7 +60,11 @@ pub fn plist(exe: &Path, log: &Path, env: &[(String, String)]) -> String {
     out.push_str("\t<string>Background</string>\n");
     for k in ["StandardOutPath", "StandardErrorPath"] {
         key(&mut out, k);
-        let _ = writeln!(out, "\t<string>{}</string>", xml(&log.display().to_string()));
+        let _ = writeln!(
+            out,
+            "\t<string>{}</string>",
+            xml(&log.display().to_string())
+        );
     }
     if !env.is_empty() {
         key(&mut out, "EnvironmentVariables");
@@ -141,7 +146,12 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
             let _ = writeln!(out, "unloaded {LABEL} and removed {}", path.display());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::Other(format!("cannot remove {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::Other(format!(
+                "cannot remove {}: {e}",
+                path.display()
+            )));
+        }
     }
     Ok(())
 }
@@ -170,9 +180,16 @@ mod tests {
         }
         assert_eq!(
             bootstrap_argv(501, Path::new("/Users/me/Library/LaunchAgents/x.plist")),
-            ["bootstrap", "gui/501", "/Users/me/Library/LaunchAgents/x.plist"]
+            [
+                "bootstrap",
+                "gui/501",
+                "/Users/me/Library/LaunchAgents/x.plist"
+            ]
         );
-        assert_eq!(bootout_argv(501), ["bootout", "gui/501/io.github.ecr-login.daemon"]);
+        assert_eq!(
+            bootout_argv(501),
+            ["bootout", "gui/501/io.github.ecr-login.daemon"]
+        );
         assert_eq!(
             plist_path(Path::new("/Users/me")),
             Path::new("/Users/me/Library/LaunchAgents/io.github.ecr-login.daemon.plist")

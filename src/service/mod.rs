@@ -3,7 +3,6 @@
 //! `configure --service` installs the right one for the full binary's own path, and
 //! `configure --remove --service` takes it out again.
 
-
 pub mod launchd;
 pub mod schtasks;
 pub mod systemd;
@@ -50,7 +49,12 @@ pub fn carried_env() -> Vec<(String, String)> {
         "AWS_REGION",
     ]
     .into_iter()
-    .filter_map(|k| Some((k.to_string(), std::env::var(k).ok().filter(|v| !v.is_empty())?)))
+    .filter_map(|k| {
+        Some((
+            k.to_string(),
+            std::env::var(k).ok().filter(|v| !v.is_empty())?,
+        ))
+    })
     .collect()
 }
 
@@ -63,4 +67,18 @@ fn quietly(program: &str, args: &[String]) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Windows: gives up the console when it is ours alone (Task Scheduler made it for us), so
+/// no window stays open; a console we share (someone ran `ecr-login daemon` by hand) stays.
+#[cfg(windows)]
+pub fn detach_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut processes = [0u32; 2];
+    // SAFETY: the buffer and its length agree; FreeConsole has no preconditions.
+    unsafe {
+        if GetConsoleProcessList(processes.as_mut_ptr(), processes.len() as u32) == 1 {
+            FreeConsole();
+        }
+    }
 }

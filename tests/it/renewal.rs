@@ -140,6 +140,15 @@ impl World {
 
     /// Runs the daemon until `stop` completes.
     async fn run_until(&self, stop: impl Future<Output = ()>) {
+        self.run_with(None, stop).await;
+    }
+
+    /// Runs the daemon, with its config read from `config_path`, until `stop` completes.
+    async fn run_with(
+        &self,
+        config_path: Option<std::path::PathBuf>,
+        stop: impl Future<Output = ()>,
+    ) {
         let deps = Deps {
             clock: self.clock.clone(),
             env: Arc::new(MapEnv::default()),
@@ -148,16 +157,13 @@ impl World {
         let never: Reload = Box::new(|| {
             Box::pin(std::future::pending()) as Pin<Box<dyn Future<Output = ()> + Send>>
         });
-        renew::run(
-            deps,
-            None,
-            self.config.clone(),
-            self.cache.clone(),
-            stop,
-            never,
-        )
-        .await
-        .unwrap();
+        let config = match &config_path {
+            Some(path) => Config::load_from(Some(path)).unwrap(),
+            None => self.config.clone(),
+        };
+        renew::run(deps, config_path, config, self.cache.clone(), stop, never)
+            .await
+            .unwrap();
     }
 
     async fn run_for(&self, virtual_time: Duration) {
@@ -456,4 +462,26 @@ impl Drop for Unmount {
             .arg(&self.0)
             .status();
     }
+}
+
+/// Windows has no SIGHUP: a changed config file is read again at the next wake (within a
+/// minute), everywhere.
+#[tokio::test(start_paused = true)]
+async fn a_changed_config_file_is_reloaded_within_a_minute() {
+    let w = World::new("", |c| FakeFetcher::new(c, 12 * H));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[daemon]\nkeep_warm = []\n").unwrap();
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    w.run_with(Some(path.clone()), async {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(w.fetcher.times().is_empty());
+        std::fs::write(&path, keep_warm("")).unwrap();
+        tokio::time::sleep(Duration::from_secs(61)).await;
+    })
+    .await;
+    let times = w.fetcher.times();
+    assert_eq!(times.len(), 1, "{times:?}\n{}", logs.text());
+    assert!((10 * S..=71 * S).contains(&times[0]), "{times:?}");
 }
