@@ -21,3 +21,4 @@ mod protocol;
 mod renewal;
 mod store;
 mod support;
+mod windows;
