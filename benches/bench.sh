@@ -38,6 +38,8 @@ command -v hyperfine >/dev/null || missing+=(hyperfine)
 command -v jq >/dev/null || missing+=(jq)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
+command -v pass >/dev/null || missing+=(pass)
+command -v docker-credential-pass >/dev/null || missing+=(golang-docker-credential-helpers)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${missing[*]}"
@@ -79,6 +81,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ ! -d "$work/pass" ] || bash benches/pass-store.sh --teardown "$work/pass"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -210,10 +213,26 @@ row() {
   rows+=("$name|$max")
 }
 
+# credsStore mode: ecr-login gets every registry. Another registry's login, kept by the
+# fallback (pass, through docker-credential-pass) or by ecr-login's own file store.
+eval "$(bash benches/pass-store.sh "$work/pass")"
+pass_env=(GNUPGHOME="$GNUPGHOME" PASSWORD_STORE_DIR="$PASSWORD_STORE_DIR")
+other=127.0.0.1:5000
+printf '%s' "$other" > "$work/in-other"
+login="{\"ServerURL\":\"$other\",\"Username\":\"alice\",\"Secret\":\"alice-pw\"}"
+printf '[store]\nfallback = "pass"\n' > "$work/store-pass.toml"
+run "${pass_env[@]}" docker-credential-pass store <<<"$login" >/dev/null
+run ECR_LOGIN_STORE_DIR="$work/logins" "$ours" store <<<"$login" >/dev/null 2>&1
+pass_bin=$(command -v docker-credential-pass)
+
 row '`/bin/true`' "$work/in-ecr" 0 /bin/true
 row 'ours: cache-hit `get`' "$work/in-ecr" 0 "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$work/ours-cache" "$ours" get
 row 'ours: `version`' "$work/in-ecr" 0 "$ours" version
 row 'ours: non-ECR `get` (not found, exit 1)' "$work/in-docker" 1 "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$work/ours-cache" "$ours" get
+row 'ours as credsStore: ECR cache-hit `get`' "$work/in-ecr" 0 "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$work/ours-cache" ECR_LOGIN_CONFIG="$work/store-pass.toml" "$ours" get
+row 'ours as credsStore: other registry, own store' "$work/in-other" 0 ECR_LOGIN_STORE_DIR="$work/logins" "$ours" get
+row 'ours as credsStore: other registry, via pass' "$work/in-other" 0 "${pass_env[@]}" ECR_LOGIN_CONFIG="$work/store-pass.toml" "$ours" get
+row '`docker-credential-pass get`, directly' "$work/in-other" 0 "${pass_env[@]}" "$pass_bin" get
 if [ -n "$go" ]; then
   row 'Go helper: cache-hit `get`' "$work/in-ecr" 0 AWS_ECR_CACHE_DIR="$work/go-cache" "$go" get
   row 'Go helper: `version`' "$work/in-ecr" 0 "$go" version
