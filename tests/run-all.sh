@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (Debian packages),
 # checks formatting and lints, then runs every test, the ignored ones too: the end-to-end
-# test with real dockerd, docker, skopeo and registry, and the tests that need root. Then
-# the packages. Usage: bash tests/run-all.sh (as root, or with sudo)
+# tests with real dockerd, docker, skopeo, registry and pass, and the tests that need root.
+# Then the Windows build under wine, the macOS build checks, and the packages.
+# Usage: bash tests/run-all.sh (as root, or with sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(docker.io docker-registry skopeo apache2-utils systemd man-db rpm
-  golang-docker-credential-helpers pass gnupg)
+need=(docker.io docker-registry skopeo apache2-utils systemd man-db rpm dpkg-dev
+  golang-docker-credential-helpers pass gnupg ruby file)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,6 +47,15 @@ XDG_RUNTIME_DIR="$unit_dir/run" systemd-analyze verify --man=no --user "$unit_di
 # Every test; then, explicitly, the ones a plain `cargo test` skips as #[ignore]d.
 cargo test --locked --workspace
 cargo test --locked --test it -- --ignored
+
+# Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not
+# Windows). Then its zip and the Scoop and winget manifests, from that build.
+bash tests/windows/run.sh
+PROFILE=dev bash packaging/windows/build-zip.sh
+# macOS: every line compiled for both architectures with zig (not run: there is no Mac).
+bash tests/macos/check.sh
+# The Windows and macOS packaging files parse (Scoop JSON, winget YAML, Homebrew Ruby).
+bash packaging/check-manifests.sh
 
 # The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
 # The dev profile: the packages are checked for what they hold, not for speed, and the
