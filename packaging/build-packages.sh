@@ -117,7 +117,7 @@ Version: $version-1
 Architecture: $(dpkg --print-architecture)
 Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$deb_root" | cut -f1)
-Depends: ${depends:+$depends, }libgcc-s1
+Depends: ${depends:-libc6, libgcc-s1}
 Conflicts: $go
 Replaces: $go
 Provides: $go

@@ -59,6 +59,7 @@ fn bazel_request(input: &str, now: i64) -> Result<Vec<u8>, Error> {
     let ctx = Context {
         config: &config,
         cache: cache.as_ref(),
+        env: &ProcessEnv,
     };
-    bazel::handle(input, &ctx, &ProcessEnv, &aws::AwsFetcher, now)
+    bazel::handle(input, &ctx, &aws::AwsFetcher, now)
 }

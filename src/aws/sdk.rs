@@ -168,6 +168,21 @@ pub struct Token {
     pub proxy_endpoint: Option<String>,
 }
 
+/// GetAuthorizationToken with one SDK crate's client: ECR's and ECR Public's are alike,
+/// but their types are their own.
+macro_rules! get_authorization_token {
+    ($service:ident, $sdk:expr, $credentials:expr) => {{
+        let conf = $service::config::Builder::from($sdk)
+            .credentials_provider($credentials)
+            .build();
+        $service::Client::from_conf(conf)
+            .get_authorization_token()
+            .send()
+            .await
+            .map_err(classify::api_error)?
+    }};
+}
+
 /// Calls the registry's GetAuthorizationToken: ECR's, or ECR Public's in us-east-1.
 pub async fn get_token(
     sdk: &SdkConfig,
@@ -176,31 +191,18 @@ pub async fn get_token(
 ) -> Result<Token, ApiError> {
     let (token, expires, proxy) = match registry {
         Registry::Private { .. } => {
-            let conf = aws_sdk_ecr::config::Builder::from(sdk)
-                .credentials_provider(credentials)
-                .build();
-            let out = aws_sdk_ecr::Client::from_conf(conf)
-                .get_authorization_token()
-                .send()
-                .await
-                .map_err(classify::api_error)?;
+            let out = get_authorization_token!(aws_sdk_ecr, sdk, credentials);
             let data = out.authorization_data().first();
+            let proxy = data.and_then(|d| d.proxy_endpoint()).map(str::to_string);
             (
                 data.and_then(|d| d.authorization_token())
                     .map(str::to_string),
                 data.and_then(|d| d.expires_at()).copied(),
-                data.and_then(|d| d.proxy_endpoint()).map(str::to_string),
+                proxy,
             )
         }
         Registry::Public { .. } => {
-            let conf = aws_sdk_ecrpublic::config::Builder::from(sdk)
-                .credentials_provider(credentials)
-                .build();
-            let out = aws_sdk_ecrpublic::Client::from_conf(conf)
-                .get_authorization_token()
-                .send()
-                .await
-                .map_err(classify::api_error)?;
+            let out = get_authorization_token!(aws_sdk_ecrpublic, sdk, credentials);
             let data = out.authorization_data();
             (
                 data.and_then(|d| d.authorization_token())

@@ -63,8 +63,9 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let ctx = Context {
         config: &config,
         cache: cache.as_ref(),
+        env: &ProcessEnv,
     };
-    kubelet::handle(&input, &ctx, &ProcessEnv, &AwsFetcher, now)
+    kubelet::handle(&input, &ctx, &AwsFetcher, now)
 }
 
 fn run_daemon() -> Result<(), Error> {

@@ -47,6 +47,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     let ctx = Context {
         config: &config,
         cache: cache.as_ref(),
+        env: &ProcessEnv,
     };
     let mut out = String::new();
     let mut failed = Vec::new();

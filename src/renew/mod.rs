@@ -252,10 +252,12 @@ async fn renew(
     now: i64,
 ) -> Result<Entry, Error> {
     let fetcher = Arc::clone(&deps.fetcher);
+    let env = Arc::clone(&deps.env);
     tokio::task::spawn_blocking(move || {
         let ctx = Context {
             config: &config,
             cache: Some(&cache),
+            env: env.as_ref(),
         };
         let renew_after = config.daemon.renew_after;
         resolve::obtain(

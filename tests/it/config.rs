@@ -2,60 +2,51 @@
 //! files. Guards the Go helper's most requested missing feature (profile per registry).
 
 use crate::support::harness::*;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::PermissionsExt as _;
 
 const OTHER: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
 
-fn signer_keys(s: &Sandbox) -> Vec<String> {
-    s.fake
-        .requests()
-        .iter()
-        .filter(|r| r.target.contains("GetAuthorizationToken"))
-        .map(|r| r.access_key_id.clone())
-        .collect()
-}
-
+/// Each registry signs with the profile its rule names (environment keys are present too:
+/// the config's profile wins for these registries), an exact rule before a wildcard, and
+/// the region comes from the host.
 #[test]
 fn each_registry_signs_with_its_profile() {
-    let s = Sandbox::new();
-    s.write_aws_profiles(&[
-        ("pull", "AKIAPULLPULLPULLPUL1"),
-        ("push", "AKIAPUSHPUSHPUSHPUS1"),
-    ]);
-    s.write_config(&format!(
-        "[registries.\"{REGISTRY}\"]\nprofile = \"pull\"\n[registries.\"{OTHER}\"]\nprofile = \"push\"\n"
-    ));
-    // Environment keys are present too: the config's profile wins for these registries.
-    assert!(s.get(REGISTRY).status.success());
-    assert!(s.get(OTHER).status.success());
-    assert_eq!(
-        signer_keys(&s),
-        ["AKIAPULLPULLPULLPUL1", "AKIAPUSHPUSHPUSHPUS1"]
-    );
-    let regions: Vec<String> = s.fake.requests().iter().map(|r| r.region.clone()).collect();
-    assert_eq!(
-        regions,
-        ["us-east-1", "eu-west-1"],
-        "region comes from the host"
-    );
-}
-
-#[test]
-fn exact_rule_beats_wildcard() {
-    let s = Sandbox::new();
-    s.write_aws_profiles(&[
-        ("wild", "AKIAWILDWILDWILDWIL1"),
-        ("exact", "AKIAEXACTEXACTEXACT1"),
-    ]);
-    s.write_config(&format!(
-        "[registries.\"*.dkr.ecr.*.amazonaws.com\"]\nprofile = \"wild\"\n[registries.\"{REGISTRY}\"]\nprofile = \"exact\"\n"
-    ));
-    assert!(s.get(REGISTRY).status.success());
-    assert!(s.get(OTHER).status.success());
-    assert_eq!(
-        signer_keys(&s),
-        ["AKIAEXACTEXACTEXACT1", "AKIAWILDWILDWILDWIL1"]
-    );
+    let cases = [
+        (
+            [
+                ("pull", "AKIAPULLPULLPULLPUL1"),
+                ("push", "AKIAPUSHPUSHPUSHPUS1"),
+            ],
+            format!(
+                "[registries.\"{REGISTRY}\"]\nprofile = \"pull\"\n[registries.\"{OTHER}\"]\nprofile = \"push\"\n"
+            ),
+            ["AKIAPULLPULLPULLPUL1", "AKIAPUSHPUSHPUSHPUS1"],
+        ),
+        (
+            [
+                ("wild", "AKIAWILDWILDWILDWIL1"),
+                ("exact", "AKIAEXACTEXACTEXACT1"),
+            ],
+            format!(
+                "[registries.\"*.dkr.ecr.*.amazonaws.com\"]\nprofile = \"wild\"\n[registries.\"{REGISTRY}\"]\nprofile = \"exact\"\n"
+            ),
+            ["AKIAEXACTEXACTEXACT1", "AKIAWILDWILDWILDWIL1"],
+        ),
+    ];
+    for (profiles, config, signers) in cases {
+        let s = Sandbox::new();
+        s.write_aws_profiles(&profiles);
+        s.write_config(&config);
+        assert!(s.get(REGISTRY).status.success());
+        assert!(s.get(OTHER).status.success());
+        assert_eq!(s.token_signers(), signers, "{config}");
+        let regions: Vec<String> = s.fake.requests().iter().map(|r| r.region.clone()).collect();
+        assert_eq!(
+            regions,
+            ["us-east-1", "eu-west-1"],
+            "region comes from the host"
+        );
+    }
 }
 
 #[test]
@@ -68,11 +59,7 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
     ));
     let out = s.get(REGISTRY);
     assert!(out.status.success(), "{}", stderr(&out));
-    let reqs = s.fake.requests();
-    let sts = reqs
-        .iter()
-        .find(|r| r.body.contains("Action=AssumeRole"))
-        .expect("an AssumeRole call");
+    let sts = s.sts_request("AssumeRole");
     assert_eq!(
         sts.access_key_id, "AKIABASEBASEBASEBAS1",
         "AssumeRole signed by the profile"
@@ -83,7 +70,7 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
         sts.body
     );
     assert!(sts.body.contains("ExternalId=ext-42"), "{}", sts.body);
-    let ecr_key = &signer_keys(&s)[0];
+    let ecr_key = &s.token_signers()[0];
     assert!(
         ecr_key.starts_with("ASIA"),
         "ECR call signed with {ecr_key}, not the role"
@@ -193,14 +180,7 @@ fn configure_creates_then_is_idempotent_then_removes() {
             "{{\n\t\"credHelpers\": {{\n\t\t\"{REGISTRY}\": \"ecr-login\",\n\t\t\"public.ecr.aws\": \"ecr-login\"\n\t}}\n}}\n"
         )
     );
-    assert_eq!(
-        std::fs::metadata(docker_config(&s))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
+    assert_eq!(mode_of(&docker_config(&s)), 0o600);
     let again = configure(&mut s, &[REGISTRY, "--public"]);
     assert!(
         stdout(&again).contains("nothing changed"),
@@ -239,14 +219,7 @@ fn configure_keeps_everything_else_and_the_files_mode() {
     }
     assert_eq!(after["credHelpers"]["gcr.io"], "gcloud");
     assert_eq!(after["credHelpers"][REGISTRY], "ecr-login");
-    assert_eq!(
-        std::fs::metadata(docker_config(&s))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o640
-    );
+    assert_eq!(mode_of(&docker_config(&s)), 0o640);
 }
 
 #[test]

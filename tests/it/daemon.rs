@@ -119,14 +119,9 @@ fn sighup_reloads_the_config() {
     assert_eq!(s.fake.token_calls(), 0);
     s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
     d.signal(libc::SIGHUP);
-    let start = Instant::now();
-    while s.entries().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "reload did not warm the registry"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("warming after a reload", Duration::from_secs(10), || {
+        !s.entries().is_empty()
+    });
     let (status, log) = d.stop();
     assert!(status.success());
     assert!(log.contains("configuration reloaded"), "{log}");

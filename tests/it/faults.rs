@@ -88,19 +88,9 @@ const CASES: &[Case] = &[
         name: "expired SSO session",
         setup: |s| {
             s.without_credentials();
-            let aws = s.home().join(".aws");
-            std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
-            std::fs::write(
-                aws.join("config"),
-                "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
-            )
-            .unwrap();
-            // The SDK names the cached token by the SHA-1 of the session name.
-            std::fs::write(
-                aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+            s.write_sso_profile(
                 r#"{"accessToken":"old","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#,
-            )
-            .unwrap();
+            );
             s.set("AWS_PROFILE", "dev");
         },
         message: "the SSO session for profile \"dev\" has expired or was never started",
@@ -228,9 +218,7 @@ fn ecr_public_failures_mean_anonymous() {
 #[test]
 fn symlinked_or_foreign_entries_are_refused_and_replaced() {
     let s = Sandbox::new();
-    s.fake.set_password("pw-real");
-    assert!(s.get(REGISTRY).status.success());
-    let entry = s.entries().pop().unwrap();
+    let entry = s.fetched_entry("pw-real");
     // A planted entry elsewhere, linked into the cache.
     let planted = s.dir.path().join("planted.json");
     std::fs::copy(&entry, &planted).unwrap();
@@ -266,9 +254,7 @@ fn symlinked_or_foreign_entries_are_refused_and_replaced() {
 #[ignore = "needs root to chown a file: tests/run-all.sh runs it"]
 fn an_entry_owned_by_someone_else_is_refused() {
     let s = Sandbox::new();
-    s.fake.set_password("pw-real");
-    assert!(s.get(REGISTRY).status.success());
-    let entry = s.entries().pop().unwrap();
+    let entry = s.fetched_entry("pw-real");
     let c = std::ffi::CString::new(entry.to_str().unwrap()).unwrap();
     // SAFETY: chown(2) on a path we own, with a valid C string.
     assert_eq!(

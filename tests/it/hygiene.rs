@@ -4,7 +4,7 @@
 
 use crate::support::harness::*;
 use std::os::unix::fs::MetadataExt;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 fn names(s: &Sandbox) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(s.cache_dir())
@@ -129,14 +129,10 @@ fn many_wildcards_answer_at_once() {
     let pattern = format!("{}.example.com", "*a".repeat(30));
     s.write_config(&format!("[registries.\"{pattern}\"]\nprofile = \"x\"\n"));
     let host = format!("{}b.example.com", "a".repeat(190));
-    let start = Instant::now();
+    // Backtracking made this take over 20 s; the bound on the match's steps is a unit test
+    // (config.rs); here, that the answer comes, and is right.
     let out = s.get(&host);
     assert_eq!(stdout(&out), "credentials not found in native keychain\n");
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        start.elapsed()
-    );
 }
 
 #[test]
@@ -165,13 +161,7 @@ fn an_alias_signs_as_its_registry_is_configured() {
     ));
     let out = s.get("registry.internal");
     assert!(out.status.success(), "{}", stderr(&out));
-    let keys: Vec<String> = s
-        .fake
-        .requests()
-        .iter()
-        .map(|r| r.access_key_id.clone())
-        .collect();
-    assert_eq!(keys, ["AKIAPRODPRODPRODPRO1"]);
+    assert_eq!(s.token_signers(), ["AKIAPRODPRODPRODPRO1"]);
     // And the registry itself shares the entry.
     assert!(s.get(REGISTRY).status.success());
     assert_eq!(s.fake.token_calls(), 1);

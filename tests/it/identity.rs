@@ -4,18 +4,7 @@
 
 use crate::support::harness::*;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// The access keys that signed GetAuthorizationToken calls, in order.
-fn token_signers(s: &Sandbox) -> Vec<String> {
-    s.fake
-        .requests()
-        .iter()
-        .filter(|r| r.target.contains("GetAuthorizationToken"))
-        .map(|r| r.access_key_id.clone())
-        .collect()
-}
 
 fn write(s: &Sandbox, name: &str, text: &str) -> String {
     let path = s.dir.path().join(name);
@@ -74,7 +63,7 @@ fn the_same_profile_in_two_credentials_files() {
     assert_eq!(a, reply(REGISTRY, "pw-a"));
     assert_eq!(b, reply(REGISTRY, "pw-b"));
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["AKIAJOBAJOBAJOBAJOBA", "AKIAJOBBJOBBJOBBJOBB"]
     );
     for (file, want) in [(&job_a, &a), (&job_b, &b)] {
@@ -111,7 +100,7 @@ fn two_config_files_with_different_credential_processes() {
         ok_reply(&s);
     }
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["AKIAPROCESSAPROCESSA", "AKIAPROCESSBPROCESSB"]
     );
 }
@@ -136,7 +125,7 @@ fn web_identity_variables_and_a_profile_with_keys() {
         ok_reply(&s);
     }
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["AKIAPROFILEONEONEONE", "AKIAPROFILETWOTWOTWO"]
     );
     assert_eq!(s.fake.sts_calls(), 0, "web identity never signed");
@@ -174,7 +163,7 @@ fn container_credentials_at_two_endpoints() {
         ok_reply(&s);
     }
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["ASIATASKATASKATASKA", "ASIATASKBTASKBTASKB"]
     );
     // Same URI, another task's token: another identity, and the endpoint refuses it.
@@ -194,20 +183,9 @@ fn container_credentials_at_two_endpoints() {
 fn sso_logout_stops_the_cached_token() {
     let mut s = Sandbox::new();
     s.without_credentials();
-    let aws = s.home().join(".aws");
-    std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
-    std::fs::write(
-        aws.join("config"),
-        "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
-    )
-    .unwrap();
-    // The SDK names the cached token by the SHA-1 of the session name.
-    let token_file: PathBuf = aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
-    std::fs::write(
-        &token_file,
+    let token_file = s.write_sso_profile(
         r#"{"accessToken":"sso-bearer","expiresAt":"2099-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#,
-    )
-    .unwrap();
+    );
     s.fake
         .set_sso_role_key("123456789012", "Dev", "ASIASSODEVSSODEVSSO1");
     let url = s.fake.url();
@@ -217,7 +195,7 @@ fn sso_logout_stops_the_cached_token() {
     assert_eq!(ok_reply(&s), reply(REGISTRY, "pw-sso"));
     assert_eq!(ok_reply(&s), reply(REGISTRY, "pw-sso"));
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["ASIASSODEVSSODEVSSO1"],
         "the second get is a hit"
     );
@@ -256,7 +234,7 @@ fn a_rotated_key_is_a_new_identity() {
     ok_reply(&s);
     ok_reply(&s);
     assert_eq!(
-        token_signers(&s),
+        s.token_signers(),
         ["AKIAOLDKEYOLDKEYOLD1", "AKIANEWKEYNEWKEYNEW1"]
     );
 }
@@ -350,21 +328,13 @@ fn the_daemon_renews_as_the_identity_that_fetched() {
     s.set("AWS_SHARED_CREDENTIALS_FILE", &job);
     ok_reply(&s);
     s.unset("AWS_SHARED_CREDENTIALS_FILE");
-    let mut daemon = s
-        .command(&["daemon"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = s.spawn_daemon();
     let start = Instant::now();
     while s.fake.token_calls() < 3 && start.elapsed() < Duration::from_secs(20) {
         std::thread::park_timeout(Duration::from_millis(50));
     }
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    daemon.wait().unwrap();
-    let signers = token_signers(&s);
+    stop(daemon);
+    let signers = s.token_signers();
     assert!(signers.len() >= 3, "the daemon did not renew: {signers:?}");
     assert!(
         signers.iter().all(|k| k == "AKIAJOBKEYJOBKEYJOBK"),

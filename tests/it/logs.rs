@@ -3,7 +3,6 @@
 
 use crate::support::fake_ecr;
 use crate::support::harness::*;
-use std::process::Stdio;
 use std::time::Duration;
 
 /// Every secret the fake hands out or the sandbox holds, in every form it travels in.
@@ -86,20 +85,12 @@ fn trace_logs_hold_no_secret() {
     s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
     std::fs::remove_dir_all(s.cache_dir()).unwrap();
     let calls = s.fake.token_calls();
-    let daemon = s
-        .command(&["daemon"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let daemon = s.spawn_daemon();
     let start = std::time::Instant::now();
     while s.fake.token_calls() == calls && start.elapsed() < Duration::from_secs(20) {
         std::thread::park_timeout(Duration::from_millis(20));
     }
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let out = daemon.wait_with_output().unwrap();
+    let out = stop(daemon);
     assert!(s.fake.token_calls() > calls, "the daemon did not renew");
     assert_clean("daemon", &String::from_utf8_lossy(&out.stderr), &secrets);
 }

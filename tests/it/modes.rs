@@ -102,11 +102,8 @@ fn kubelet_service_account_token_assumes_the_annotated_role() {
     );
     let out = s.run(&["kubelet"], req.as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
+    let sts = s.sts_request("AssumeRoleWithWebIdentity");
     let reqs = s.fake.requests();
-    let sts = reqs
-        .iter()
-        .find(|r| r.body.contains("Action=AssumeRoleWithWebIdentity"))
-        .expect("an AssumeRoleWithWebIdentity call");
     assert!(
         sts.body.contains("role%2Fpuller") || sts.body.contains("role/puller"),
         "{}",

@@ -4,7 +4,6 @@
 
 use crate::support::fake_ecr::Fault;
 use crate::support::harness::*;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn kubelet_request() -> String {
@@ -103,13 +102,7 @@ fn the_daemon_waits_out_an_unusable_cache_dir() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     s.set("NOTIFY_SOCKET", sock.to_str().unwrap());
-    let daemon = s
-        .command(&["daemon"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let daemon = s.spawn_daemon();
     let mut buf = [0u8; 256];
     notify.recv(&mut buf).expect("READY");
     assert_eq!(s.fake.token_calls(), 1);
@@ -130,17 +123,12 @@ fn the_daemon_waits_out_an_unusable_cache_dir() {
         "called AWS for a token it could not keep"
     );
     std::fs::remove_file(s.cache_dir()).unwrap();
-    let fixed = Instant::now();
-    while s.entries().is_empty() {
-        assert!(
-            fixed.elapsed() < Duration::from_secs(30),
-            "no renewal after the directory came back"
-        );
-        std::thread::park_timeout(Duration::from_millis(100));
-    }
-    // SAFETY: as above.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let out = daemon.wait_with_output().unwrap();
+    wait_until(
+        "renewal after the directory came back",
+        Duration::from_secs(30),
+        || !s.entries().is_empty(),
+    );
+    let out = stop(daemon);
     let log = String::from_utf8_lossy(&out.stderr);
     assert_eq!(s.fake.token_calls(), 2, "{log}");
     let complaints = log.lines().filter(|l| l.contains("renewals wait")).count();

@@ -51,7 +51,10 @@ fn version_under_wine() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        format!("docker-credential-ecr-login (ecr-login) {}\n", env!("CARGO_PKG_VERSION"))
+        format!(
+            "docker-credential-ecr-login (ecr-login) {}\n",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 
@@ -63,7 +66,12 @@ fn a_miss_through_the_full_binary_then_a_hit_alone() {
     let s = Sandbox::new();
     s.fake.set_password("pw-windows");
     let out = run(&s, &["get"], REGISTRY.as_bytes());
-    assert_eq!(stdout(&out), reply(REGISTRY, "pw-windows"), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        reply(REGISTRY, "pw-windows"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(s.fake.token_calls(), 1);
 
@@ -73,14 +81,28 @@ fn a_miss_through_the_full_binary_then_a_hit_alone() {
     let hit = spawn(&s, &alone.join(FRONT), &["get"], REGISTRY.as_bytes())
         .wait_with_output()
         .unwrap();
-    assert_eq!(stdout(&hit), reply(REGISTRY, "pw-windows"), "{}", stderr(&hit));
+    assert_eq!(
+        stdout(&hit),
+        reply(REGISTRY, "pw-windows"),
+        "{}",
+        stderr(&hit)
+    );
     assert_eq!(s.fake.token_calls(), 1, "a hit made a call");
     // A miss needs the full binary: without it, one clear line and exit 1.
-    let miss = spawn(&s, &alone.join(FRONT), &["get"], b"210987654321.dkr.ecr.eu-west-1.amazonaws.com")
-        .wait_with_output()
-        .unwrap();
+    let miss = spawn(
+        &s,
+        &alone.join(FRONT),
+        &["get"],
+        b"210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+    )
+    .wait_with_output()
+    .unwrap();
     assert_eq!(miss.status.code(), Some(1));
-    assert!(stdout(&miss).contains("cannot run") && stdout(&miss).contains("ecr-login.exe"), "{}", stdout(&miss));
+    assert!(
+        stdout(&miss).contains("cannot run") && stdout(&miss).contains("ecr-login.exe"),
+        "{}",
+        stdout(&miss)
+    );
 }
 
 /// The hand-off passes the full binary's stdout and exit code through exactly.
@@ -93,7 +115,10 @@ fn the_hand_off_passes_errors_and_exit_codes_through() {
     assert_eq!(out.status.code(), Some(1));
     let line = stdout(&out);
     assert_eq!(line.lines().count(), 1, "{line}");
-    assert!(line.starts_with(&format!("ECR token for {REGISTRY}: access denied")), "{line}");
+    assert!(
+        line.starts_with(&format!("ECR token for {REGISTRY}: access denied")),
+        "{line}"
+    );
     // A human command through the front: clap's usage error is exit 2.
     let bad = run(&s, &["status", "--no-such-flag"], b"");
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
@@ -108,10 +133,14 @@ fn the_hand_off_passes_errors_and_exit_codes_through() {
 fn store_get_list_erase_under_wine() {
     let mut s = Sandbox::new();
     s.without_credentials();
-    let login = format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
+    let login =
+        format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
     let out = run(&s, &["store"], login.as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&run(&s, &["get"], REGISTRY.as_bytes())), reply(REGISTRY, "pw-login"));
+    assert_eq!(
+        stdout(&run(&s, &["get"], REGISTRY.as_bytes())),
+        reply(REGISTRY, "pw-login")
+    );
     assert_eq!(
         stdout(&run(&s, &["list"], b"unused")),
         format!("{{\"https://{REGISTRY}\":\"AWS\"}}\n")
@@ -125,10 +154,17 @@ fn store_get_list_erase_under_wine() {
 #[ignore = "needs the Windows build and wine: tests/windows/run.sh"]
 fn not_ours_is_the_exact_not_found_reply() {
     let s = Sandbox::new();
-    for server in ["docker.io", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"] {
+    for server in [
+        "docker.io",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+    ] {
         let out = run(&s, &["get"], server.as_bytes());
         assert_eq!(out.status.code(), Some(1));
-        assert_eq!(stdout(&out), "credentials not found in native keychain\n", "{server}");
+        assert_eq!(
+            stdout(&out),
+            "credentials not found in native keychain\n",
+            "{server}"
+        );
     }
     assert_eq!(s.fake.token_calls(), 0);
 }
@@ -143,9 +179,5 @@ fn parallel_cold_gets_make_one_call_under_wine() {
     let children: Vec<Child> = (0..8)
         .map(|_| spawn(&s, &bin_dir().join(FRONT), &["get"], REGISTRY.as_bytes()))
         .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(stdout(&out), reply(REGISTRY, "pw-shared"), "{}", stderr(&out));
-    }
-    assert_eq!(s.fake.token_calls(), 1);
+    s.assert_one_call_answered_all(children, "pw-shared");
 }

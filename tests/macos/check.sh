@@ -28,6 +28,6 @@ for t in "${targets[@]}"; do
   cargo zigbuild --locked --target "$t" -p ecr-login-front
   front=target/$t/debug/docker-credential-ecr-login
   file "$front" | grep -q "Mach-O 64-bit" || { echo "macos: $front is not a Mach-O binary" >&2; exit 1; }
-  cargo zigbuild check --locked --target "$t" --workspace --all-targets
+  cargo-zigbuild check --locked --target "$t" --workspace --all-targets
   echo "macos $t: front linked, everything checked in $(($(date +%s) - start)) s" >&2
 done

@@ -78,16 +78,21 @@ pub fn disable(text: Option<&str>, previous: &str) -> Result<Switch, String> {
     })
 }
 
+/// A top-level member of the config that is an object (empty when it is not there).
+fn object_member(text: Option<&str>, key: &str) -> serde_json::Map<String, Value> {
+    match parse(text)
+        .ok()
+        .and_then(|doc| doc.get(key).map(serde_json::from_str))
+    {
+        Some(Ok(Value::Object(map))) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// `credHelpers` entries that send an ECR registry to us: with ecr-login as the store they
 /// are redundant (harmless; podman and skopeo still read them).
 pub fn redundant_helpers(text: Option<&str>) -> Vec<String> {
-    let Ok(doc) = parse(text) else {
-        return Vec::new();
-    };
-    let Some(Ok(Value::Object(helpers))) = doc.get("credHelpers").map(serde_json::from_str) else {
-        return Vec::new();
-    };
-    helpers
+    object_member(text, "credHelpers")
         .iter()
         .filter(|(h, v)| v.as_str() == Some(HELPER) && Registry::parse(h).is_some())
         .map(|(h, _)| h.clone())
@@ -97,13 +102,7 @@ pub fn redundant_helpers(text: Option<&str>) -> Vec<String> {
 /// Logins kept inline in `auths` (Docker's store when there is no `credsStore`): with a
 /// `credsStore`, Docker no longer reads them, so they move into our file store.
 pub fn inline_logins(text: Option<&str>) -> Vec<Credentials> {
-    let Ok(doc) = parse(text) else {
-        return Vec::new();
-    };
-    let Some(Ok(Value::Object(auths))) = doc.get("auths").map(serde_json::from_str) else {
-        return Vec::new();
-    };
-    auths
+    object_member(text, "auths")
         .iter()
         .filter(|(server, _)| Registry::parse(server).is_none())
         .filter_map(|(server, entry)| {

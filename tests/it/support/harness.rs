@@ -157,6 +157,69 @@ impl Sandbox {
         })
     }
 
+    /// One `get` that fetches a token for `password`, and the entry file it wrote.
+    pub fn fetched_entry(&self, password: &str) -> PathBuf {
+        self.fake.set_password(password);
+        let out = self.get(REGISTRY);
+        assert!(out.status.success(), "{}", stderr(&out));
+        self.entries().pop().expect("an entry")
+    }
+
+    /// The first STS request for `action` (`AssumeRole`, `AssumeRoleWithWebIdentity`).
+    pub fn sts_request(&self, action: &str) -> super::fake_ecr::Request {
+        self.fake
+            .requests()
+            .into_iter()
+            .find(|r| r.target == format!("sts:{action}"))
+            .unwrap_or_else(|| panic!("no {action} call"))
+    }
+
+    /// Waits for `children` (each a `get` of [`REGISTRY`]): each answered `password`, and
+    /// all of them together made one token call.
+    pub fn assert_one_call_answered_all(&self, children: Vec<Child>, password: &str) {
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(stdout(&out), reply(REGISTRY, password), "{}", stderr(&out));
+        }
+        assert_eq!(self.fake.token_calls(), 1);
+    }
+
+    /// The access keys that signed GetAuthorizationToken calls, in order.
+    pub fn token_signers(&self) -> Vec<String> {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.target.contains("GetAuthorizationToken"))
+            .map(|r| r.access_key_id.clone())
+            .collect()
+    }
+
+    /// An SSO profile `dev` (session `corp`, account 123456789012, role `Dev`) in
+    /// `~/.aws/config`, and its cached SSO token (`token_json`) where the SDK looks: the
+    /// file named by the SHA-1 of the session name. Returns that file.
+    pub fn write_sso_profile(&self, token_json: &str) -> PathBuf {
+        let aws = self.home().join(".aws");
+        std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
+        std::fs::write(
+            aws.join("config"),
+            "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+        )
+        .unwrap();
+        let token = aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+        std::fs::write(&token, token_json).unwrap();
+        token
+    }
+
+    /// `daemon` in the background, stdout discarded, stderr kept for [`stop`].
+    pub fn spawn_daemon(&self) -> Child {
+        self.command(&["daemon"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the daemon")
+    }
+
     /// Marks every cache entry expired by rewriting its times: no waiting on the clock.
     pub fn expire_entries(&self) {
         for path in self.entries() {
@@ -191,6 +254,31 @@ fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Waits for `done`, polling, at most `limit`; `what` names it when it does not come.
+pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        std::thread::park_timeout(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A file's permission bits.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Stops a daemon with SIGTERM and returns what it printed.
+pub fn stop(daemon: Child) -> Output {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    daemon.wait_with_output().expect("wait for the daemon")
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -59,11 +59,10 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Targe
 pub fn handle(
     input: &str,
     ctx: &Context,
-    env: &dyn Env,
     fetcher: &dyn Fetcher,
     now: i64,
 ) -> Result<Vec<u8>, Error> {
-    let Some(target) = parse(input, ctx.config, env)? else {
+    let Some(target) = parse(input, ctx.config, ctx.env)? else {
         return Ok(json_line(&Response::default()));
     };
     let entry = match resolve::serve(&target, ctx, fetcher, now) {

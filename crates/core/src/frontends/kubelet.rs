@@ -126,11 +126,10 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Ta
 pub fn handle(
     input: &str,
     ctx: &Context,
-    env: &dyn Env,
     fetcher: &dyn Fetcher,
     now: i64,
 ) -> Result<Vec<u8>, Error> {
-    let (req, target) = parse(input, ctx.config, env)?;
+    let (req, target) = parse(input, ctx.config, ctx.env)?;
     let entry = resolve::serve(&target, ctx, fetcher, now)?;
     let until = policy::serve_until(&entry, ctx.config.cache.min_remaining);
     let response = Response {

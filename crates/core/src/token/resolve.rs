@@ -64,10 +64,12 @@ impl Target {
     }
 }
 
-/// The cache, if usable, and the config: what every request needs besides its target.
+/// What every request needs besides its target: the config, the cache if usable, and the
+/// environment its identity is read from.
 pub struct Context<'a> {
     pub config: &'a Config,
     pub cache: Option<&'a Cache>,
+    pub env: &'a dyn Env,
 }
 
 impl Context<'_> {

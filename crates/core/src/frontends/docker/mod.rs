@@ -81,6 +81,7 @@ pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
             let ctx = Context {
                 config: &config,
                 cache: Some(&cache),
+                env: &ProcessEnv,
             };
             match resolve::cached(&target, &ctx, now) {
                 Some(entry) => Handled::Ours(Ok(reply(entry))),
@@ -92,6 +93,7 @@ pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
             let ctx = Context {
                 config: &config,
                 cache: cache.as_ref(),
+                env: &ProcessEnv,
             };
             Handled::Ours(resolve::serve(&target, &ctx, fetcher, now).map(reply))
         }

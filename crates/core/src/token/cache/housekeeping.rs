@@ -3,7 +3,7 @@
 //! records of identities unused for longer than `forget_after`. The daemon sweeps on every
 //! scan; a `get` that misses sweeps now and then.
 
-use super::{Cache, KEY_FILES, is_key};
+use super::{Cache, KEY_FILES, is_key, touch_unless_fresh};
 use crate::files;
 use std::fs;
 use std::path::Path;
@@ -18,20 +18,7 @@ const STAMP: &str = ".swept";
 impl Cache {
     /// Sweeps if the last sweep was long enough ago (what a `get` that fetched does).
     pub fn sweep_now_and_then(&self, now: SystemTime, forget_after: Duration) {
-        let stamp = self.dir.join(STAMP);
-        let recent = fs::metadata(&stamp)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age < GET_SWEEP_EVERY));
-        if recent {
-            return;
-        }
-        let touched = files::open_options(0o600)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&stamp)
-            .and_then(|f| f.set_modified(now));
-        if touched.is_ok() {
+        if let Ok(true) = touch_unless_fresh(&self.dir.join(STAMP), now, GET_SWEEP_EVERY) {
             self.sweep(now, forget_after);
         }
     }

@@ -302,23 +302,7 @@ impl Cache {
     /// Records that `key` was served at `now`, writing only when the record is older than
     /// [`USED_GRANULARITY`]: the cache-hit path pays one `stat`.
     pub fn mark_used(&self, key: &str, now: SystemTime) {
-        let path = self.used_path(key);
-        let fresh = fs::symlink_metadata(&path)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| {
-                now.duration_since(t)
-                    .is_ok_and(|age| age < USED_GRANULARITY)
-            });
-        if fresh {
-            return;
-        }
-        let touched = files::open_options(0o600)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .and_then(|f| f.set_modified(now));
-        if let Err(e) = touched {
+        if let Err(e) = touch_unless_fresh(&self.used_path(key), now, USED_GRANULARITY) {
             tracing::debug!("cannot record use of cache entry {key}: {e}");
         }
     }
@@ -329,6 +313,24 @@ impl Cache {
             .and_then(|m| m.modified())
             .ok()
     }
+}
+
+/// Sets a marker file's time to `now`, creating it (0600), unless it was set less than
+/// `fresh_for` ago: then it costs one `stat`. `Ok(true)` when it was set.
+fn touch_unless_fresh(path: &Path, now: SystemTime, fresh_for: Duration) -> io::Result<bool> {
+    let fresh = fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age < fresh_for));
+    if fresh {
+        return Ok(false);
+    }
+    files::open_options(0o600)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .and_then(|f| f.set_modified(now))
+        .map(|()| true)
 }
 
 #[cfg(unix)]
