@@ -18,7 +18,6 @@ pub mod service;
 
 use ecr_login_core::clock;
 use ecr_login_core::dispatch::{self, Binary};
-use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
 use ecr_login_core::frontends::{bazel, docker};
 use ecr_login_core::output::{self, Protocol};
@@ -56,10 +55,6 @@ impl Binary for Full {
 fn bazel_request(input: &str, now: i64) -> Result<Vec<u8>, Error> {
     let config = Config::load().map_err(Error::Config)?;
     let cache = Cache::from_env_or_warn();
-    let ctx = Context {
-        config: &config,
-        cache: cache.as_ref(),
-        env: &ProcessEnv,
-    };
+    let ctx = Context::process(&config, cache.as_ref());
     bazel::handle(input, &ctx, &aws::AwsFetcher, now)
 }

@@ -65,19 +65,7 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
     if identity.profile_from_config {
         return plain(format!("profile:{name} (not found){suffix}"));
     }
-    let label = if let (Some(role), Some(_)) = (
-        aws.get("AWS_ROLE_ARN"),
-        aws.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
-    ) {
-        format!("web-identity:{role}")
-    } else if let Some(uri) = aws
-        .get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-        .or_else(|| aws.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-    {
-        format!("container:{uri}")
-    } else {
-        "instance-metadata".into()
-    };
+    let label = source::ambient_label(aws).unwrap_or_else(|| "instance-metadata".into());
     plain(format!("{label}{suffix}"))
 }
 

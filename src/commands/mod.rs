@@ -60,11 +60,7 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let input = frontends::read_stdin().map_err(Error::Input)?;
     let config = Config::load().map_err(Error::Config)?;
     let cache = Cache::from_env_or_warn();
-    let ctx = Context {
-        config: &config,
-        cache: cache.as_ref(),
-        env: &ProcessEnv,
-    };
+    let ctx = Context::process(&config, cache.as_ref());
     kubelet::handle(&input, &ctx, &AwsFetcher, now)
 }
 

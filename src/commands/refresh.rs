@@ -44,11 +44,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
                 .into(),
         );
     }
-    let ctx = Context {
-        config: &config,
-        cache: cache.as_ref(),
-        env: &ProcessEnv,
-    };
+    let ctx = Context::process(&config, cache.as_ref());
     let mut out = String::new();
     let mut failed = Vec::new();
     for target in &targets {

@@ -72,7 +72,16 @@ pub struct Context<'a> {
     pub env: &'a dyn Env,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a request served for this process: its own environment.
+    pub fn process(config: &'a Config, cache: Option<&'a Cache>) -> Context<'a> {
+        Context {
+            config,
+            cache,
+            env: &crate::env::ProcessEnv,
+        }
+    }
+
     fn read(&self, key: &str) -> Option<Entry> {
         let cache = self.cache?;
         match cache.read(key) {

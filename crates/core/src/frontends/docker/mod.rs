@@ -78,11 +78,7 @@ pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
             let Ok(Some(cache)) = Cache::from_env() else {
                 return Handled::Miss;
             };
-            let ctx = Context {
-                config: &config,
-                cache: Some(&cache),
-                env: &ProcessEnv,
-            };
+            let ctx = Context::process(&config, Some(&cache));
             match resolve::cached(&target, &ctx, now) {
                 Some(entry) => Handled::Ours(Ok(reply(entry))),
                 None => Handled::Miss,
@@ -90,11 +86,7 @@ pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
         }
         Some(fetcher) => {
             let cache = Cache::from_env_or_warn();
-            let ctx = Context {
-                config: &config,
-                cache: cache.as_ref(),
-                env: &ProcessEnv,
-            };
+            let ctx = Context::process(&config, cache.as_ref());
             Handled::Ours(resolve::serve(&target, &ctx, fetcher, now).map(reply))
         }
     }

@@ -160,18 +160,8 @@ impl Identity {
             key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
             if let Some(profile) = aws.get("AWS_PROFILE") {
                 format!("profile:{profile}")
-            } else if let (Some(role), Some(_)) = (
-                aws.get("AWS_ROLE_ARN"),
-                aws.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
-            ) {
-                format!("web-identity:{role}")
-            } else if let Some(uri) = aws
-                .get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                .or_else(|| aws.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-            {
-                format!("container:{uri}")
             } else {
-                "profile:default".into()
+                source::ambient_label(&aws).unwrap_or_else(|| "profile:default".into())
             }
         };
         if let Some(role) = &rule.role_arn {

@@ -29,6 +29,20 @@ pub fn env_key_id(vars: &AwsEnv) -> Option<&str> {
     secret.map(|_| id)
 }
 
+/// The source the SDK's chain falls through to when neither keys nor a profile decide it:
+/// web identity (a role and a token file) or a container endpoint; `None` past them.
+pub fn ambient_label(vars: &AwsEnv) -> Option<String> {
+    if let (Some(role), Some(_)) = (
+        vars.get("AWS_ROLE_ARN"),
+        vars.get("AWS_WEB_IDENTITY_TOKEN_FILE"),
+    ) {
+        return Some(format!("web-identity:{role}"));
+    }
+    vars.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .or_else(|| vars.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+        .map(|uri| format!("container:{uri}"))
+}
+
 /// The variables, one `NAME=value;` each, secrets as a hash.
 pub fn vars_text(vars: &AwsEnv) -> String {
     let mut out = String::new();
