@@ -31,7 +31,11 @@ fn parallel_against_a_hung_endpoint(args: &[&str], stdin: &[u8]) -> (Duration, u
             stderr(&out)
         );
     }
-    (slowest, s.fake.token_calls())
+    let calls = s.fake.token_calls();
+    eprintln!(
+        "figure: 8 parallel {args:?} against a hung ECR: last answer after {slowest:?}, {calls} API calls"
+    );
+    (slowest, calls)
 }
 
 #[test]
@@ -75,6 +79,7 @@ fn a_held_lock_costs_a_bounded_wait() {
     let start = Instant::now();
     let out = s.get(REGISTRY);
     let took = start.elapsed();
+    eprintln!("figure: get behind a held lock answered after {took:?}");
     assert!(took < Duration::from_secs(2), "waited {took:?}");
     assert_eq!(out.status.code(), Some(1));
     let line = stdout(&out);
