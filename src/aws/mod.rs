@@ -11,8 +11,7 @@ pub mod discover;
 pub mod sdk;
 pub mod source;
 
-use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
-use std::time::Duration;
+use ecr_login_core::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 
 /// Fetches tokens with the AWS SDK, on a fresh current-thread runtime per request (the
 /// caller is synchronous: `get`, or one of the daemon's blocking threads).
@@ -57,7 +56,7 @@ pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchErr
             proxy_endpoint: token.proxy_endpoint,
         })
     };
-    tokio::time::timeout(timeout + Duration::from_millis(500), work)
+    tokio::time::timeout(timeout + BUDGET_GRACE, work)
         .await
         .unwrap_or(Err(FetchError::TimedOut {
             after_ms: timeout.as_millis() as u64,

@@ -56,7 +56,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
                     out,
                     "renewed {} for {}: valid {}",
                     target.registry,
-                    e.identity,
+                    e.signer,
                     duration::human(e.expires_at_ms.saturating_sub(now))
                 );
             }

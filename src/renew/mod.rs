@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use warm::warm_set;
+use warm::{Warm, warm_set};
 
 /// What the daemon runs with: the system clock, the process environment and the AWS
 /// fetcher in production; a clock that follows tokio's paused time and a fake fetcher in
@@ -83,24 +83,22 @@ where
     tokio::pin!(shutdown);
     loop {
         // A scan may be mid-request when SIGTERM comes: abandon it, its lock dies with us.
-        let changed = tokio::select! {
+        let (changed, fresh) = tokio::select! {
             () = &mut shutdown => {
                 notifier.stopping();
                 tracing::info!("stopping");
                 return Ok(());
             }
-            renewed = scan(&deps, &config, &cache, &mut failures, &mut state) => renewed || first,
+            scanned = scan(&deps, &config, &cache, &mut failures, &mut state) => scanned,
         };
+        let changed = changed || first;
 
         let now = deps.clock.now_ms();
-        let fresh = warm_set(&config, &cache, deps.env.as_ref(), now);
         let dues: Vec<i64> = fresh
             .iter()
             .map(|w| {
                 let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
-                failures
-                    .get(&w.target.key())
-                    .map_or(due, |f| due.max(f.retry_at))
+                failures.get(&w.key).map_or(due, |f| due.max(f.retry_at))
             })
             .collect();
         let wake = next_wake(now, dues.iter().copied());
@@ -109,7 +107,7 @@ where
         state.next_renewal_ms = dues.iter().copied().min();
         state.failing = failures
             .keys()
-            .filter_map(|k| fresh.iter().find(|w| &w.target.key() == k))
+            .filter_map(|k| fresh.iter().find(|w| &w.key == k))
             .map(|w| w.target.registry.host().to_string())
             .collect();
         if changed {
@@ -166,14 +164,15 @@ fn reload_config(config: &mut Config, path: Option<&std::path::Path>) {
     }
 }
 
-/// Renews whatever is due. Returns whether anything was attempted.
+/// Renews whatever is due. Returns whether anything was attempted, and what is warm now
+/// (renewed entries in place of the ones they replaced).
 async fn scan(
     deps: &Deps,
     config: &Config,
     cache: &Cache,
     failures: &mut HashMap<String, Failure>,
     state: &mut State,
-) -> bool {
+) -> (bool, Vec<Warm>) {
     let now = deps.clock.now_ms();
     // Recreates a deleted cache directory when it can; when it cannot (a file in its
     // place, a read-only or full disk), every renewal fails without calling AWS, and backs
@@ -185,10 +184,10 @@ async fn scan(
             config.daemon.forget_after,
         );
     }
-    let warm = warm_set(config, cache, deps.env.as_ref(), now);
+    let mut warm = warm_set(config, cache, deps.env.as_ref(), now);
     let mut changed = false;
-    for w in &warm {
-        let key = w.target.key();
+    for w in &mut warm {
+        let key = w.key.clone();
         let due = due_at(w.entry.as_ref(), config.daemon.renew_after, now);
         let retry_at = failures.get(&key).map_or(i64::MIN, |f| f.retry_at);
         if now < due || now < retry_at {
@@ -212,18 +211,19 @@ async fn scan(
                 } else {
                     tracing::info!(
                         "renewed {registry} for {}; valid {}",
-                        entry.identity,
+                        entry.signer,
                         duration::human(entry.expires_at_ms.saturating_sub(now))
                     );
                 }
                 state.last_renewal_ms = Some(now);
+                w.entry = Some(entry);
             }
             Err(e) => record_failure(failures, &key, e, deps.clock.now_ms()),
         }
     }
     // Forget failures of registries that are no longer warm.
-    failures.retain(|k, _| warm.iter().any(|w| &w.target.key() == k));
-    changed
+    failures.retain(|k, _| warm.iter().any(|w| &w.key == k));
+    (changed, warm)
 }
 
 fn record_failure(failures: &mut HashMap<String, Failure>, key: &str, e: Error, now: i64) {

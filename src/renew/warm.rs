@@ -12,6 +12,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct Warm {
     pub target: Target,
+    /// The target's cache key, hashed once.
+    pub key: String,
     pub entry: Option<Entry>,
 }
 
@@ -24,8 +26,9 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
     for host in &config.daemon.keep_warm {
         match Target::resolve(host, config, env) {
             Ok(target) => {
-                let entry = cache.read(&target.key()).ok().flatten();
-                warm.insert(target.key(), Warm { target, entry });
+                let key = target.key();
+                let entry = cache.read(&key).ok().flatten();
+                warm.insert(key.clone(), Warm { target, key, entry });
             }
             Err(e) => tracing::warn!("daemon.keep_warm: {host}: {e}"),
         }
@@ -35,11 +38,12 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
         tracing::debug!("{p}");
     }
     for entry in entries {
-        if entry.source != Source::Fetched || warm.contains_key(&entry.key()) {
+        let key = entry.key();
+        if entry.source != Source::Fetched || warm.contains_key(&key) {
             continue;
         }
         let used = cache
-            .last_used(&entry.key())
+            .last_used(&key)
             .map_or(entry.fetched_at_ms, ecr_login_core::clock::epoch_ms);
         if forgotten(used, now, config.daemon.forget_after) {
             continue;
@@ -47,9 +51,10 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
         match reproduce(&entry, config, env) {
             Some(target) => {
                 warm.insert(
-                    entry.key(),
+                    key.clone(),
                     Warm {
                         target,
+                        key,
                         entry: Some(entry),
                     },
                 );

@@ -119,6 +119,21 @@ fn definition_file() -> Result<PathBuf, Error> {
     Ok(dir.join("task.xml"))
 }
 
+/// Task Scheduler starts the task with the user's own environment variables, not this
+/// shell's: a variable that decides where the daemon works must be set for the user, or
+/// the daemon and the clients disagree (another cache, another config).
+pub fn env_advice(env: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (k, v) in env {
+        let _ = writeln!(
+            out,
+            "the task sees only your user's environment variables: if {k} is set just in this \
+             shell, set it for your user too (setx {k} \"{v}\"), then run configure --service again"
+        );
+    }
+    out
+}
+
 pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let file = definition_file()?;
     std::fs::write(&file, utf16(&definition(exe, &user())))
@@ -130,6 +145,7 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
         )));
     }
     let _ = writeln!(out, "created the scheduled task {TASK}: runs at your logon");
+    out.push_str(&env_advice(&super::carried_env()));
     quietly("schtasks", &end_argv());
     if quietly("schtasks", &run_argv()) {
         let _ = writeln!(out, "started it");
@@ -175,5 +191,15 @@ mod tests {
         );
         assert_eq!(delete_argv(), ["/Delete", "/F", "/TN", "ecr-login"]);
         assert_eq!(run_argv(), ["/Run", "/TN", "ecr-login"]);
+    }
+
+    #[test]
+    fn variables_the_task_cannot_carry_are_named_with_the_fix() {
+        assert_eq!(env_advice(&[]), "");
+        let advice = env_advice(&[("AWS_ECR_CACHE_DIR".into(), r"D:\cache".into())]);
+        assert!(
+            advice.contains(r#"setx AWS_ECR_CACHE_DIR "D:\cache""#),
+            "{advice}"
+        );
     }
 }

@@ -11,15 +11,57 @@ pub fn is_aws_var(name: &str) -> bool {
     (name.starts_with("AWS_") && !name.starts_with("AWS_ECR_")) || name == "SECRET_ACCESS_KEY"
 }
 
-/// AWS variables whose values are secrets: hashed in a cache key, never written down.
-pub const SECRET_VARS: &[&str] = &[
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+/// AWS variables known to hold no secret: settings the SDKs and the AWS CLI read (names,
+/// paths, regions, endpoints, switches). Any other `AWS_*` value counts as a secret (keys,
+/// tokens, and whatever a CI system or another tool keeps under an `AWS_` name): hashed in
+/// a cache key, never written down or shown. A variable missing here costs only that the
+/// daemon renews such an entry with its own value of it, or not at all.
+const PLAIN_VARS: &[&str] = &[
+    "AWS_ACCOUNT_ID",
+    "AWS_CA_BUNDLE",
+    "AWS_CLI_AUTO_PROMPT",
+    "AWS_CLI_FILE_ENCODING",
+    "AWS_CONFIG_FILE",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_DATA_PATH",
+    "AWS_DEFAULT_OUTPUT",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_DEFAULT_REGION",
+    "AWS_DISABLE_REQUEST_COMPRESSION",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "AWS_EC2_METADATA_V1_DISABLED",
+    "AWS_EXECUTION_ENV",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_METADATA_SERVICE_NUM_ATTEMPTS",
+    "AWS_METADATA_SERVICE_TIMEOUT",
+    "AWS_PAGER",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_RETRY_MODE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_SDK_LOAD_CONFIG",
+    "AWS_SDK_UA_APP_ID",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_VAULT",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
+
+/// Whether an AWS variable's value is (or may be) a secret: everything but [`PLAIN_VARS`]
+/// and the endpoint overrides (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`).
+pub fn is_secret_var(name: &str) -> bool {
+    !(PLAIN_VARS.contains(&name) || name.starts_with("AWS_ENDPOINT_URL"))
+}
 
 /// Environment variables.
 pub trait Env: Send + Sync {
@@ -77,7 +119,7 @@ impl Env for MapEnv {
 }
 
 /// Another environment with its AWS variables replaced by recorded ones (which never hold
-/// secrets), and optionally its own secrets on top: how the daemon and `refresh` see the
+/// secrets: [`is_secret_var`]), and optionally its own secrets on top: how the daemon and `refresh` see the
 /// world when they renew an entry as the environment that fetched it.
 pub struct WithAwsVars<'a> {
     aws: BTreeMap<String, String>,
@@ -91,7 +133,7 @@ impl<'a> WithAwsVars<'a> {
             aws.extend(
                 base.aws_vars()
                     .into_iter()
-                    .filter(|(k, _)| SECRET_VARS.contains(&k.as_str())),
+                    .filter(|(k, _)| is_secret_var(k)),
             );
         }
         WithAwsVars { aws, base }

@@ -15,6 +15,7 @@ pub mod user_file;
 use crate::commands::args::ConfigureArgs as Request;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
+use ecr_login_core::frontends::docker::fallback;
 use ecr_login_core::token::config::{self, Config, RegistryRule};
 use ecr_login_core::token::host::Registry;
 use ecr_login_core::token::identity::Identity;
@@ -65,7 +66,8 @@ fn hosts(req: &Request) -> Result<Vec<String>, Error> {
     if hosts.is_empty() && !req.remove {
         hosts.push(discover(req)?);
     }
-    hosts.dedup();
+    let mut seen = std::collections::HashSet::new();
+    hosts.retain(|h| seen.insert(h.clone()));
     Ok(hosts)
 }
 
@@ -252,9 +254,7 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
 }
 
 fn warnings(out: &mut String, docker_config: Option<&str>) {
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(BINARY).is_file()));
-    if !on_path {
+    if fallback::find_helper("ecr-login").is_none() {
         let _ = writeln!(
             out,
             "warning: {BINARY} is not on PATH, so Docker cannot exec it; install it into a PATH directory (e.g. cargo install --locked --path . or the .deb)"

@@ -1,8 +1,8 @@
 //! The front binary: what Docker, podman, skopeo and friends exec.
 //!
 //! It links no AWS code, so the hot path of every `docker pull` (a cache hit) costs little
-//! more than a process start: parse the host, compute the identity, read one small file,
-//! print. It also answers `store`, `erase`, `list` and `version`. Anything else (a cache
+//! more than a process start: parse the host, read the config, compute the identity (the
+//! AWS variables, a hash of the profile files), read the entry, print. It also answers `store`, `erase`, `list` and `version`. Anything else (a cache
 //! miss, a Bazel request, the human commands) is handed to the full binary `ecr-login`
 //! beside it, with the stdin already read, so the caller sees one answer: by `exec` on
 //! Unix, as a child whose exit code becomes ours on Windows, which has no `exec`.

@@ -29,6 +29,10 @@ pub struct Fetched {
     pub requires: Vec<std::path::PathBuf>,
 }
 
+/// How far past its request's budget a fetch may run before it is abandoned (the SDK's
+/// own timeouts fire inside the budget; this bounds whatever they miss).
+pub const BUDGET_GRACE: Duration = Duration::from_millis(500);
+
 /// One token request.
 #[derive(Debug, Clone, Copy)]
 pub struct FetchRequest<'a> {

@@ -32,9 +32,11 @@ pub fn serve_until(entry: &Entry, min: MinRemaining) -> i64 {
         .min(entry.expires_at_ms.saturating_sub(1))
 }
 
-/// Whether `entry` may be served at `now`. An expired token never is.
+/// Whether `entry` may be served at `now`: not expired, within the policy, and whatever
+/// its identity needs still there (an SSO session's token file: gone after `aws sso
+/// logout`). An expired token never is.
 pub fn servable(entry: &Entry, now: i64, min: MinRemaining) -> bool {
-    now < entry.expires_at_ms && now <= serve_until(entry, min)
+    now < entry.expires_at_ms && now <= serve_until(entry, min) && entry.requirements_met()
 }
 
 /// When the daemon should renew `entry`: once `renew_after` of its life has passed.

@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::error::Error;
 use crate::token::cache::{self, Cache, Entry, STORED_IDENTITY, Source};
 use crate::token::config::Config;
-use crate::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use crate::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
 use crate::token::identity::Identity;
 use crate::token::policy;
@@ -137,10 +137,9 @@ pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
     Some(entry)
 }
 
-/// Whether `get` may hand out `entry` now: enough life left by the policy, and the files
-/// its source needs still in place (an SSO session not logged out).
+/// Whether `get` may hand out `entry` now ([`policy::servable`] under this config).
 fn servable(entry: &Entry, ctx: &Context, now: i64) -> bool {
-    policy::servable(entry, now, ctx.config.cache.min_remaining) && entry.requirements_met()
+    policy::servable(entry, now, ctx.config.cache.min_remaining)
 }
 
 fn mark_used(target: &Target, ctx: &Context, now: i64) {
@@ -151,9 +150,9 @@ fn mark_used(target: &Target, ctx: &Context, now: i64) {
 
 /// How much longer than a request's own budget a waiter waits for another process's
 /// fetch of the same token. That fetch started earlier and is bounded by the same budget
-/// plus the same half second the AWS fetcher allows itself on top, so a waiter gives up
-/// only on a holder that is stuck, not one that is slow.
-const LOCK_GRACE: Duration = Duration::from_millis(500);
+/// plus the fetcher's [`BUDGET_GRACE`], so a waiter gives up only on a holder that is
+/// stuck, not one that is slow.
+const LOCK_GRACE: Duration = BUDGET_GRACE;
 
 /// Whether a token that could not be written to the cache is still an answer (`get`: the
 /// client wants the token) or a failure (the daemon: renewing means caching, and an
@@ -215,13 +214,17 @@ pub fn obtain(
         identity: &target.identity,
         timeout: ctx.config.timeout,
     };
+    let started = std::time::Instant::now();
     let fetched = match fetcher.fetch(&request) {
         Ok(fetched) => fetched,
         Err(error) => {
             if guard.is_some()
                 && let Some(cache) = ctx.cache
             {
-                cache.record_failure(&key, &error, crate::clock::now_ms());
+                // When it failed, on the caller's clock: waiters that came in during the
+                // attempt compare it with their own start.
+                let failed_at = now.saturating_add(started.elapsed().as_millis() as i64);
+                cache.record_failure(&key, &error, failed_at);
             }
             return Err(fetch_error(&target.registry, error));
         }

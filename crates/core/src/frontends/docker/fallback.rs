@@ -150,7 +150,7 @@ pub fn parse_store(input: &str) -> Result<Credentials, Error> {
 }
 
 /// `docker-credential-<name>` on `PATH`, as Docker finds helpers.
-fn find_helper(name: &str) -> Option<PathBuf> {
+pub fn find_helper(name: &str) -> Option<PathBuf> {
     let file = format!("docker-credential-{name}{}", std::env::consts::EXE_SUFFIX);
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(&file))

@@ -1,8 +1,9 @@
 //! The docker credential helper protocol's actions: `get`, `store`, `erase`, `list`.
 //!
-//! `get` on a cache hit is the hot path of every `docker pull`: parse, identity, one small
-//! file, print. Nothing here builds a runtime or loads AWS config; a miss needs a
-//! [`Fetcher`], which only the full binary has.
+//! `get` on a cache hit is the hot path of every `docker pull`: parse the host, read our
+//! config, compute the identity (the AWS variables and a hash of the small profile files),
+//! read the entry (and stat what it requires), print. Nothing here builds a runtime or
+//! talks to AWS; a miss needs a [`Fetcher`], which only the full binary has.
 
 pub mod fallback;
 pub mod file_store;
@@ -163,8 +164,7 @@ pub fn erase(input: &str) -> Handled {
         Ok(Route::Ours(ours)) => {
             let target = ours.1;
             if let Some(cache) = Cache::from_env_or_warn() {
-                cache.remove_registry(&target.login_registry());
-                cache.remove_registry(target.registry.host());
+                cache.remove_registries(&[&target.login_registry(), target.registry.host()]);
             }
             Handled::Ours(Ok(Vec::new()))
         }

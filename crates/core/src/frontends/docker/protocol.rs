@@ -6,8 +6,6 @@
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-pub use crate::error::NOT_FOUND;
-
 /// `get`'s reply and `store`'s request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credentials {

@@ -57,9 +57,9 @@ pub fn default_dir() -> Result<Option<PathBuf>, String> {
         let dir = PathBuf::from(dir);
         // The Go helper expands a leading `~`; so do we.
         if let Ok(rest) = dir.strip_prefix("~") {
-            let home = std::env::var_os("HOME")
-                .ok_or("AWS_ECR_CACHE_DIR starts with ~ but HOME is not set")?;
-            return Ok(Some(PathBuf::from(home).join(rest)));
+            let home = crate::token::identity::home_dir(&crate::env::ProcessEnv)
+                .ok_or("AWS_ECR_CACHE_DIR starts with ~ but no home directory is set (HOME)")?;
+            return Ok(Some(home.join(rest)));
         }
         return Ok(Some(dir));
     }
@@ -280,13 +280,13 @@ impl Cache {
         (entries, problems)
     }
 
-    /// Removes every entry for a registry host (all identities, fetched and stored), and
-    /// returns how many went.
-    pub fn remove_registry(&self, registry: &str) -> usize {
+    /// Removes every entry for any of these registry hosts (all identities, fetched and
+    /// stored), in one pass over the cache, and returns how many went.
+    pub fn remove_registries(&self, registries: &[&str]) -> usize {
         let (entries, _) = self.entries();
         entries
             .iter()
-            .filter(|e| e.registry == registry)
+            .filter(|e| registries.contains(&e.registry.as_str()))
             .filter(|e| self.remove(&e.key()).is_ok())
             .count()
     }
@@ -380,7 +380,7 @@ mod tests {
         assert_eq!(cache.read(&e.key()).unwrap(), Some(e.clone()));
         cache.write(&entry("r1", "profile:b")).unwrap();
         cache.write(&entry("r2", "profile:a")).unwrap();
-        assert_eq!(cache.remove_registry("r1"), 2);
+        assert_eq!(cache.remove_registries(&["r1", "r3"]), 2);
         assert_eq!(cache.entries().0.len(), 1);
         // No temp files left behind.
         assert!(

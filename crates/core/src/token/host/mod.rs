@@ -61,9 +61,11 @@ impl Authority {
         };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let authority = &rest[..end];
-        if authority.contains('@') {
+        if let Some(at) = authority.rfind('@') {
+            // Not repeated whole: what precedes the `@` may be a password.
             return Err(format!(
-                "user information is not allowed in a registry address: {s:?}"
+                "user information (name:password@) is not allowed in a registry address; give just {:?}",
+                &authority[at + 1..]
             ));
         }
         let (host, port) = split_port(authority)?;

@@ -292,3 +292,15 @@ fn authority_keeps_port_and_drops_the_rest() {
         assert!(Authority::parse(bad).is_err(), "accepted {bad:?}");
     }
 }
+
+#[test]
+fn user_information_is_refused_without_repeating_the_password() {
+    let err =
+        Authority::parse("https://me:hunter2@123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/")
+            .unwrap_err();
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("\"123456789012.dkr.ecr.us-east-1.amazonaws.com\""),
+        "{err}"
+    );
+}

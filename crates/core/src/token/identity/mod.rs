@@ -17,10 +17,10 @@
 pub mod source;
 
 use crate::env::Env;
+use crate::env::is_secret_var;
 use crate::secret::Secret;
 use crate::token::config::RegistryRule;
 use sha2::{Digest, Sha256};
-use source::SECRET_VARS;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -56,10 +56,6 @@ const ENDPOINT_VARS: [&str; 3] = [
 pub struct AwsEnv(BTreeMap<String, String>);
 
 impl AwsEnv {
-    pub fn new(vars: BTreeMap<String, String>) -> AwsEnv {
-        AwsEnv(vars)
-    }
-
     /// A variable that is set and not blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -77,7 +73,7 @@ impl AwsEnv {
     pub fn recordable(&self) -> BTreeMap<String, String> {
         self.0
             .iter()
-            .filter(|(k, _)| !SECRET_VARS.contains(&k.as_str()))
+            .filter(|(k, _)| !is_secret_var(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
@@ -87,7 +83,7 @@ impl fmt::Debug for AwsEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.0.iter().map(|(k, v)| {
-                let shown = if SECRET_VARS.contains(&k.as_str()) {
+                let shown = if is_secret_var(k) {
                     "<redacted>"
                 } else {
                     v.as_str()

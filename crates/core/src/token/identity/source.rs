@@ -11,7 +11,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use crate::env::SECRET_VARS;
+use crate::env::is_secret_var;
 
 /// Container authorization token files are small; a larger one is hashed in part.
 const MAX_TOKEN_FILE: u64 = 64 * 1024;
@@ -47,7 +47,7 @@ pub fn ambient_label(vars: &AwsEnv) -> Option<String> {
 pub fn vars_text(vars: &AwsEnv) -> String {
     let mut out = String::new();
     for (name, value) in vars.all() {
-        if SECRET_VARS.contains(&name.as_str()) {
+        if is_secret_var(name) {
             out.push_str(&format!("{name}=#{};", super::short_hash(value)));
         } else {
             out.push_str(&format!("{name}={value};"));

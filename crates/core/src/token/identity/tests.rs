@@ -118,6 +118,30 @@ fn access_keys_are_hashed_never_shown() {
     assert_ne!(id.key, Identity::new(None, &env("AKIAOTHERKEY45678")).key);
 }
 
+/// Another tool's secret under an `AWS_` name (a Bedrock API key, a CI system's variable)
+/// is a secret too: hashed in the key, never recorded or shown; settings stay readable.
+#[test]
+fn unknown_aws_variables_are_treated_as_secrets() {
+    let home = Home::new();
+    let env = |token| {
+        home.env(&[
+            ("AWS_BEARER_TOKEN_BEDROCK", token),
+            ("AWS_PROFILE", "dev"),
+            ("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:1"),
+        ])
+    };
+    let id = Identity::new(None, &env("bedrock-key-1"));
+    for text in [&id.label, &id.key, &format!("{id:?}")] {
+        assert!(!text.contains("bedrock-key-1"), "{text}");
+    }
+    let recorded = id.env.recordable();
+    assert!(!recorded.contains_key("AWS_BEARER_TOKEN_BEDROCK"));
+    assert_eq!(recorded["AWS_PROFILE"], "dev");
+    assert_eq!(recorded["AWS_ENDPOINT_URL_ECR"], "http://127.0.0.1:1");
+    assert!(id.key.contains("AWS_PROFILE=dev;"), "{}", id.key);
+    assert_ne!(id.key, Identity::new(None, &env("bedrock-key-2")).key);
+}
+
 /// Environment keys sign alone: the files do not matter, so editing them does not split.
 #[test]
 fn environment_keys_ignore_the_files() {
