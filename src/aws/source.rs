@@ -29,10 +29,8 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
     let aws = &identity.env;
     let suffix = identity
         .label
-        .find(" role:")
-        .or_else(|| identity.label.find(" region:"))
-        .or_else(|| identity.label.find(" endpoint:"))
-        .map_or("", |i| &identity.label[i..]);
+        .get(identity.qualifiers_at..)
+        .unwrap_or_default();
     if identity.web_identity_token.is_some()
         || (!identity.profile_from_config && source::env_key_id(aws).is_some())
     {

@@ -12,7 +12,7 @@ use crate::token::config::Config;
 use crate::token::fetch::Fetcher;
 use crate::token::identity::Identity;
 use crate::token::policy;
-use crate::token::resolve::{self, Context, Target};
+use crate::token::resolve::{self, Context, Route, Target};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -92,34 +92,36 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Ta
         )));
     }
     let host = image_registry(&req.image)?;
-    let mut target = match Target::resolve(host, config, env) {
+    let route = match Route::of(host, config) {
         Err(Error::NotFound) => return Err(not_ecr(&req.image)),
         other => other?,
     };
-    if let Some(token) = req.service_account_token.clone() {
-        let role = req
-            .service_account_annotations
-            .get(ROLE_ANNOTATION)
-            .cloned()
-            .or_else(|| target.identity.role_arn.clone())
-            .ok_or_else(|| {
-                Error::Input(format!(
-                    "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
-                ))
-            })?;
-        let claims = token_claims(&token).ok_or_else(|| {
-            Error::Input("the service account token is not a JWT with a `sub` claim".into())
+    let Some(token) = req.service_account_token.clone() else {
+        return Ok((req, route.target(env)));
+    };
+    let rule = route.rule.clone().unwrap_or_default();
+    let role = req
+        .service_account_annotations
+        .get(ROLE_ANNOTATION)
+        .cloned()
+        .or_else(|| rule.role_arn.clone())
+        .ok_or_else(|| {
+            Error::Input(format!(
+                "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
+            ))
         })?;
-        target.identity = Identity::web_identity(
-            &role,
-            token,
-            &claims.subject,
-            claims.uid.as_deref(),
-            target.identity.region.clone(),
-            env,
-        );
-    }
-    Ok((req, target))
+    let claims = token_claims(&token).ok_or_else(|| {
+        Error::Input("the service account token is not a JWT with a `sub` claim".into())
+    })?;
+    let identity = Identity::web_identity(
+        &role,
+        token,
+        &claims.subject,
+        claims.uid.as_deref(),
+        rule.region,
+        env,
+    );
+    Ok((req, route.target_as(identity)))
 }
 
 /// Parses one request, serves it, and returns the response JSON line.

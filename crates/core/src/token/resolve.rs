@@ -5,28 +5,30 @@
 use crate::env::Env;
 use crate::error::Error;
 use crate::token::cache::{self, Cache, Entry, STORED_IDENTITY, Source};
-use crate::token::config::Config;
+use crate::token::config::{Config, RegistryRule};
 use crate::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
 use crate::token::identity::Identity;
 use crate::token::policy;
 use std::time::Duration;
 
-/// What a server string resolves to.
+/// Where a server string goes, before any identity: enough for `store` and `erase`, and
+/// what [`Target`] adds an identity to.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct Route {
     /// The authority the client asked for (lower-case host, optional port).
     pub authority: Authority,
     /// The ECR registry whose token answers: the host itself, or what an alias names.
     pub registry: Registry,
-    pub identity: Identity,
+    /// Our config's rule for it, aliases resolved ([`Config::effective_rule`]).
+    pub rule: Option<RegistryRule>,
 }
 
-impl Target {
-    /// Resolves a server string as a client sends it. Not ECR and not an alias: `NotFound`.
+impl Route {
+    /// Routes a server string as a client sends it. Not ECR and not an alias: `NotFound`.
     /// A string that is not a registry address at all (a homoglyph, user info, another
     /// scheme) is just as much "not ours": the client then goes on without credentials.
-    pub fn resolve(server: &str, config: &Config, env: &dyn Env) -> Result<Target, Error> {
+    pub fn of(server: &str, config: &Config) -> Result<Route, Error> {
         let authority = Authority::parse(server).map_err(|e| {
             tracing::debug!("not a registry we serve: {e}");
             Error::NotFound
@@ -37,22 +39,63 @@ impl Target {
             Some(ecr) => Registry::parse(ecr).ok_or(Error::NotFound)?,
             None => Registry::from_host(&authority.host).ok_or(Error::NotFound)?,
         };
-        let identity = Identity::new(rule.as_ref(), env);
-        Ok(Target {
+        Ok(Route {
             authority,
             registry,
-            identity,
+            rule,
         })
     }
 
     /// The key `docker login` credentials for this server are kept under: the ECR host for
     /// ECR hosts (any port), the host:port for aliases.
     pub fn login_registry(&self) -> String {
-        if Registry::from_host(&self.authority.host).is_some() {
-            self.authority.host.clone()
-        } else {
-            self.authority.to_string()
+        login_registry(&self.authority)
+    }
+
+    /// The target as `env` signs for it.
+    pub fn target(self, env: &dyn Env) -> Target {
+        let identity = Identity::new(self.rule.as_ref(), env);
+        self.target_as(identity)
+    }
+
+    /// The target as a given identity (a Kubernetes service account's).
+    pub fn target_as(self, identity: Identity) -> Target {
+        Target {
+            authority: self.authority,
+            registry: self.registry,
+            identity,
         }
+    }
+}
+
+fn login_registry(authority: &Authority) -> String {
+    if Registry::from_host(&authority.host).is_some() {
+        authority.host.clone()
+    } else {
+        authority.to_string()
+    }
+}
+
+/// What a server string resolves to: where it goes, and who signs for it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The authority the client asked for (lower-case host, optional port).
+    pub authority: Authority,
+    /// The ECR registry whose token answers: the host itself, or what an alias names.
+    pub registry: Registry,
+    pub identity: Identity,
+}
+
+impl Target {
+    /// Resolves a server string as a client sends it, signed for as `env` would sign
+    /// ([`Route::of`], then the identity).
+    pub fn resolve(server: &str, config: &Config, env: &dyn Env) -> Result<Target, Error> {
+        Route::of(server, config).map(|route| route.target(env))
+    }
+
+    /// See [`Route::login_registry`].
+    pub fn login_registry(&self) -> String {
+        login_registry(&self.authority)
     }
 
     pub fn key(&self) -> String {

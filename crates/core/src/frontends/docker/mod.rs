@@ -17,7 +17,7 @@ use crate::token::cache::{Cache, Entry, STORED_IDENTITY, Source};
 use crate::token::config::Config;
 use crate::token::fetch::Fetcher;
 use crate::token::policy::{self, TOKEN_LIFETIME_MS};
-use crate::token::resolve::{self, Context, Target};
+use crate::token::resolve::{self, Context, Route};
 use base64::Engine;
 use fallback::{Fallback, parse_store};
 use protocol::Credentials;
@@ -45,20 +45,21 @@ impl Handled {
 }
 
 /// Where a server string goes: our target, or the fallback.
-enum Route {
-    Ours(Box<(Config, Target)>),
+enum Owner {
+    Ours(Box<(Config, Route)>),
     Elsewhere(Fallback),
 }
 
-fn route(server: &str) -> Result<Route, Error> {
+/// Whose server this is: ours (an ECR registry or an alias), or the fallback's.
+fn owner(server: &str) -> Result<Owner, Error> {
     let server = server.trim();
     if server.is_empty() {
         return Err(Error::Input("no credentials server URL".into()));
     }
     let config = Config::load().map_err(Error::Config)?;
-    match Target::resolve(server, &config, &ProcessEnv) {
-        Ok(target) => Ok(Route::Ours(Box::new((config, target)))),
-        Err(Error::NotFound) => Fallback::from_config(&config).map(Route::Elsewhere),
+    match Route::of(server, &config) {
+        Ok(route) => Ok(Owner::Ours(Box::new((config, route)))),
+        Err(Error::NotFound) => Fallback::from_config(&config).map(Owner::Elsewhere),
         Err(e) => Err(e),
     }
 }
@@ -67,9 +68,9 @@ fn route(server: &str) -> Result<Route, Error> {
 /// miss is [`Handled::Miss`]; quietly, since the full binary says whatever is worth a
 /// warning once.
 pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
-    let (config, target) = match route(input) {
-        Ok(Route::Ours(ours)) => *ours,
-        Ok(Route::Elsewhere(fallback)) => return Handled::Elsewhere(fallback),
+    let (config, target) = match owner(input) {
+        Ok(Owner::Ours(ours)) => (ours.0, ours.1.target(&ProcessEnv)),
+        Ok(Owner::Elsewhere(fallback)) => return Handled::Elsewhere(fallback),
         Err(e) => return Handled::Ours(Err(e)),
     };
     let server = input.trim();
@@ -108,22 +109,22 @@ pub fn store(input: &str, now: i64) -> Handled {
         Ok(c) => c,
         Err(e) => return Handled::Ours(Err(e)),
     };
-    match route(&creds.server_url) {
-        Ok(Route::Ours(ours)) => Handled::Ours(store_login(creds, &ours.1, now)),
-        Ok(Route::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
+    match owner(&creds.server_url) {
+        Ok(Owner::Ours(ours)) => Handled::Ours(store_login(creds, &ours.1, now)),
+        Ok(Owner::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
         Err(e) => Handled::Ours(Err(e)),
     }
 }
 
-fn store_login(creds: Credentials, target: &Target, now: i64) -> Result<Vec<u8>, Error> {
+fn store_login(creds: Credentials, route: &Route, now: i64) -> Result<Vec<u8>, Error> {
     let Some(cache) = Cache::from_env_or_warn() else {
         tracing::warn!("the cache is disabled, so this login is not kept");
         return Ok(Vec::new());
     };
     let expires = token_expiry_ms(&creds.secret).unwrap_or(now + TOKEN_LIFETIME_MS);
     let entry = Entry {
-        registry: target.login_registry(),
-        server: target.authority.to_string(),
+        registry: route.login_registry(),
+        server: route.authority.to_string(),
         identity: STORED_IDENTITY.into(),
         signer: STORED_IDENTITY.into(),
         aws_env: Default::default(),
@@ -160,15 +161,15 @@ pub fn token_expiry_ms(secret: &Secret) -> Option<i64> {
 /// `erase`: forget every entry for an ECR registry (stored and fetched, all identities);
 /// other registries' logins go to the fallback.
 pub fn erase(input: &str) -> Handled {
-    match route(input) {
-        Ok(Route::Ours(ours)) => {
-            let target = ours.1;
+    match owner(input) {
+        Ok(Owner::Ours(ours)) => {
+            let route = ours.1;
             if let Some(cache) = Cache::from_env_or_warn() {
-                cache.remove_registries(&[&target.login_registry(), target.registry.host()]);
+                cache.remove_registries(&[&route.login_registry(), route.registry.host()]);
             }
             Handled::Ours(Ok(Vec::new()))
         }
-        Ok(Route::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
+        Ok(Owner::Elsewhere(fallback)) => Handled::Elsewhere(fallback),
         Err(e) => Handled::Ours(Err(e)),
     }
 }

@@ -109,8 +109,10 @@ pub struct Identity {
     pub web_identity_token: Option<Secret>,
     /// The SDK's variables for this identity.
     pub env: AwsEnv,
-    /// Who signs, for people, as far as the environment tells.
+    /// Who signs, for people, as far as the environment tells: the source, then its
+    /// qualifiers (` role:…`, ` region:…`, ` endpoint:…`) from byte [`Self::qualifiers_at`].
     pub label: String,
+    pub qualifiers_at: usize,
     /// What decides who signs: hashed with the registry into the entry's file name.
     pub key: String,
     /// Whether `docker login` credentials may answer for it (never for a service account).
@@ -160,6 +162,7 @@ impl Identity {
                 source::ambient_label(&aws).unwrap_or_else(|| "profile:default".into())
             }
         };
+        let qualifiers_at = label.len();
         if let Some(role) = &rule.role_arn {
             label.push_str(&format!(" role:{role}"));
             key.push_str(&format!("role={role};"));
@@ -184,6 +187,7 @@ impl Identity {
             web_identity_token: None,
             env: aws,
             label,
+            qualifiers_at,
             key,
             accepts_stored: true,
         }
@@ -212,6 +216,7 @@ impl Identity {
             source::vars_text(&aws)
         );
         let mut label = format!("web-identity:{role_arn} sa:{subject}");
+        let qualifiers_at = label.len();
         if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| aws.get(v)) {
             label.push_str(&format!(" endpoint:{url}"));
         }
@@ -224,6 +229,7 @@ impl Identity {
             web_identity_token: Some(token),
             env: aws,
             label,
+            qualifiers_at,
             key,
             accepts_stored: false,
         }
