@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod duration;
 pub mod env;
 pub mod error;
+pub mod exec;
 pub mod files;
 pub mod frontends;
 pub mod fuzzing;

@@ -2,23 +2,15 @@
 //!
 //! It links no AWS code, so the hot path of every `docker pull` (a cache hit) costs little
 //! more than a process start: parse the host, read the config, compute the identity (the
-//! AWS variables, a hash of the profile files), read the entry, print. It also answers `store`, `erase`, `list` and `version`. Anything else (a cache
-//! miss, a Bazel request, the human commands) is handed to the full binary `ecr-login`
-//! beside it, with the stdin already read, so the caller sees one answer: by `exec` on
-//! Unix, as a child whose exit code becomes ours on Windows, which has no `exec`.
-
-#[cfg(unix)]
-mod unix;
-#[cfg(unix)]
-use unix as platform;
-#[cfg(windows)]
-mod windows;
-#[cfg(windows)]
-use windows as platform;
+//! AWS variables, a hash of the profile files), read the entry, print. It also answers
+//! `store`, `erase`, `list` and `version`. Anything else (a cache miss, a Bazel request,
+//! the human commands) is handed to the full binary `ecr-login` beside it, with the stdin
+//! already read, so the caller sees one answer ([`crate::exec::run_in_our_place`]).
 
 use crate::clock;
 use crate::dispatch::{self, Binary};
 use crate::error::Error;
+use crate::exec::run_in_our_place;
 use crate::frontends::{bazel, docker};
 use crate::output::{self, Protocol};
 use std::ffi::OsString;
@@ -57,23 +49,10 @@ pub fn full_path() -> PathBuf {
         .unwrap_or_else(|_| name.into())
 }
 
-/// Runs `program` with `args` in our place: its stdout, stderr and exit code become ours,
-/// and `stdin` (at most 64 KiB, which a pipe holds without a reader) its standard input.
-/// `arg0` is what it sees as its own name. Returns only on failure (Unix, where it replaces
-/// this process) or with the child's exit code (Windows).
-pub fn run_in_our_place(
-    program: &std::path::Path,
-    arg0: Option<&OsString>,
-    args: &[OsString],
-    stdin: Option<&[u8]>,
-) -> std::io::Result<ExitCode> {
-    platform::run(program, arg0, args, stdin)
-}
-
 /// Hands the command to the full binary, same arguments and stdin.
 fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
     let full = full_path();
-    match platform::run(&full, args.first(), &args[1.min(args.len())..], stdin) {
+    match run_in_our_place(&full, args.first(), &args[1.min(args.len())..], stdin) {
         Ok(code) => code,
         Err(e) => {
             let e = Error::Other(format!(

@@ -54,12 +54,7 @@ impl Fallback {
                     return output::finish(Protocol::Docker, Err(missing(name, config.as_deref())));
                 };
                 let args = [OsString::from(action)];
-                match crate::handoff::run_in_our_place(
-                    &program,
-                    None,
-                    &args,
-                    Some(input.as_bytes()),
-                ) {
+                match crate::exec::run_in_our_place(&program, None, &args, Some(input.as_bytes())) {
                     Ok(code) => code,
                     Err(e) => output::finish(
                         Protocol::Docker,

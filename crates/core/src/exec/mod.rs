@@ -1,0 +1,30 @@
+//! Running another program in our place: its stdout, stderr and exit code become ours.
+//! The front binary hands requests to the full one this way, and credsStore mode hands
+//! other registries to the fallback helper. By `exec` on Unix; on Windows, which has no
+//! `exec`, as a child whose exit code becomes ours.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as platform;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as platform;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs `program` with `args` in our place, `stdin` (already read) as its standard input
+/// and `arg0` as what it sees as its own name. Returns only on failure (Unix, where it
+/// replaces this process) or with the child's exit code (Windows, and Unix when the input
+/// is more than a pipe holds).
+pub fn run_in_our_place(
+    program: &Path,
+    arg0: Option<&OsString>,
+    args: &[OsString],
+    stdin: Option<&[u8]>,
+) -> std::io::Result<ExitCode> {
+    platform::run(program, arg0, args, stdin)
+}
