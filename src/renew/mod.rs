@@ -51,8 +51,9 @@ pub type Reload = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + 
 struct Failure {
     failures: u32,
     retry_at: i64,
-    /// The last error, logged once per change rather than on every retry.
-    message: String,
+    /// The last error's kind: a failure is logged when its kind changes, not on every
+    /// retry (a clock-skew figure or a request id changes each time).
+    kind: &'static str,
 }
 
 /// The renewal loop. Returns when `shutdown` completes.
@@ -235,9 +236,9 @@ fn record_failure(failures: &mut HashMap<String, Failure>, key: &str, e: Error, 
     let f = failures.entry(key.to_string()).or_default();
     f.failures += 1;
     f.retry_at = now.saturating_add(backoff_ms(f.failures, &error, key));
-    if f.message != message {
+    if f.kind != error.kind() {
         tracing::warn!("{message}; retrying with backoff");
-        f.message = message;
+        f.kind = error.kind();
     } else {
         tracing::debug!("still failing: {message}");
     }

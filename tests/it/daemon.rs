@@ -166,3 +166,24 @@ fn refresh_renews_what_get_used() {
     assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-two"));
     assert_eq!(s.fake.token_calls(), 2);
 }
+
+/// Issue 22: against an endpoint whose tokens expired in 2015, the real daemon made 637
+/// calls in 5 s. It now backs off: a handful of calls in the same 5 s, and one log line
+/// that names the clock.
+#[test]
+fn a_daemon_given_expired_tokens_backs_off() {
+    let mut s = Sandbox::new();
+    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.fake.set_expires_at(Some(1_420_070_400.0));
+    let d = Daemon::start(&mut s);
+    d.wait_ready();
+    // A measuring window, not a synchronisation: the daemon runs freely through it.
+    std::thread::sleep(Duration::from_secs(5));
+    let calls = s.fake.token_calls();
+    let (status, log) = d.stop();
+    assert!(status.success());
+    // Attempts at 0, ~1, ~3 s (1 s doubling, jittered down to half): at most 5.
+    assert!((1..=5).contains(&calls), "{calls} calls in 5 s");
+    assert_eq!(log.matches("clock is probably wrong").count(), 1, "{log}");
+    assert!(s.entries().is_empty(), "an expired token was cached");
+}

@@ -192,13 +192,15 @@ fn gaps(times: &[i64]) -> Vec<i64> {
 
 /// While the daemon runs, a token is renewed at 30% of its life (plus at most 5% jitter),
 /// so `get` always finds one with more than half its life left, across many lifetimes.
+/// (Ten-minute tokens: the daemon never renews one entry twice within a minute.)
 #[tokio::test(start_paused = true)]
 async fn renews_at_the_configured_point_of_every_lifetime() {
+    const M: i64 = 60 * S;
     let w = World::new(&keep_warm("renew_after = 0.3\n"), |c| {
-        FakeFetcher::new(c, 10 * S)
+        FakeFetcher::new(c, 10 * M)
     });
     let probe = async {
-        // Every virtual 250 ms for 100 s, `get` finds a servable token.
+        // Every virtual 15 s for 100 min, `get` finds a servable token.
         tokio::time::sleep(Duration::from_millis(100)).await;
         for _ in 0..400 {
             assert!(
@@ -206,7 +208,7 @@ async fn renews_at_the_configured_point_of_every_lifetime() {
                 "no servable token at {}",
                 w.clock.elapsed()
             );
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(Duration::from_secs(15)).await;
         }
     };
     w.run_until(probe).await;
@@ -214,13 +216,13 @@ async fn renews_at_the_configured_point_of_every_lifetime() {
     assert_eq!(times[0], 0, "the first scan warms the registry");
     for gap in gaps(&times) {
         assert!(
-            (3 * S..=3 * S + 500).contains(&gap),
+            (3 * M..=3 * M + 30 * S).contains(&gap),
             "renewal gap {gap} ms: {times:?}"
         );
     }
     assert!(
         (28..=34).contains(&times.len()),
-        "{} renewals in 100 s",
+        "{} renewals in 100 min",
         times.len()
     );
 }
@@ -229,27 +231,33 @@ async fn renews_at_the_configured_point_of_every_lifetime() {
 /// still-valid token in place for `get`, and renews as soon as ECR answers again.
 #[tokio::test(start_paused = true)]
 async fn an_outage_backs_off_keeps_the_valid_token_and_recovers() {
-    // Due at 3 s (10% of 30 s); ECR fails from 1 s to 20 s.
+    // Due at 2 min (10% of 20 min) plus jitter; ECR fails from 1 min on, for five attempts.
+    let failed_so_far = Arc::new(AtomicI64::new(0));
+    let counter = Arc::clone(&failed_so_far);
     let w = World::new(&keep_warm("renew_after = 0.1\n"), |c| {
-        FakeFetcher::new(c, 30 * S).failing(|at| {
-            (S..20 * S).contains(&at).then(|| FetchError::ServerError {
-                detail: "Internal service error".into(),
+        FakeFetcher::new(c, 20 * 60 * S).failing(move |at| {
+            (at >= 60 * S && counter.fetch_add(1, Ordering::SeqCst) < 5).then(|| {
+                FetchError::ServerError {
+                    detail: "Internal service error".into(),
+                }
             })
         })
     });
     let logs = LogCapture::default();
     let _guard = tracing::subscriber::set_default(logs.subscriber());
     w.run_until(async {
-        // 10 s into a 30 s life, during the outage: `get` still gets the first token.
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Once the outage has begun, `get` still gets the first token.
+        while failed_so_far.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         assert_eq!(w.servable_now().as_deref(), Some("pw-0"));
         tokio::time::sleep(Duration::from_secs(70)).await;
     })
     .await;
     let calls = w.fetcher.calls();
     let failed: Vec<i64> = calls.iter().filter(|c| !c.1).map(|c| c.0).collect();
-    // Attempts at ~3, 4, 6, 10, 18 s: each gap at least half the doubling step.
-    assert!((3..=6).contains(&failed.len()), "{calls:?}");
+    // Five attempts, each gap at least half the doubling step (1, 2, 4, 8 s).
+    assert_eq!(failed.len(), 5, "{calls:?}");
     for (i, gap) in gaps(&failed).iter().enumerate() {
         let step = S << i;
         assert!(
@@ -257,12 +265,13 @@ async fn an_outage_backs_off_keeps_the_valid_token_and_recovers() {
             "gap {i}: {gap} ms in {calls:?}"
         );
     }
+    let last_failure = *failed.last().unwrap();
     let recovered = calls
         .iter()
         .find(|c| c.1 && c.0 > 0)
         .expect("renewed after the outage");
     assert!(
-        recovered.0 >= 20 * S && recovered.0 <= 20 * S + 35 * S,
+        recovered.0 > last_failure && recovered.0 <= last_failure + 17 * S,
         "{calls:?}"
     );
     assert!(w.servable_now().is_some());
@@ -270,6 +279,41 @@ async fn an_outage_backs_off_keeps_the_valid_token_and_recovers() {
     let text = logs.text();
     assert_eq!(text.matches("internal error").count(), 1, "{text}");
     assert_eq!(text.matches("again after").count(), 1, "{text}");
+}
+
+/// Issue 22: a fetcher whose tokens have already expired by our clock (a clock 12 h
+/// ahead, a test double answering 2015) made the daemon renew in a tight loop: 637 calls
+/// in 5 s. Now that is a failure that backs off, logged once.
+#[tokio::test(start_paused = true)]
+async fn expired_tokens_back_off_instead_of_spinning() {
+    let w = World::new(&keep_warm(""), |c| FakeFetcher::new(c, -13 * H));
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    w.run_for(Duration::from_secs(3600)).await;
+    let calls = w.fetcher.times().len();
+    // 1 s doubling to a 5 min cap: about 20 attempts in an hour, never hundreds.
+    assert!((5..=25).contains(&calls), "{calls} calls in an hour");
+    assert!(w.servable_now().is_none(), "an expired token was cached");
+    let text = logs.text();
+    assert_eq!(text.matches("clock is probably wrong").count(), 1, "{text}");
+}
+
+/// Issue 22: credentials that expire seconds after they are issued (a credential_process
+/// near its expiry) give tokens that live seconds; the daemon still renews each entry at
+/// most once a minute.
+#[tokio::test(start_paused = true)]
+async fn short_lived_tokens_are_renewed_at_most_once_a_minute() {
+    let w = World::new(&keep_warm(""), |c| FakeFetcher::new(c, 2 * S));
+    w.run_for(Duration::from_secs(3600)).await;
+    let times = w.fetcher.times();
+    assert!(
+        (55..=61).contains(&times.len()),
+        "{} calls in an hour",
+        times.len()
+    );
+    for gap in gaps(&times) {
+        assert!(gap >= 60 * S, "renewals {gap} ms apart: {times:?}");
+    }
 }
 
 /// The daemon's log lines, for asserting what it says and how often.

@@ -220,11 +220,14 @@ impl Sandbox {
             .expect("spawn the daemon")
     }
 
-    /// Marks every cache entry expired by rewriting its times: no waiting on the clock.
+    /// Marks every cache entry expired by rewriting its times, as if fetched long ago: no
+    /// waiting on the clock.
     pub fn expire_entries(&self) {
         for path in self.entries() {
             let mut e: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            e["issued_at_ms"] = serde_json::json!(0);
+            e["fetched_at_ms"] = serde_json::json!(0);
             e["expires_at_ms"] = serde_json::json!(1_000);
             e["token_expires_at_ms"] = serde_json::json!(1_000);
             std::fs::write(&path, serde_json::to_vec(&e).unwrap()).unwrap();

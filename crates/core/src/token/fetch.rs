@@ -97,6 +97,10 @@ pub enum FetchError {
     Refused { code: String, detail: String },
     /// ECR's answer could not be used.
     MalformedToken { detail: String },
+    /// What ECR just handed out had already expired by this machine's clock (the token, or
+    /// the credentials that signed for it): it cannot be cached or renewed. The clock is
+    /// wrong, or the credential source hands out stale credentials.
+    ExpiredOnArrival { what: Expired, ago_ms: i64 },
     /// Another process was fetching the same token and did not finish within the budget.
     LockTimeout { detail: String },
     /// Anything else (the runtime would not start, an unexpected SDK error).
@@ -121,6 +125,7 @@ impl FetchError {
             FetchError::ServerError { .. } => "server-error",
             FetchError::Refused { .. } => "refused",
             FetchError::MalformedToken { .. } => "malformed-token",
+            FetchError::ExpiredOnArrival { .. } => "expired-on-arrival",
             FetchError::LockTimeout { .. } => "lock-timeout",
             FetchError::Other { .. } => "other",
         }
@@ -134,6 +139,27 @@ impl FetchError {
         FetchError::Other {
             detail: detail.into(),
         }
+    }
+}
+
+/// What had already expired when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expired {
+    /// ECR's token: its `expiresAt` is in this machine's past.
+    Token,
+    /// The credentials that signed the request (a `credential_process` or cache gave
+    /// credentials whose `Expiration` is past).
+    Credentials,
+}
+
+/// A rough length of time for people: "13 h 2 min", "4 min", "12 s".
+fn roughly(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, s / 60 % 60),
     }
 }
 
@@ -235,6 +261,22 @@ impl fmt::Display for FetchError {
             FetchError::Refused { code, detail } => {
                 write!(f, "ECR refused the token request ({code}: {detail})")
             }
+            FetchError::ExpiredOnArrival {
+                what: Expired::Token,
+                ago_ms,
+            } => write!(
+                f,
+                "ECR's new token expired {} before this machine's clock says it is now, so it cannot be kept; this machine's clock is probably wrong: check it (timedatectl status, or your NTP service)",
+                roughly(*ago_ms)
+            ),
+            FetchError::ExpiredOnArrival {
+                what: Expired::Credentials,
+                ago_ms,
+            } => write!(
+                f,
+                "the AWS credentials that signed the request had expired {} before this machine's clock says it is now, so the token cannot be kept; check this machine's clock, and the credential source (a credential_process or cache handing out stale credentials)",
+                roughly(*ago_ms)
+            ),
             FetchError::MalformedToken { detail } | FetchError::LockTimeout { detail } => {
                 f.write_str(detail)
             }

@@ -12,6 +12,11 @@ pub const STORED_MARGIN_MS: i64 = 5 * 60 * 1000;
 /// Lifetime assumed for ECR tokens whose issue time we do not know (SPEC Part D: 12 h).
 pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
+/// The daemon never renews one entry twice within this: whatever a token's lifetime (a
+/// credential source whose credentials expire in seconds), renewals cannot spin and spend
+/// the account's GetAuthorizationToken quota (20/s for every machine in it).
+pub const MIN_RENEWAL_GAP_MS: i64 = 60_000;
+
 /// Renewal jitter: up to this share of the token's lifetime, at most [`JITTER_CAP_MS`].
 const JITTER_SHARE: f64 = 0.05;
 const JITTER_CAP_MS: i64 = 10 * 60_000;
@@ -47,14 +52,17 @@ pub fn renew_at(entry: &Entry, renew_after: f64) -> i64 {
 }
 
 /// When the daemon should renew an entry (`None` entry: now): at `renew_after` of its
-/// life, plus jitter that spreads the renewals of many registries and many machines.
+/// life, plus jitter that spreads the renewals of many registries and many machines, and
+/// never sooner than [`MIN_RENEWAL_GAP_MS`] after it was fetched.
 pub fn due_at(entry: Option<&Entry>, renew_after: f64, now: i64) -> i64 {
     let Some(e) = entry else { return now };
     let max_jitter = ((lifetime(e) as f64 * JITTER_SHARE) as i64).min(JITTER_CAP_MS);
-    renew_at(e, renew_after).saturating_add(jitter(
+    let due = renew_at(e, renew_after).saturating_add(jitter(
         &format!("{}{}", e.key(), e.fetched_at_ms),
         max_jitter,
-    ))
+    ));
+    // A fetch time ahead of `now` (the clock went back) floors from `now` instead.
+    due.max(e.fetched_at_ms.min(now).saturating_add(MIN_RENEWAL_GAP_MS))
 }
 
 /// A number in `[0, max)` derived from `seed`: spread, yet stable across scans and
@@ -146,6 +154,26 @@ mod tests {
         assert!(due < serve_until(&e, MinRemaining::Fraction(0.5)));
         // Missing entries are due now.
         assert_eq!(due_at(None, 0.4, 77), 77);
+    }
+
+    /// Issue 22: a token that lives seconds (credentials about to expire) made the daemon
+    /// renew as fast as it could.
+    #[test]
+    fn no_lifetime_makes_renewals_closer_than_the_floor() {
+        for life in [0, 1, 1000, 30_000, 59_999] {
+            let e = entry(Source::Fetched, 5000, 5000 + life);
+            assert_eq!(
+                due_at(Some(&e), 0.4, 5000),
+                5000 + MIN_RENEWAL_GAP_MS,
+                "life {life}"
+            );
+        }
+        // A fetch time in the future (the clock went back) floors from now.
+        let e = entry(Source::Fetched, H + 10_000, H + 11_000);
+        assert_eq!(due_at(Some(&e), 0.4, H), H + MIN_RENEWAL_GAP_MS);
+        // Real lifetimes are untouched.
+        let e = entry(Source::Fetched, 0, 12 * H);
+        assert!(due_at(Some(&e), 0.4, 0) >= 12 * H * 4 / 10);
     }
 
     #[test]

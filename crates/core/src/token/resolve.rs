@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::error::Error;
 use crate::token::cache::{self, Cache, Entry, STORED_IDENTITY, Source};
 use crate::token::config::{Config, RegistryRule};
-use crate::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
+use crate::token::fetch::{BUDGET_GRACE, Expired, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
 use crate::token::identity::Identity;
 use crate::token::policy;
@@ -273,6 +273,20 @@ pub fn obtain(
         }
     };
     let entry = entry_from(target, fetched, now);
+    if write == Write::Required
+        && let Some(stale) = expired_on_arrival(&entry, now)
+    {
+        // Renewing means keeping: a token that cannot be kept is a failure, so the daemon
+        // backs off instead of renewing again at once.
+        return Err(fetch_error(&target.registry, stale));
+    }
+    if let Some(stale) = expired_on_arrival(&entry, now) {
+        // ECR is the authority on its own tokens (SPEC addendum to A.3): the caller gets it.
+        tracing::warn!(
+            "ECR token for {}: {stale}. Using it once, without caching it",
+            target.registry
+        );
+    }
     if let Some(cache) = ctx.cache {
         cache.clear_failure(&key);
         if entry.expires_at_ms > now
@@ -304,19 +318,27 @@ pub fn fetch_error(registry: &Registry, error: FetchError) -> Error {
     }
 }
 
+/// Why `entry`, just fetched, is already expired at `now`, if it is.
+fn expired_on_arrival(entry: &Entry, now: i64) -> Option<FetchError> {
+    if entry.expires_at_ms > now {
+        return None;
+    }
+    let what = if entry.token_expires_at_ms <= now {
+        Expired::Token
+    } else {
+        Expired::Credentials
+    };
+    Some(FetchError::ExpiredOnArrival {
+        what,
+        ago_ms: now.saturating_sub(entry.expires_at_ms),
+    })
+}
+
 pub fn entry_from(target: &Target, fetched: Fetched, now: i64) -> Entry {
     let expires = match fetched.credentials_expire_at_ms {
         Some(c) if c < fetched.token_expires_at_ms => c,
         _ => fetched.token_expires_at_ms,
     };
-    if fetched.token_expires_at_ms <= now {
-        tracing::warn!(
-            "ECR's token for {} expired {}s before this machine's clock says it is now; \
-             the clock may be wrong (check NTP). Using it once, without caching it",
-            target.registry,
-            now.saturating_sub(fetched.token_expires_at_ms) / 1000
-        );
-    }
     let identity = &target.identity;
     Entry {
         registry: target.registry.host().to_string(),
