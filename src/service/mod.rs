@@ -58,9 +58,10 @@ pub fn carried_env() -> Vec<(String, String)> {
     .collect()
 }
 
-/// Runs a service manager's command, its output discarded; whether it succeeded.
+/// Runs a service manager's command, its output discarded; whether it succeeded. The
+/// program comes from the system directories, never from `PATH`.
 fn quietly(program: &str, args: &[String]) -> bool {
-    std::process::Command::new(program)
+    std::process::Command::new(ecr_login_core::exec::lookup::system_program(program))
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

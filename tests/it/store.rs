@@ -195,3 +195,170 @@ fn configure_store_from_docker_desktop_and_back() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), DESKTOP);
     assert_eq!(s.fake.token_calls(), 0);
 }
+
+/// Runs `cmd` with `stdin`, to completion.
+fn run_cmd(mut cmd: std::process::Command, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 22: `PATH=./node_modules/.bin:$PATH` (or a trailing `:`) ran a
+/// `docker-credential-desktop` from the repository being built, and handed it every
+/// password. Relative and empty entries are skipped, and so is a file that is not
+/// executable.
+#[test]
+fn the_fallback_is_never_run_from_the_current_directory() {
+    let mut s = Sandbox::new();
+    let repo = s.dir.path().join("repo");
+    let dir = fake_helper(&mut s, "fakestore");
+    let planted = repo.join("node_modules/.bin");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::rename(
+        dir.join("docker-credential-fakestore"),
+        planted.join("docker-credential-fakestore"),
+    )
+    .unwrap();
+    s.write_config("[store]\nfallback = \"fakestore\"\n");
+    let login = br#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#;
+    for path in [
+        "node_modules/.bin",
+        "./node_modules/.bin:/usr/bin:/bin",
+        ":/usr/bin",
+    ] {
+        s.set("PATH", path);
+        for dir_of in [repo.join("node_modules/.bin"), repo.clone()] {
+            let mut cmd = s.command(&["store"]);
+            cmd.current_dir(&dir_of);
+            let out = run_cmd(cmd, login);
+            assert_eq!(out.status.code(), Some(1), "PATH={path}");
+            assert!(stdout(&out).contains("is not on PATH"), "{}", stdout(&out));
+        }
+    }
+    assert_eq!(calls(&planted), "", "the planted helper ran");
+    // Not executable: skipped too.
+    std::fs::set_permissions(
+        planted.join("docker-credential-fakestore"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", planted.display()));
+    let out = s.run(&["store"], login);
+    assert!(stdout(&out).contains("is not on PATH"), "{}", stdout(&out));
+}
+
+/// A fallback another user can replace is refused, naming why, before it sees a password.
+#[test]
+fn a_fallback_others_can_write_is_refused() {
+    let mut s = Sandbox::new();
+    let dir = fake_helper(&mut s, "fakestore");
+    s.write_config("[store]\nfallback = \"fakestore\"\n");
+    std::fs::set_permissions(
+        dir.join("docker-credential-fakestore"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let out = s.run(
+        &["store"],
+        br#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("writable by other users"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(calls(&dir), "");
+}
+
+/// Issue 22: a fallback that resolves to ecr-login (a symlink, `ECR-Login` on a
+/// case-insensitive filesystem, a wrapper script) exec'd itself: 467 execs in 3 s. Each is
+/// refused at once with one line.
+#[test]
+fn a_fallback_that_leads_back_to_us_is_refused() {
+    let mut s = Sandbox::new();
+    let dir = s.dir.path().join("helpers");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(front(), dir.join("docker-credential-loop")).unwrap();
+    let wrapper = dir.join("docker-credential-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec {} \"$@\"\n", front().display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", dir.display()));
+    for (name, said) in [
+        ("loop", "ecr-login itself"),
+        ("wrapper", "back to ecr-login"),
+    ] {
+        s.write_config(&format!("[store]\nfallback = \"{name}\"\n"));
+        let out = s.get("ghcr.io");
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let line = stdout(&out);
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(line.contains(said), "{name}: {line}");
+    }
+    s.write_config("[store]\nfallback = \"ECR-Login\"\n");
+    let out = s.get("ghcr.io");
+    assert!(
+        stdout(&out).contains("back to ecr-login itself"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// `configure --store` records where the fallback is: a PATH that changes later never
+/// decides which program gets other registries' logins.
+#[test]
+fn configure_store_records_the_fallbacks_path() {
+    let mut s = Sandbox::new();
+    let dir = fake_helper(&mut s, "desktop");
+    let docker = s.dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), DESKTOP).unwrap();
+    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
+    let out = s.run(&["configure", "--store"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config = std::fs::read_to_string(s.config_path()).unwrap();
+    let recorded = dir.join("docker-credential-desktop");
+    assert!(
+        config.contains(&format!("fallback_path = \"{}\"", recorded.display())),
+        "{config}"
+    );
+    // Another docker-credential-desktop first on PATH later: the recorded one still answers.
+    let other = s.dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(&recorded, other.join("docker-credential-desktop")).unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", other.display()));
+    assert!(s.run(&["erase"], b"ghcr.io").status.success());
+    assert_eq!(calls(&dir), "erase ghcr.io\n");
+    assert_eq!(calls(&other), "");
+}
+
+/// Issue 22: an invalid credsStore switched the file, then failed, and lost the value.
+/// It is refused before anything is written.
+#[test]
+fn configure_store_checks_the_previous_store_before_writing() {
+    let mut s = Sandbox::new();
+    let docker = s.dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let before = "{\"credsStore\": \"../bad name\"}\n";
+    std::fs::write(docker.join("config.json"), before).unwrap();
+    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
+    let out = s.run(&["configure", "--store"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("fix it first"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(docker.join("config.json")).unwrap(),
+        before
+    );
+    assert!(!s.config_path().exists());
+}

@@ -42,6 +42,15 @@ pub fn enable(text: Option<&str>) -> Result<Switch, String> {
     if previous.as_deref() == Some(HELPER) {
         return Ok(Switch::default());
     }
+    // Checked before anything is written: a value we could not record as the fallback
+    // would be lost once credsStore is switched.
+    if let Some(p) = previous.as_deref().filter(|p| !p.is_empty()) {
+        ecr_login_core::token::config::validate_helper_name(p).map_err(|e| {
+            format!(
+                "has credsStore {p:?}, which cannot be kept as the fallback ({e}); fix it first"
+            )
+        })?;
+    }
     let after = doc.set("credsStore", &format!("\"{HELPER}\""))?;
     let change = match &previous {
         Some(p) => {

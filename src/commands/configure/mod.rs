@@ -164,10 +164,24 @@ fn store_mode(
 ) -> Result<(), Error> {
     if let Some(previous) = &switch.previous {
         let fallback = (!previous.is_empty()).then_some(previous.as_str());
+        // Recorded where it is now, so a PATH that changes later (a project's
+        // node_modules/.bin) never decides which program receives other registries' logins.
+        let found = fallback.and_then(fallback::find_helper);
+        if let (Some(name), None) = (fallback, &found) {
+            let _ = writeln!(
+                out,
+                "warning: docker-credential-{name} is not on PATH; logins to other registries fail until it is installed (then run configure --store again to record where)"
+            );
+        }
+        let found = found.map(|p| p.display().to_string());
         update_store_settings(
             out,
             req,
-            &[("fallback", fallback), ("previous", Some(previous))],
+            &[
+                ("fallback", fallback),
+                ("fallback_path", found.as_deref()),
+                ("previous", Some(previous)),
+            ],
         )?;
         if fallback.is_none() && !req.dry_run {
             let logins = creds_store::inline_logins(docker_text);

@@ -3,6 +3,7 @@
 //! other registries to the fallback helper. By `exec` on Unix; on Windows, which has no
 //! `exec`, as a child whose exit code becomes ours.
 
+pub mod lookup;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -16,15 +17,16 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Runs `program` with `args` in our place, `stdin` (already read) as its standard input
-/// and `arg0` as what it sees as its own name. Returns only on failure (Unix, where it
+/// Runs `program` with `args` and the variables `env` added, in our place, `stdin` (already
+/// read) as its standard input and `arg0` as what it sees as its own name. Returns only on failure (Unix, where it
 /// replaces this process) or with the child's exit code (Windows, and Unix when the input
 /// is more than a pipe holds).
 pub fn run_in_our_place(
     program: &Path,
     arg0: Option<&OsString>,
     args: &[OsString],
+    env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> std::io::Result<ExitCode> {
-    platform::run(program, arg0, args, stdin)
+    platform::run(program, arg0, args, env, stdin)
 }

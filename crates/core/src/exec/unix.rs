@@ -15,10 +15,11 @@ pub fn run(
     program: &Path,
     arg0: Option<&OsString>,
     args: &[OsString],
+    env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> io::Result<ExitCode> {
     let mut cmd = Command::new(program);
-    cmd.args(args);
+    cmd.args(args).envs(env.iter().copied());
     if let Some(arg0) = arg0 {
         cmd.arg0(arg0);
     }

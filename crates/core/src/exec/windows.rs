@@ -12,10 +12,11 @@ pub fn run(
     program: &Path,
     _arg0: Option<&OsString>,
     args: &[OsString],
+    env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> io::Result<ExitCode> {
     let mut cmd = Command::new(program);
-    cmd.args(args);
+    cmd.args(args).envs(env.iter().copied());
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {

@@ -41,23 +41,24 @@ impl Binary for Front {
     }
 }
 
-/// The full binary beside this one.
-pub fn full_path() -> PathBuf {
+/// The full binary beside this one. Never a bare name: looked up on `PATH` (or in the
+/// current directory), a bare name would run whatever `ecr-login` another user put there.
+pub fn full_path() -> std::io::Result<PathBuf> {
     let name = format!("{FULL}{}", std::env::consts::EXE_SUFFIX);
-    std::env::current_exe()
-        .map(|exe| exe.with_file_name(&name))
-        .unwrap_or_else(|_| name.into())
+    std::env::current_exe().map(|exe| exe.with_file_name(&name))
 }
 
 /// Hands the command to the full binary, same arguments and stdin.
 fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
-    let full = full_path();
-    match run_in_our_place(&full, args.first(), &args[1.min(args.len())..], stdin) {
+    let ran = full_path().and_then(|full| {
+        run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &[], stdin)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", full.display())))
+    });
+    match ran {
         Ok(code) => code,
         Err(e) => {
             let e = Error::Other(format!(
-                "cannot run {}: {e}; it is installed beside docker-credential-ecr-login (reinstall ecr-login)",
-                full.display()
+                "cannot run the full binary {FULL}: {e}; it is installed beside docker-credential-ecr-login (reinstall ecr-login)"
             ));
             let protocol = match dispatch::action(args) {
                 dispatch::Action::Get => Protocol::Docker,

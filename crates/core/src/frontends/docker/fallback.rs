@@ -9,6 +9,7 @@
 use super::file_store::{self, FileStore};
 use super::protocol::Credentials;
 use crate::error::Error;
+use crate::exec::lookup;
 use crate::output::{self, Protocol, json_line};
 use crate::token::config::Config;
 use std::collections::BTreeMap;
@@ -20,9 +21,10 @@ use std::process::{Command, ExitCode, Stdio};
 /// Where logins to other registries go.
 #[derive(Debug, Clone)]
 pub enum Fallback {
-    /// `docker-credential-<name>`.
+    /// `docker-credential-<name>`, at the path `configure --store` recorded, else on `PATH`.
     Helper {
         name: String,
+        path: Option<PathBuf>,
         config: Option<PathBuf>,
     },
     Files {
@@ -31,12 +33,17 @@ pub enum Fallback {
     },
 }
 
+/// Set in the fallback helper's environment: a fallback that leads back to ecr-login (a
+/// wrapper script, a link we did not recognise) is refused instead of running forever.
+pub const DEPTH_ENV: &str = "ECR_LOGIN_FALLBACK_DEPTH";
+
 impl Fallback {
     pub fn from_config(config: &Config) -> Result<Fallback, Error> {
         let path = config.path.clone();
         Ok(match &config.store.fallback {
             Some(name) => Fallback::Helper {
                 name: name.clone(),
+                path: config.store.fallback_path.clone(),
                 config: path,
             },
             None => Fallback::Files {
@@ -49,12 +56,20 @@ impl Fallback {
     /// Answers a protocol action (`get`, `store`, `erase`) whose stdin was `input`.
     pub fn answer(&self, action: &str, input: &str) -> ExitCode {
         match self {
-            Fallback::Helper { name, config } => {
-                let Some(program) = find_helper(name) else {
-                    return output::finish(Protocol::Docker, Err(missing(name, config.as_deref())));
+            Fallback::Helper { name, path, config } => {
+                let program = match program(name, path.as_deref(), config.as_deref()) {
+                    Ok(p) => p,
+                    Err(e) => return output::finish(Protocol::Docker, Err(e)),
                 };
                 let args = [OsString::from(action)];
-                match crate::exec::run_in_our_place(&program, None, &args, Some(input.as_bytes())) {
+                let env = [(DEPTH_ENV, "1")];
+                match crate::exec::run_in_our_place(
+                    &program,
+                    None,
+                    &args,
+                    &env,
+                    Some(input.as_bytes()),
+                ) {
                     Ok(code) => code,
                     Err(e) => output::finish(
                         Protocol::Docker,
@@ -75,10 +90,11 @@ impl Fallback {
     /// The fallback's logins, as `list` answers: server to user name.
     pub fn list(&self) -> Result<BTreeMap<String, String>, Error> {
         match self {
-            Fallback::Helper { name, config } => {
-                let program = find_helper(name).ok_or_else(|| missing(name, config.as_deref()))?;
+            Fallback::Helper { name, path, config } => {
+                let program = program(name, path.as_deref(), config.as_deref())?;
                 let mut child = Command::new(&program)
                     .arg("list")
+                    .env(DEPTH_ENV, "1")
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -106,6 +122,64 @@ impl Fallback {
             Fallback::Files { store, .. } => store.list(),
         }
     }
+}
+
+/// The fallback helper to run: the recorded path, else `docker-credential-<name>` on
+/// `PATH` (absolute entries only), and only when nobody else could have written it and it
+/// is not ecr-login itself.
+fn program(name: &str, recorded: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, Error> {
+    let refuse = |why: String| {
+        Error::Other(format!(
+            "refusing the fallback credential helper docker-credential-{name}: {why}"
+        ))
+    };
+    if std::env::var_os(DEPTH_ENV).is_some() {
+        return Err(refuse(
+            "it handed the request back to ecr-login, which would run it again forever; set [store] fallback to another helper".into(),
+        ));
+    }
+    let program = match recorded {
+        Some(path) if lookup::is_executable_file(path) => path.to_path_buf(),
+        Some(path) => {
+            return Err(refuse(format!(
+                "{} (recorded by configure --store) is gone or not executable; run: docker-credential-ecr-login configure --store",
+                path.display()
+            )));
+        }
+        None => find_helper(name).ok_or_else(|| missing(name, config))?,
+    };
+    lookup::check_trusted(&program).map_err(refuse)?;
+    if is_ecr_login(&program) {
+        return Err(refuse(format!(
+            "{} is ecr-login itself; set [store] fallback to another helper",
+            program.display()
+        )));
+    }
+    Ok(program)
+}
+
+/// Whether `program` is one of our binaries: by name, in any letter case (a
+/// case-insensitive filesystem), or by its real path.
+fn is_ecr_login(program: &Path) -> bool {
+    let ours = ["docker-credential-ecr-login", crate::handoff::FULL];
+    let stem = program
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if ours.iter().any(|o| stem.eq_ignore_ascii_case(o)) {
+        return true;
+    }
+    let Ok(real) = std::fs::canonicalize(program) else {
+        return false;
+    };
+    let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return false;
+    };
+    real == exe
+        || ours.iter().any(|o| {
+            let sibling = exe.with_file_name(format!("{o}{}", std::env::consts::EXE_SUFFIX));
+            std::fs::canonicalize(sibling).is_ok_and(|s| s == real)
+        })
 }
 
 /// The file store's answer to a protocol action, as a credential helper gives it.
@@ -144,12 +218,13 @@ pub fn parse_store(input: &str) -> Result<Credentials, Error> {
     Ok(creds)
 }
 
-/// `docker-credential-<name>` on `PATH`, as Docker finds helpers.
+/// `docker-credential-<name>` on `PATH`, as Docker finds helpers: an executable file in an
+/// absolute directory, never the current one.
 pub fn find_helper(name: &str) -> Option<PathBuf> {
-    let file = format!("docker-credential-{name}{}", std::env::consts::EXE_SUFFIX);
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(&file))
-        .find(|p| p.is_file())
+    lookup::find_on_path(&format!(
+        "docker-credential-{name}{}",
+        std::env::consts::EXE_SUFFIX
+    ))
 }
 
 fn missing(name: &str, config: Option<&Path>) -> Error {

@@ -68,6 +68,8 @@ pub struct Config {
 pub struct StoreSettings {
     /// Another credential helper (`docker-credential-<name>`); `None`: our own file store.
     pub fallback: Option<String>,
+    /// Where `configure --store` found it: run from there, never looked up again.
+    pub fallback_path: Option<PathBuf>,
     /// The `credsStore` that `configure --store` replaced (`Some("")`: there was none), so
     /// `configure --remove` can put it back.
     pub previous: Option<String>,
@@ -110,6 +112,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct StoreFile {
     fallback: Option<String>,
+    fallback_path: Option<PathBuf>,
     previous: Option<String>,
 }
 
@@ -213,8 +216,17 @@ impl Config {
         if let Some(name) = file.store.fallback.as_ref().filter(|n| !n.is_empty()) {
             validate_helper_name(name).map_err(|e| where_(format!("store.fallback: {e}")))?;
         }
+        if let Some(p) = &file.store.fallback_path
+            && !p.is_absolute()
+        {
+            return Err(where_(format!(
+                "store.fallback_path: {} is not an absolute path",
+                p.display()
+            )));
+        }
         config.store = StoreSettings {
             fallback: file.store.fallback.filter(|n| !n.is_empty()),
+            fallback_path: file.store.fallback_path,
             previous: file.store.previous,
         };
         if let Some(v) = file.timeout {
@@ -283,7 +295,7 @@ impl Config {
 /// A credential helper's name, as Docker's `credsStore` takes it: the part after
 /// `docker-credential-`.
 pub fn validate_helper_name(name: &str) -> Result<(), String> {
-    if name == "ecr-login" {
+    if name.eq_ignore_ascii_case("ecr-login") {
         return Err("\"ecr-login\" would hand other registries back to ecr-login itself; name another helper (pass, secretservice, osxkeychain, wincred, desktop), or remove the setting to keep logins in ecr-login's own store".into());
     }
     let valid = !name.is_empty()

@@ -1,0 +1,207 @@
+//! Finding a program to run, without trusting what another user can write: `PATH` entries
+//! that are empty or relative (a trailing `:`, `./node_modules/.bin`) are skipped, as Go's
+//! `exec.LookPath` refuses them since Go 1.19 and Docker with it; only a regular,
+//! executable file counts; the answer is always an absolute path; and a program we are
+//! about to hand secrets to must belong to root or to us and be writable by nobody else.
+//! The service managers (`systemctl`, `launchctl`, `schtasks`) are run from their system
+//! directories, never looked up.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// `file` in the first absolute `PATH` directory that holds it as an executable file.
+pub fn find_on_path(file: &str) -> Option<PathBuf> {
+    find_in(&std::env::var_os("PATH")?, file)
+}
+
+/// [`find_on_path`] over a given `PATH` value.
+pub fn find_in(path: &OsStr, file: &str) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(file))
+        .find(|p| is_executable_file(p))
+}
+
+/// A regular file (through symlinks) that this user may execute.
+pub fn is_executable_file(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    meta.is_file() && platform_executable(path, &meta)
+}
+
+#[cfg(unix)]
+fn platform_executable(path: &Path, _: &std::fs::Metadata) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access(2) with a NUL-terminated path we own; it only reads it.
+    unsafe { libc::access(c.as_ptr(), libc::X_OK) == 0 }
+}
+
+#[cfg(windows)]
+fn platform_executable(path: &Path, _: &std::fs::Metadata) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("exe") || e.eq_ignore_ascii_case("com"))
+}
+
+/// Refuses a program that another user could have written: owned by anyone but root or
+/// us, or writable by group or others, the file itself or (Unix) the directory it is in.
+/// The error says what is wrong and names the path.
+#[cfg(unix)]
+pub fn check_trusted(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let real = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = real.parent().unwrap_or(Path::new("/"));
+    for (what, p) in [("program", real.as_path()), ("its directory", dir)] {
+        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        if meta.uid() != 0 && meta.uid() != me {
+            return Err(format!(
+                "{} ({what}) belongs to uid {}, neither root nor you (uid {me})",
+                p.display(),
+                meta.uid()
+            ));
+        }
+        // A sticky directory (/tmp) lets others add files, not replace ours: still refused,
+        // since a program there can be swapped by whoever made it.
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} ({what}) is writable by other users (mode {:o}); run: chmod go-w {}",
+                p.display(),
+                meta.mode() & 0o7777,
+                p.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Windows: the ACLs of Program Files and the user's profile are the system's to keep;
+/// only the absolute, regular-file rules apply.
+#[cfg(windows)]
+pub fn check_trusted(path: &Path) -> Result<(), String> {
+    if path.is_absolute() && is_executable_file(path) {
+        Ok(())
+    } else {
+        Err(format!("{} is not an executable file", path.display()))
+    }
+}
+
+/// A system program (a service manager) by its absolute path: the first of the system
+/// directories that holds it, else the usual one (the error then names a real path).
+pub fn system_program(name: &str) -> PathBuf {
+    let dirs: Vec<PathBuf> = if cfg!(windows) {
+        let root = std::env::var_os("SystemRoot").unwrap_or_else(|| r"C:\Windows".into());
+        vec![PathBuf::from(root).join("System32")]
+    } else {
+        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+            .iter()
+            .map(PathBuf::from)
+            .collect()
+    };
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    dirs.iter()
+        .map(|d| d.join(&file))
+        .find(|p| is_executable_file(p))
+        .unwrap_or_else(|| dirs[0].join(&file))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn program(dir: &Path, name: &str, mode: u32) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    /// Issue 22: `PATH=./node_modules/.bin:$PATH`, or a trailing `:`, ran a
+    /// `docker-credential-desktop` from the repository being built, with every password.
+    #[test]
+    fn relative_and_empty_path_entries_are_never_searched() {
+        let cwd = tempfile::tempdir().unwrap();
+        let bin = cwd.path().join("node_modules/.bin");
+        program(&bin, "docker-credential-desktop", 0o755);
+        let _in = CwdGuard::enter(cwd.path());
+        for path in ["./node_modules/.bin", "node_modules/.bin:", ":", "", ".:"] {
+            assert_eq!(
+                find_in(OsStr::new(path), "docker-credential-desktop"),
+                None,
+                "PATH={path:?}"
+            );
+        }
+        let absolute = std::env::join_paths([bin.clone()]).unwrap();
+        assert_eq!(
+            find_in(&absolute, "docker-credential-desktop"),
+            Some(bin.join("docker-credential-desktop"))
+        );
+    }
+
+    #[test]
+    fn only_executable_regular_files_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a");
+        let second = dir.path().join("b");
+        program(&first, "tool", 0o644);
+        std::fs::create_dir_all(second.join("tool")).unwrap();
+        let third = dir.path().join("c");
+        let real = program(&third, "tool", 0o755);
+        let path = std::env::join_paths([first, second, third]).unwrap();
+        assert_eq!(find_in(&path, "tool"), Some(real));
+    }
+
+    #[test]
+    fn a_program_others_can_write_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let ok = program(&bin, "ok", 0o755);
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(check_trusted(&ok), Ok(()));
+        let open = program(&bin, "open", 0o777);
+        let err = check_trusted(&open).unwrap_err();
+        assert!(err.contains("writable by other users"), "{err}");
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = check_trusted(&ok).unwrap_err();
+        assert!(err.contains("its directory"), "{err}");
+    }
+
+    #[test]
+    fn service_managers_have_absolute_paths() {
+        for name in ["systemctl", "launchctl"] {
+            assert!(system_program(name).is_absolute());
+        }
+        assert!(is_executable_file(&system_program("sh")));
+    }
+
+    /// The process's working directory, restored on drop (tests that use it hold the lock).
+    struct CwdGuard {
+        before: PathBuf,
+        _lock: std::sync::MutexGuard<'static, ()>,
+    }
+
+    impl CwdGuard {
+        fn enter(dir: &Path) -> CwdGuard {
+            static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            let before = std::env::current_dir().unwrap();
+            std::env::set_current_dir(dir).unwrap();
+            CwdGuard {
+                before,
+                _lock: lock,
+            }
+        }
+    }
+
+    impl Drop for CwdGuard {
+        fn drop(&mut self) {
+            let _ = std::env::set_current_dir(&self.before);
+        }
+    }
+}
