@@ -247,6 +247,32 @@ fn configure_dry_run_writes_nothing() {
     assert!(!s.config_path().exists());
 }
 
+/// Issue 22: `--dry-run` printed the whole Docker config, inline logins and identity
+/// tokens included. It shows the changed lines only, secrets redacted, in every mode.
+#[test]
+fn no_dry_run_prints_a_secret() {
+    let mut s = Sandbox::new();
+    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
+    let before = "{\"auths\":{\"ghcr.io\":{\"auth\":\"YWxpY2U6aHVudGVyMg==\"},\"quay.io\":{\"identitytoken\":\"id-tok-SECRET\"}}}";
+    std::fs::write(docker_config(&s), before).unwrap();
+    for args in [
+        &[REGISTRY, "--dry-run"][..],
+        &["--store", "--dry-run"],
+        &["--remove", "--dry-run"],
+        &[REGISTRY, "--dry-run", "--profile", "dev"],
+    ] {
+        let out = configure(&mut s, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        for secret in ["YWxpY2U6aHVudGVyMg==", "id-tok-SECRET"] {
+            assert!(!stdout(&out).contains(secret), "{args:?}: {}", stdout(&out));
+            assert!(!stderr(&out).contains(secret), "{args:?}: {}", stderr(&out));
+        }
+        assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), before);
+    }
+    let out = configure(&mut s, &[REGISTRY, "--dry-run"]);
+    assert!(stdout(&out).contains("<redacted>"), "{}", stdout(&out));
+}
+
 #[test]
 fn configure_writes_profile_role_and_alias_into_our_config() {
     let mut s = Sandbox::new();

@@ -46,6 +46,13 @@ pub trait Binary {
 /// Runs the command line in `args` (the process's, in production).
 pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
     let action = action(&args);
+    if let Err(e) = crate::privilege::settle() {
+        let protocol = match action {
+            Action::Other => Protocol::Human,
+            _ => Protocol::Docker,
+        };
+        return output::finish(protocol, Err(Error::Other(e)));
+    }
     match action {
         Action::Get => match frontends::read_stdin() {
             Ok(input) => binary.get(&args, input),

@@ -22,5 +22,6 @@ pub mod fuzzing;
 pub mod handoff;
 pub mod logging;
 pub mod output;
+pub mod privilege;
 pub mod secret;
 pub mod token;

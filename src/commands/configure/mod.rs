@@ -10,6 +10,7 @@ pub mod creds_store;
 pub mod docker_config;
 pub mod ecr_config;
 pub mod json_text;
+pub mod preview;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
@@ -87,6 +88,17 @@ fn discover(req: &Request) -> Result<String, Error> {
 }
 
 pub fn run(req: &Request) -> Result<String, Error> {
+    edit(req).map_err(|e| match ecr_login_core::privilege::acting_as() {
+        // Started as root with this user's HOME: we edited as the user, and the kernel
+        // said no (a link to a file only root may write, say).
+        Some(uid) => Error::Other(format!(
+            "{e} (started as root with the home of uid {uid}, ecr-login acts as that user; run configure as that user)"
+        )),
+        None => e,
+    })
+}
+
+fn edit(req: &Request) -> Result<String, Error> {
     let named = !req.registries.is_empty() || !req.accounts.is_empty() || req.public;
     let hosts = if req.store && !named {
         Vec::new()
@@ -242,7 +254,7 @@ fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
         let _ = writeln!(out, "  {c}");
     }
     if let (true, Some(text)) = (dry_run, &updated.text) {
-        out.push_str(text);
+        out.push_str(&preview::changed_lines(updated.before.as_deref(), text));
     }
 }
 

@@ -25,6 +25,8 @@ pub type Edit<'a> = dyn Fn(Option<&str>) -> Edited + 'a;
 pub struct Updated {
     /// The file written (the symlink's target).
     pub path: PathBuf,
+    /// The text before (`None`: no file).
+    pub before: Option<String>,
     /// The new text, if anything changed.
     pub text: Option<String>,
     pub changes: Vec<String>,
@@ -42,6 +44,7 @@ pub fn update(path: &Path, dry_run: bool, edit: &Edit) -> Result<Updated, String
         let (text, changes) = edit(before.as_deref())?;
         let done = |text| Updated {
             path: path.clone(),
+            before: before.clone(),
             text,
             changes: changes.clone(),
         };

@@ -50,8 +50,13 @@ pub fn full_path() -> std::io::Result<PathBuf> {
 
 /// Hands the command to the full binary, same arguments and stdin.
 fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> ExitCode {
+    let acting_as = crate::privilege::acting_as().map(|uid| uid.to_string());
+    let env: Vec<(&str, &str)> = acting_as
+        .iter()
+        .map(|uid| (crate::privilege::ACTING_AS_ENV, uid.as_str()))
+        .collect();
     let ran = full_path().and_then(|full| {
-        run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &[], stdin)
+        run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &env, stdin)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", full.display())))
     });
     match ran {
