@@ -23,7 +23,15 @@ pub struct State {
 
 impl State {
     pub fn read(cache_dir: &Path) -> Option<State> {
-        let text = std::fs::read(cache_dir.join(STATE_FILE)).ok()?;
+        use std::io::Read;
+        let mut options = files::open_options(0o600);
+        options.read(true);
+        let mut text = Vec::new();
+        files::open_vetted(&options, &cache_dir.join(STATE_FILE))
+            .ok()?
+            .take(64 * 1024)
+            .read_to_end(&mut text)
+            .ok()?;
         serde_json::from_slice(&text).ok()
     }
 

@@ -18,7 +18,7 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 
-pub use platform::{Owner, check_owned, is_root, mode, open_options, owner, set_owner};
+pub use platform::{Owner, check_owned, is_root, mode, open_options, owner, set_owner, vet};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -83,6 +83,21 @@ fn create_new(path: &Path, mode: u32) -> io::Result<File> {
     options.open(path)
 }
 
+/// Opens `path` with `options` (which should come from [`open_options`]: never through a
+/// symlink), then checks the open file itself with `fstat`: a regular file, ours, with one
+/// link. A lock file hard-linked to another of the user's files would otherwise be
+/// truncated when we write our pid into it.
+pub fn open_vetted(options: &fs::OpenOptions, path: &Path) -> io::Result<File> {
+    let file = options.open(path)?;
+    platform::vet(&file.metadata()?).map_err(|why| {
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} {why}; refusing to use it", path.display()),
+        )
+    })?;
+    Ok(file)
+}
+
 /// Whether an open error means "that path is a symbolic link" (refused, not followed).
 pub fn is_symlink_error(e: &io::Error) -> bool {
     platform::is_symlink_error(e)
@@ -128,6 +143,29 @@ mod tests {
         assert_eq!(err.to_string(), "changed");
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(names(dir.path()), ["f"]);
+    }
+
+    /// Issue 22: a hard-linked lock file had its target truncated.
+    #[cfg(unix)]
+    #[test]
+    fn a_hard_linked_or_foreign_file_is_refused_after_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious");
+        fs::write(&precious, b"keep").unwrap();
+        let lock = dir.path().join("k.lock");
+        fs::hard_link(&precious, &lock).unwrap();
+        let mut options = open_options(0o600);
+        options.read(true).write(true).create(true);
+        let err = open_vetted(&options, &lock).unwrap_err();
+        assert!(err.to_string().contains("2 links"), "{err}");
+        assert_eq!(fs::read(&precious).unwrap(), b"keep");
+        fs::remove_file(&lock).unwrap();
+        assert!(open_vetted(&options, &lock).is_ok());
+        let d = dir.path().join("d");
+        fs::create_dir(&d).unwrap();
+        let mut read = open_options(0o600);
+        read.read(true);
+        assert!(open_vetted(&read, &d).is_err(), "a directory");
     }
 
     #[cfg(unix)]

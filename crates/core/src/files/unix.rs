@@ -46,6 +46,29 @@ pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), S
     Ok(())
 }
 
+/// Whether an open file is one we may use in our private directories: a regular file that
+/// is ours and has one link. `Err` says what it is instead.
+pub fn vet(meta: &fs::Metadata) -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    if meta.uid() != uid {
+        return Err(format!(
+            "belongs to uid {}, not to you (uid {uid})",
+            meta.uid()
+        ));
+    }
+    if meta.nlink() != 1 {
+        return Err(format!(
+            "has {} links (a hard link to another file)",
+            meta.nlink()
+        ));
+    }
+    Ok(())
+}
+
 /// The permission bits of a file.
 pub fn mode(meta: &fs::Metadata) -> u32 {
     meta.mode() & 0o7777

@@ -43,6 +43,15 @@ pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), S
 }
 
 /// Permission bits as Unix would show them: Windows has only "read-only".
+/// Windows: the profile's ACLs keep other users out; a regular file is all we check.
+pub fn vet(meta: &fs::Metadata) -> Result<(), String> {
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err("is not a regular file".into())
+    }
+}
+
 pub fn mode(meta: &fs::Metadata) -> u32 {
     if meta.permissions().readonly() {
         0o444

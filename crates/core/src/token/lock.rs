@@ -51,12 +51,9 @@ impl std::fmt::Display for LockTimeout {
 }
 
 fn open_lock_file(path: &Path) -> io::Result<File> {
-    crate::files::open_options(0o600)
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
+    let mut options = crate::files::open_options(0o600);
+    options.read(true).write(true).create(true).truncate(false);
+    crate::files::open_vetted(&options, path)
 }
 
 fn describe(path: &Path, e: io::Error) -> String {
@@ -74,7 +71,9 @@ fn mark_holder(file: &mut File) {
 
 fn recorded_holder(path: &Path) -> Option<u32> {
     let mut text = String::new();
-    File::open(path)
+    let mut options = crate::files::open_options(0o600);
+    options.read(true);
+    crate::files::open_vetted(&options, path)
         .ok()?
         .take(32)
         .read_to_string(&mut text)

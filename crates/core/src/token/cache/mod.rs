@@ -167,6 +167,8 @@ impl Cache {
             .metadata()
             .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
         check_owned(&path, &meta, "cache entry")?;
+        files::vet(&meta)
+            .map_err(|why| format!("cache entry {} {why}; ignoring it", path.display()))?;
         if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
             return Err(format!(
                 "cache entry {} is not a cache entry; ignoring it",
@@ -231,9 +233,9 @@ impl Cache {
     /// for ran into.
     pub fn failure_since(&self, key: &str, since_ms: i64) -> Option<FetchError> {
         let mut text = Vec::new();
-        files::open_options(0o600)
-            .read(true)
-            .open(self.failure_path(key))
+        let mut options = files::open_options(0o600);
+        options.read(true);
+        files::open_vetted(&options, &self.failure_path(key))
             .ok()?
             .take(64 * 1024)
             .read_to_end(&mut text)
@@ -324,11 +326,9 @@ fn touch_unless_fresh(path: &Path, now: SystemTime, fresh_for: Duration) -> io::
     if fresh {
         return Ok(false);
     }
-    files::open_options(0o600)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
+    let mut options = files::open_options(0o600);
+    options.write(true).create(true).truncate(false);
+    files::open_vetted(&options, path)
         .and_then(|f| f.set_modified(now))
         .map(|()| true)
 }
