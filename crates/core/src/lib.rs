@@ -23,5 +23,6 @@ pub mod handoff;
 pub mod logging;
 pub mod output;
 pub mod privilege;
+pub mod redact;
 pub mod secret;
 pub mod token;

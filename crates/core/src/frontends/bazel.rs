@@ -37,7 +37,8 @@ pub fn is_request(input: &str) -> bool {
 pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
-            "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {e}"
+            "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {}",
+            crate::redact::serde_message(&e)
         ))
     })?;
     // An `Authorization` header is for TLS only: over plain http it would go out in clear.

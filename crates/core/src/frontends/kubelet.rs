@@ -75,7 +75,8 @@ fn not_ecr(image: &str) -> Error {
 pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Target), Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
-            "expected a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on standard input: {e}"
+            "expected a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on standard input: {}",
+            crate::redact::serde_message(&e)
         ))
     })?;
     if !API_VERSIONS.contains(&req.api_version.as_str()) {
@@ -110,6 +111,13 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Ta
                 "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
             ))
         })?;
+    if !crate::token::config::is_role_arn(&role) {
+        // Never repeated: it came from the cluster, and a newline in it would forge a line
+        // in the kubelet's log.
+        return Err(Error::Input(format!(
+            "the service account's {ROLE_ANNOTATION} annotation is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+        )));
+    }
     let claims = token_claims(&token).ok_or_else(|| {
         Error::Input("the service account token is not a JWT with a `sub` claim".into())
     })?;
@@ -268,6 +276,45 @@ mod tests {
             let e = parse(input, &c, &env).unwrap_err().to_string();
             assert!(e.contains(needle), "{input}: {e}");
         }
+    }
+
+    /// Issue 22: a newline in the role annotation forged a line in the kubelet's log.
+    #[test]
+    fn a_role_annotation_must_be_a_role_arn_and_is_never_echoed() {
+        let c = Config::default();
+        let env = crate::env::MapEnv::default();
+        let request = |role: &str| {
+            serde_json::json!({
+                "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+                "kind": "CredentialProviderRequest",
+                "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                "serviceAccountToken": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig",
+                "serviceAccountAnnotations": {ROLE_ANNOTATION: role},
+            })
+            .to_string()
+        };
+        for role in [
+            "arn:aws:iam::123456789012:role/x\nE1203 forged kubelet line",
+            "arn:aws:iam::12345:role/short-account",
+            "arn:aws:s3:::bucket",
+            "not-an-arn",
+        ] {
+            let e = parse(&request(role), &c, &env).unwrap_err().to_string();
+            assert!(e.contains("not an IAM role ARN"), "{role}: {e}");
+            assert!(!e.contains("forged") && !e.contains('\n'), "{e}");
+        }
+        let (_, target) = parse(
+            &request("arn:aws-us-gov:iam::123456789012:role/team/puller"),
+            &c,
+            &env,
+        )
+        .unwrap();
+        assert!(
+            target
+                .identity
+                .key
+                .contains("role=arn:aws-us-gov:iam::123456789012:role/team/puller")
+        );
     }
 
     #[test]

@@ -206,7 +206,8 @@ fn files_answer(
 pub fn parse_store(input: &str) -> Result<Credentials, Error> {
     let creds: Credentials = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
-            "store expects {{\"ServerURL\":…,\"Username\":…,\"Secret\":…}} on standard input: {e}"
+            "store expects {{\"ServerURL\":…,\"Username\":…,\"Secret\":…}} on standard input: {}",
+            crate::redact::serde_message(&e)
         ))
     })?;
     if creds.server_url.trim().is_empty() {

@@ -93,9 +93,12 @@ impl FileStore {
         file.take(MAX_LOGIN_BYTES)
             .read_to_end(&mut text)
             .map_err(|e| fail(e.to_string()))?;
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|e| fail(format!("corrupt ({e}); log in again")))
+        serde_json::from_slice(&text).map(Some).map_err(|e| {
+            fail(format!(
+                "corrupt ({}); log in again",
+                crate::redact::serde_message(&e)
+            ))
+        })
     }
 
     /// Keeps a login. Says where on stderr the first time, and how to use a keychain.

@@ -181,8 +181,9 @@ impl Cache {
             .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
         let entry: Entry = serde_json::from_slice(&text).map_err(|e| {
             format!(
-                "cache entry {} is corrupt ({e}); it will be replaced",
-                path.display()
+                "cache entry {} is corrupt ({}); it will be replaced",
+                path.display(),
+                crate::redact::serde_message(&e)
             )
         })?;
         if entry.key() != key {

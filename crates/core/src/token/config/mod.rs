@@ -175,7 +175,7 @@ impl Config {
                 )));
             }
             if let Some(arn) = &rule.role_arn
-                && !arn.starts_with("arn:")
+                && (!arn.starts_with("arn:") || arn.chars().any(char::is_control))
             {
                 return Err(where_(format!("{key}.role_arn: {arn:?} is not an ARN")));
             }
@@ -290,6 +290,37 @@ impl Config {
             .min_by_key(|(p, _)| (p.matches('*').count(), std::cmp::Reverse(p.len())))
             .map(|(_, rule)| rule)
     }
+}
+
+/// Whether `arn` is an IAM role's ARN: `arn:<partition>:iam::<12 digits>:role/<path and
+/// name>`, with only the characters IAM allows (so a newline or a quote can never reach a
+/// log line or a key through it).
+pub fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let Some(name) = resource.strip_prefix("role/") else {
+        return false;
+    };
+    arn.len() <= 2048
+        && partition.starts_with("aws")
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
 }
 
 /// A credential helper's name, as Docker's `credsStore` takes it: the part after

@@ -49,13 +49,15 @@ impl Authority {
     /// Anything else (user info, other schemes, empty or odd hosts) is rejected.
     pub fn parse(server: &str) -> Result<Authority, String> {
         let s = server.trim();
+        // Errors below may quote the input: never its user information.
+        let shown = crate::redact::userinfo(s);
         let lower = s.to_ascii_lowercase();
         let rest = if let Some(r) = lower.strip_prefix("https://") {
             r
         } else if let Some(r) = lower.strip_prefix("http://") {
             r
         } else if lower.contains("://") {
-            return Err(format!("unsupported URL scheme in {s:?}"));
+            return Err(format!("unsupported URL scheme in {shown:?}"));
         } else {
             &lower
         };
@@ -70,12 +72,12 @@ impl Authority {
         }
         let (host, port) = split_port(authority)?;
         if host.is_empty() {
-            return Err(format!("no registry host in {s:?}"));
+            return Err(format!("no registry host in {shown:?}"));
         }
         let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
         let is_ipv6 = host.starts_with('[') && host.ends_with(']');
         if !is_ipv6 && !host.chars().all(valid_char) {
-            return Err(format!("not a valid registry host: {s:?}"));
+            return Err(format!("not a valid registry host: {shown:?}"));
         }
         Ok(Authority {
             host: host.to_string(),

@@ -176,7 +176,7 @@ impl Identity {
             key.push_str(&format!("region={region};"));
         }
         if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| aws.get(v)) {
-            label.push_str(&format!(" endpoint:{url}"));
+            label.push_str(&format!(" endpoint:{}", crate::redact::userinfo(url)));
         }
         Identity {
             profile: aws.get("AWS_PROFILE").map(str::to_string),
@@ -218,7 +218,7 @@ impl Identity {
         let mut label = format!("web-identity:{role_arn} sa:{subject}");
         let qualifiers_at = label.len();
         if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| aws.get(v)) {
-            label.push_str(&format!(" endpoint:{url}"));
+            label.push_str(&format!(" endpoint:{}", crate::redact::userinfo(url)));
         }
         Identity {
             profile: None,

@@ -106,7 +106,75 @@ pub fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
         };
         out.push_str(&format!("container-token=#{digest};"));
     }
+    // Which web identity signs: two subjects of one role are two identities (the role
+    // may trust one and not the other). The claims, not the token: it rotates hourly.
+    if let Some(path) = vars.get("AWS_WEB_IDENTITY_TOKEN_FILE") {
+        out.push_str(&format!(
+            "web-identity={};",
+            web_identity_claims(Path::new(path))
+        ));
+    }
+    // The instance metadata service answers for the machine it runs on: a home shared by
+    // machines with different instance roles (NFS, a copied image) must not share tokens.
+    if vars.get("AWS_EC2_METADATA_DISABLED") != Some("true") {
+        out.push_str(&format!("machine={};", machine_facts()));
+    }
     out
+}
+
+/// The unverified `iss`, `sub` and `aud` claims of the JWT in `path` (`?` for each one
+/// that cannot be read).
+pub fn web_identity_claims(path: &Path) -> String {
+    use base64::Engine;
+    let mut token = Vec::new();
+    let claims: Option<serde_json::Value> = fs::File::open(path)
+        .and_then(|f| f.take(MAX_TOKEN_FILE).read_to_end(&mut token))
+        .ok()
+        .and_then(|_| {
+            let text = std::str::from_utf8(&token).ok()?.trim();
+            let payload = text.split('.').nth(1)?;
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()?;
+            serde_json::from_slice(&bytes).ok()
+        });
+    let claim = |name: &str| match claims.as_ref().and_then(|c| c.get(name)) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => "?".into(),
+    };
+    // `|` and `;` cannot appear unescaped: they separate fields of the key.
+    let clean = |s: String| s.replace(['|', ';'], "_");
+    format!(
+        "iss:{}|sub:{}|aud:{}",
+        clean(claim("iss")),
+        clean(claim("sub")),
+        clean(claim("aud"))
+    )
+}
+
+/// What tells this machine from another, from local files alone: the machine id, and the
+/// EC2 instance id where the platform shows it (Nitro's DMI asset tag, cloud-init's data).
+fn machine_facts() -> String {
+    let read = |p: &str| {
+        fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let machine = read("/etc/machine-id").or_else(|| read("/var/lib/dbus/machine-id"));
+    let instance = read("/sys/devices/virtual/dmi/id/board_asset_tag")
+        .filter(|t| t.starts_with("i-"))
+        .or_else(|| read("/var/lib/cloud/data/instance-id"));
+    format!(
+        "{}/{}",
+        machine.map_or_else(|| "-".into(), |m| super::short_hash(&m)),
+        instance.unwrap_or_else(|| "-".into())
+    )
 }
 
 /// A hash of a file's content, as the SDK would read it; `-` when it is missing.

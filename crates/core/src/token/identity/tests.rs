@@ -324,3 +324,62 @@ fn service_accounts_are_keyed_by_uid_and_never_take_stored_logins() {
     assert!(!id(Some("uid-1")).accepts_stored);
     assert!(!id(None).key.contains("jwt"));
 }
+
+/// A JWT with these claims (unsigned: we never verify, AWS does).
+fn jwt(claims: &str) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}.sig", b64(r#"{"alg":"RS256"}"#), b64(claims))
+}
+
+/// Issue 22: two web identities for one role (two subjects) shared an entry, so a subject
+/// the role rejects was served the accepted one's token. The claims decide; the token
+/// itself, which rotates, does not.
+#[test]
+fn web_identities_are_keyed_by_their_claims() {
+    let home = Home::new();
+    let env = |token: &str| {
+        let path = home.file("token", token);
+        key(
+            None,
+            &home.env(&[
+                ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/web"),
+                ("AWS_WEB_IDENTITY_TOKEN_FILE", &path),
+            ]),
+        )
+    };
+    let alice = env(&jwt(
+        r#"{"iss":"https://oidc.example","sub":"system:serviceaccount:a:alice","aud":"sts.amazonaws.com","exp":1}"#,
+    ));
+    let bob = env(&jwt(
+        r#"{"iss":"https://oidc.example","sub":"system:serviceaccount:a:bob","aud":"sts.amazonaws.com","exp":1}"#,
+    ));
+    let alice_rotated = env(&jwt(
+        r#"{"iss":"https://oidc.example","sub":"system:serviceaccount:a:alice","aud":"sts.amazonaws.com","exp":2}"#,
+    ));
+    assert_ne!(alice, bob);
+    assert_eq!(alice, alice_rotated, "a rotated token is the same identity");
+    assert!(
+        alice.contains("sub:system:serviceaccount:a:alice"),
+        "{alice}"
+    );
+    let other_issuer = env(&jwt(
+        r#"{"iss":"https://other.example","sub":"system:serviceaccount:a:alice","aud":["sts.amazonaws.com"]}"#,
+    ));
+    assert_ne!(alice, other_issuer);
+    assert!(
+        !alice.contains("eyJ"),
+        "the token itself is never in the key"
+    );
+}
+
+/// Issue 22: when the chain ends at the instance metadata service, the machine decides:
+/// a home shared by two instances with different roles served one's token on the other.
+#[test]
+fn instance_metadata_identities_name_the_machine() {
+    let home = Home::new();
+    let with_imds = key(None, &home.env(&[]));
+    assert!(with_imds.contains("machine="), "{with_imds}");
+    let without = key(None, &home.env(&[("AWS_EC2_METADATA_DISABLED", "true")]));
+    assert!(!without.contains("machine="), "{without}");
+}
