@@ -17,7 +17,10 @@ profile=${PROFILE:-dist}
 bin=docker-credential-ecr-login
 pkg=ecr-login
 out=target/packages
-musl=x86_64-unknown-linux-musl
+# This machine's architecture: the packages are built natively (the release builds each on
+# its own runner), so the front binary's musl target and the .rpm's arch follow it.
+arch=$(uname -m)
+musl=$arch-unknown-linux-musl
 go=amazon-ecr-credential-helper
 maintainer="ecr-login maintainers <maintainers@users.noreply.r-seed-8a13ae41.example>"
 summary="Docker credential helper for Amazon ECR with a token cache and renewal daemon"
@@ -148,7 +151,7 @@ Release: 1
 Summary: $summary
 License: Apache-2.0
 URL: https://github.com/ecr-login/ecr-login
-BuildArch: x86_64
+BuildArch: $arch
 AutoReqProv: no
 Conflicts: $go
 Provides: $go
@@ -178,8 +181,8 @@ SOURCE_DATE_EPOCH=$epoch rpmbuild -bb --quiet \
   cat "$stage/rpmbuild.log" >&2
   exit 1
 }
-cp "$stage/rpmbuild/RPMS/$pkg-$version-1.x86_64.rpm" "$out/"
-rpm=$out/$pkg-$version-1.x86_64.rpm
+cp "$stage/rpmbuild/RPMS/$pkg-$version-1.$arch.rpm" "$out/"
+rpm=$out/$pkg-$version-1.$arch.rpm
 rpm_time=$(elapsed "$t2")
 
 kib() { awk -v n="$1" 'BEGIN { printf "%.0f KiB", n / 1024 }'; }

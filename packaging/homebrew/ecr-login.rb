@@ -1,10 +1,12 @@
 # Homebrew formula for ecr-login: builds both binaries from source with cargo, installs the
 # man page and shell completions that build.rs generates, and runs the renewal daemon as a
-# launchd agent with `brew services start ecr-login`.
+# launchd agent with `brew services start ecr-login`. The source is the release's own
+# archive (packaging/release-names.sh); the release workflow fills in its sha256 and
+# publishes the filled-in formula as a release asset.
 class EcrLogin < Formula
   desc "Docker credential helper for Amazon ECR with a token cache and renewal daemon"
   homepage "https://github.com/ecr-login/ecr-login"
-  url "https://github.com/ecr-login/ecr-login/archive/refs/tags/v0.1.0.tar.gz"
+  url "https://github.com/ecr-login/ecr-login/releases/download/v0.1.0/ecr-login-0.1.0.tar.gz"
   sha256 "0000000000000000000000000000000000000000000000000000000000000000"
   license "Apache-2.0"
   head "https://github.com/ecr-login/ecr-login.git", branch: "main"
