@@ -19,6 +19,8 @@ pub struct ApiError {
 enum Transport {
     /// The service answered with an error.
     Service,
+    /// Our HTTPS client said what went wrong, and where ([`super::transport::Failure`]).
+    Explained(FetchError),
     Timeout,
     Unreachable,
     Other,
@@ -29,7 +31,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    let explained = super::transport::Failure::find(&e).map(|f| f.fetch_error());
     let kind = match &e {
+        _ if explained.is_some() => Transport::Explained(explained.expect("checked")),
         SdkError::ServiceError(_) => Transport::Service,
         SdkError::TimeoutError(_) => Transport::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => Transport::Timeout,
@@ -66,6 +70,7 @@ pub fn api(e: ApiError, identity: &Identity, timeout: Duration) -> FetchError {
     };
     let label = identity.label.clone();
     match (code.as_str(), e.kind) {
+        (_, Transport::Explained(error)) => error,
         ("ThrottlingException" | "TooManyRequestsException", _) => FetchError::Throttled { detail },
         ("AccessDeniedException", _) => FetchError::AccessDenied {
             identity: label,
@@ -116,6 +121,9 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 
 /// A failure to load the credentials that would sign the request, within `budget`.
 pub fn credentials(e: &CredentialsError, identity: &Identity, budget: Duration) -> FetchError {
+    if let Some(failure) = super::transport::Failure::find(e) {
+        return failure.fetch_error();
+    }
     let detail = chain(e);
     let lower = detail.to_ascii_lowercase();
     let label = identity.label.clone();

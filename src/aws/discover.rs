@@ -35,7 +35,9 @@ pub fn default_registry(
             dual_stack: false,
             host: String::new(),
         };
-        let sdk = sdk::load(&registry, identity, &sdk::env(identity), timeout).await;
+        let sdk = sdk::load(&registry, identity, &sdk::env(identity), timeout)
+            .await
+            .map_err(fail)?;
         let (credentials, _) = sdk::credentials(&sdk, identity, timeout)
             .await
             .map_err(fail)?;

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod discover;
 pub mod sdk;
 pub mod source;
+pub mod transport;
 
 use ecr_login_core::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 
@@ -39,7 +40,7 @@ pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchErr
     let timeout = request.timeout;
     let work = async {
         let env = sdk::env(request.identity);
-        let sdk = sdk::load(request.registry, request.identity, &env, timeout).await;
+        let sdk = sdk::load(request.registry, request.identity, &env, timeout).await?;
         let (credentials, expiry) = sdk::credentials(&sdk, request.identity, timeout).await?;
         let token = sdk::get_token(&sdk, request.registry, credentials)
             .await

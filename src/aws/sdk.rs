@@ -36,13 +36,34 @@ pub fn env(identity: &Identity) -> Env {
     Env::from(vars)
 }
 
-/// The SDK configuration for `registry` as `identity`, in `env`.
+/// The profile in effect (`AWS_PROFILE`, else `default`) as the SDK reads it, if the files
+/// define it.
+pub async fn profile(env: &Env) -> Option<(String, aws_config::profile::Profile)> {
+    let set = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        env,
+        &aws_runtime::env_config::file::EnvConfigFiles::default(),
+        None,
+    )
+    .await
+    .ok()?;
+    let name = set.selected_profile().to_string();
+    set.get_profile(&name).cloned().map(|p| (name, p))
+}
+
+/// The SDK configuration for `registry` as `identity`, in `env`, with our HTTPS client
+/// ([`transport`](super::transport)): it fails only on a CA bundle that cannot be used.
 pub async fn load(
     registry: &Registry,
     identity: &Identity,
     env: &Env,
     timeout: Duration,
-) -> SdkConfig {
+) -> Result<SdkConfig, FetchError> {
+    let profile = profile(env).await;
+    let ca_bundle = profile
+        .as_ref()
+        .and_then(|(name, p)| p.get("ca_bundle").map(|b| (name.as_str(), b)));
+    let bundle = super::transport::bundle(env.get("AWS_CA_BUNDLE").ok().as_deref(), ca_bundle)?;
     let (fips, dual_stack) = match registry {
         Registry::Private {
             fips, dual_stack, ..
@@ -56,6 +77,7 @@ pub async fn load(
     };
     let region = Region::new(region);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::transport::client(bundle.as_ref()))
         .env(env.clone())
         .region(region)
         .timeout_config(
@@ -77,7 +99,7 @@ pub async fn load(
     if dual_stack {
         loader = loader.use_dual_stack(true);
     }
-    loader.load().await
+    Ok(loader.load().await)
 }
 
 /// The credentials that sign the token request, resolved once within the budget, and when

@@ -89,8 +89,26 @@ pub enum FetchError {
     Throttled { detail: String },
     /// No answer within the budget.
     TimedOut { after_ms: u64 },
-    /// The endpoint could not be reached (refused, DNS, TLS).
+    /// The endpoint could not be reached (refused, reset).
     Unreachable { detail: String },
+    /// The server's certificate was refused (an unknown issuer, TLS inspection, expired,
+    /// another name). Not retried: it will not change.
+    Tls { host: String, reason: String },
+    /// The proxy wants credentials (407). `proxy` has no user information.
+    ProxyAuth { proxy: String },
+    /// A host name did not resolve.
+    Dns { host: String },
+    /// The CA bundle named by `AWS_CA_BUNDLE` or a profile's `ca_bundle` cannot be used.
+    CaBundle {
+        path: String,
+        origin: String,
+        problem: String,
+    },
+    /// The `aws login` (console) session behind a profile is gone (`aws logout`) or ended.
+    LoginExpired { profile: String },
+    /// The profile's role needs an MFA code and there is no session for it: the helper
+    /// never prompts (there is no terminal under Docker).
+    MfaRequired { profile: String, role: String },
     /// ECR answered 5xx.
     ServerError { detail: String },
     /// ECR refused the request for another reason.
@@ -122,6 +140,12 @@ impl FetchError {
             FetchError::Throttled { .. } => "throttled",
             FetchError::TimedOut { .. } => "timed-out",
             FetchError::Unreachable { .. } => "unreachable",
+            FetchError::Tls { .. } => "tls",
+            FetchError::ProxyAuth { .. } => "proxy-auth",
+            FetchError::Dns { .. } => "dns",
+            FetchError::CaBundle { .. } => "ca-bundle",
+            FetchError::LoginExpired { .. } => "login-expired",
+            FetchError::MfaRequired { .. } => "mfa-required",
             FetchError::ServerError { .. } => "server-error",
             FetchError::Refused { .. } => "refused",
             FetchError::MalformedToken { .. } => "malformed-token",
@@ -254,6 +278,39 @@ impl fmt::Display for FetchError {
             FetchError::Unreachable { detail } => write!(
                 f,
                 "cannot reach the ECR API: {detail}; check your network, proxy and AWS_ENDPOINT_URL_ECR"
+            ),
+            FetchError::Tls { host, reason } => write!(
+                f,
+                "TLS to {host} failed: {reason}; if your network inspects TLS (a corporate proxy, Zscaler, Netskope), set AWS_CA_BUNDLE to your organisation's CA bundle"
+            ),
+            FetchError::ProxyAuth { proxy } => write!(
+                f,
+                "the proxy {proxy} requires authentication (407 Proxy Authentication Required); put the credentials in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@host:port (percent-encode special characters)"
+            ),
+            FetchError::Dns { host } => write!(
+                f,
+                "cannot resolve {host} (DNS); check your network or VPN, and AWS_ENDPOINT_URL_ECR if you set it"
+            ),
+            FetchError::CaBundle {
+                path,
+                origin,
+                problem,
+            } => write!(
+                f,
+                "the CA bundle {path} (from {origin}) {problem}; fix the file, or point {origin} at your organisation's PEM bundle"
+            ),
+            FetchError::LoginExpired { profile } => write!(
+                f,
+                "the console session (aws login) for profile \"{profile}\" has ended or was logged out; run: aws login{}",
+                if profile == "default" {
+                    String::new()
+                } else {
+                    format!(" --profile {profile}")
+                }
+            ),
+            FetchError::MfaRequired { profile, role } => write!(
+                f,
+                "the role {role} of profile \"{profile}\" needs an MFA code, and there is no MFA session for it (the helper never prompts); run: ecr-login login --profile {profile}"
             ),
             FetchError::ServerError { detail } => {
                 write!(f, "ECR had an internal error ({detail}); try again shortly")

@@ -43,10 +43,19 @@ pub fn ambient_label(vars: &AwsEnv) -> Option<String> {
         .map(|uri| format!("container:{uri}"))
 }
 
+/// Variables that change how we reach AWS, never who signs: not part of an identity. The
+/// CA bundle decides which certificates we trust on the way; a token fetched through any
+/// trusted path is the same token, so a shell with `AWS_CA_BUNDLE` and a Docker without it
+/// share one entry. (The variable is still recorded, so the daemon renews the same way.)
+const NOT_IDENTITY: &[&str] = &["AWS_CA_BUNDLE"];
+
 /// The variables, one `NAME=value;` each, secrets as a hash.
 pub fn vars_text(vars: &AwsEnv) -> String {
     let mut out = String::new();
     for (name, value) in vars.all() {
+        if NOT_IDENTITY.contains(&name.as_str()) {
+            continue;
+        }
         if is_secret_var(name) {
             out.push_str(&format!("{name}=#{};", super::short_hash(value)));
         } else {

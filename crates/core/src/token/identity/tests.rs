@@ -383,3 +383,29 @@ fn instance_metadata_identities_name_the_machine() {
     let without = key(None, &home.env(&[("AWS_EC2_METADATA_DISABLED", "true")]));
     assert!(!without.contains("machine="), "{without}");
 }
+
+/// Issue 18: the CA bundle changes how we reach AWS, not who signs: one entry with or
+/// without it.
+#[test]
+fn the_ca_bundle_is_not_part_of_the_identity() {
+    let home = Home::new();
+    assert_eq!(
+        key(None, &home.env(&[("AWS_PROFILE", "dev")])),
+        key(
+            None,
+            &home.env(&[
+                ("AWS_PROFILE", "dev"),
+                ("AWS_CA_BUNDLE", "/etc/corp-ca.pem")
+            ])
+        )
+    );
+    let with = Identity::new(None, &home.env(&[("AWS_CA_BUNDLE", "/etc/corp-ca.pem")]));
+    assert_eq!(
+        with.env
+            .recordable()
+            .get("AWS_CA_BUNDLE")
+            .map(String::as_str),
+        Some("/etc/corp-ca.pem"),
+        "recorded, so the daemon renews through the same bundle"
+    );
+}

@@ -1,0 +1,381 @@
+//! The one HTTPS client every AWS call goes through: ECR, ECR Public, STS, SSO, Sign-In,
+//! and the container and instance-metadata endpoints (the SDK hands the client it is
+//! loaded with to every credential provider). It is the SDK's own default client (rustls
+//! with aws-lc, the proxy from `HTTPS_PROXY`/`NO_PROXY`) with what the AWS CLI has and the
+//! Rust SDK lacks:
+//!
+//! - **The CLI's CA bundle**: `AWS_CA_BUNDLE`, else `ca_bundle` in the profile in effect,
+//!   added to the system roots (so `SSL_CERT_FILE` keeps working too). A bundle that
+//!   cannot be used is an error naming the file and where it came from, never a silent
+//!   fall back to the system roots.
+//! - **Failures that say what to do**: a certificate we do not trust, or a proxy that
+//!   wants credentials (407), will not change in the next 200 ms, so they are not retried;
+//!   they, and a name that does not resolve, carry the host they happened on.
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::{Builder, Connector, tls};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use ecr_login_core::token::fetch::FetchError;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// CA bundles larger than this are not bundles.
+const MAX_BUNDLE: u64 = 16 * 1024 * 1024;
+
+/// A CA bundle, read and checked.
+#[derive(Clone)]
+pub struct Bundle {
+    pub path: PathBuf,
+    /// Where it was named: `AWS_CA_BUNDLE`, or `ca_bundle in profile "x"`.
+    pub origin: String,
+    pub certificates: usize,
+    pem: Vec<u8>,
+}
+
+impl fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}, {} certificates)",
+            self.path.display(),
+            self.origin,
+            self.certificates
+        )
+    }
+}
+
+impl Bundle {
+    /// Reads and checks the bundle at `path`: every PEM certificate in it must be one
+    /// rustls accepts as a root, and there must be at least one.
+    pub fn load(path: &Path, origin: &str) -> Result<Bundle, FetchError> {
+        let bad = |problem: String| FetchError::CaBundle {
+            path: path.display().to_string(),
+            origin: origin.to_string(),
+            problem,
+        };
+        let mut pem = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_BUNDLE).read_to_end(&mut pem))
+            .map_err(|e| bad(format!("cannot be read ({e})")))?;
+        if pem.iter().all(u8::is_ascii_whitespace) {
+            return Err(bad("is empty".into()));
+        }
+        use rustls_pki_types::pem::PemObject;
+        let ders = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("is not a PEM file ({e})")))?;
+        if ders.is_empty() {
+            return Err(bad(
+                "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+            ));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for (i, der) in ders.into_iter().enumerate() {
+            roots.add(der).map_err(|e| {
+                bad(format!(
+                    "holds a certificate that cannot be used (#{}: {e})",
+                    i + 1
+                ))
+            })?;
+        }
+        Ok(Bundle {
+            path: path.to_path_buf(),
+            origin: origin.to_string(),
+            certificates: roots.len(),
+            pem,
+        })
+    }
+}
+
+/// The bundle the AWS CLI would use: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
+pub fn bundle(
+    env_value: Option<&str>,
+    profile: Option<(&str, &str)>,
+) -> Result<Option<Bundle>, FetchError> {
+    if let Some(path) = env_value.map(str::trim).filter(|p| !p.is_empty()) {
+        return Bundle::load(Path::new(path), "AWS_CA_BUNDLE").map(Some);
+    }
+    match profile {
+        Some((name, path)) if !path.trim().is_empty() => {
+            let path = expand_home(path.trim());
+            Bundle::load(&path, &format!("ca_bundle in profile \"{name}\"")).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    }
+}
+
+/// The client: the SDK's default, trusting `bundle` on top of the system roots.
+pub fn client(bundle: Option<&Bundle>) -> SharedHttpClient {
+    let mut trust = tls::TrustStore::default();
+    if let Some(b) = bundle {
+        trust = trust.with_pem_certificate(b.pem.clone());
+    }
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context with a trust store always builds");
+    let inner = Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut b = Connector::builder()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context.clone())
+            .proxy_config(ProxyConfig::from_env());
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.build()
+    });
+    SharedHttpClient::new(Explained(inner))
+}
+
+/// A transport failure with its host, for the user's line (see [`FetchError`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server's certificate was refused: unknown issuer, expired, another name.
+    Tls { host: String, reason: String },
+    /// The proxy answered 407.
+    ProxyAuth { proxy: String },
+    /// The host name did not resolve.
+    Dns { host: String },
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Tls { host, reason } => write!(f, "TLS to {host} failed: {reason}"),
+            Failure::ProxyAuth { proxy } => {
+                write!(f, "the proxy {proxy} requires authentication (407)")
+            }
+            Failure::Dns { host } => write!(f, "cannot resolve {host}"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    /// The typed error a request fails with.
+    pub fn fetch_error(&self) -> FetchError {
+        match self.clone() {
+            Failure::Tls { host, reason } => FetchError::Tls { host, reason },
+            Failure::ProxyAuth { proxy } => FetchError::ProxyAuth { proxy },
+            Failure::Dns { host } => FetchError::Dns { host },
+        }
+    }
+
+    /// The [`Failure`] anywhere in an error's chain, if there is one.
+    pub fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Failure> {
+        let mut next = Some(e);
+        while let Some(err) = next {
+            if let Some(f) = err.downcast_ref::<Failure>() {
+                return Some(f);
+            }
+            next = err.source();
+        }
+        None
+    }
+}
+
+/// The SDK's client, with its connectors' failures explained.
+#[derive(Debug)]
+struct Explained(SharedHttpClient);
+
+impl HttpClient for Explained {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(ExplainedConnector(
+            self.0.http_connector(settings, components),
+        ))
+    }
+}
+
+#[derive(Debug)]
+struct ExplainedConnector(SharedHttpConnector);
+
+impl HttpConnector for ExplainedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let host = host_of(request.uri());
+        let call = self.0.call(request);
+        HttpConnectorFuture::new(async move { call.await.map_err(|e| explain(e, &host)) })
+    }
+}
+
+fn host_of(uri: &str) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    authority.to_string()
+}
+
+/// `e`, or a failure that names its host: not retried (`other`) when retrying cannot help.
+fn explain(e: ConnectorError, host: &str) -> ConnectorError {
+    if let Some(reason) = tls_reason(&e) {
+        let failure = Failure::Tls {
+            host: host.to_string(),
+            reason,
+        };
+        return ConnectorError::other(Box::new(failure), None);
+    }
+    let text = chain_text(&e).to_ascii_lowercase();
+    if text.contains("proxy authorization required") {
+        let failure = Failure::ProxyAuth {
+            proxy: proxy_in_use(),
+        };
+        return ConnectorError::other(Box::new(failure), None);
+    }
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        // A resolver can fail for a moment: this one stays retryable.
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h).to_string();
+        return ConnectorError::io(Box::new(Failure::Dns { host }));
+    }
+    e
+}
+
+/// The proxy the SDK would use, user information removed.
+fn proxy_in_use() -> String {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|p| !p.is_empty()))
+        .map_or_else(|| "in use".into(), |p| ecr_login_core::redact::userinfo(&p))
+}
+
+/// Every message in the chain, through `io::Error`'s payloads (whose `source()` skips
+/// them).
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    walk(e, &mut |err| {
+        out.push_str(&err.to_string());
+        out.push_str(": ");
+        false
+    });
+    out
+}
+
+/// Calls `visit` on `e` and each cause, stopping when it returns true.
+fn walk(
+    e: &(dyn std::error::Error + 'static),
+    visit: &mut dyn FnMut(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if visit(err) {
+            return true;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && walk(inner, visit)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Why rustls refused the server, if it did.
+fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut reason = None;
+    walk(e, &mut |err| {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            reason = Some(describe_rustls(r));
+            return true;
+        }
+        let text = err.to_string();
+        if let Some(rest) = text.split_once("invalid peer certificate: ").map(|x| x.1) {
+            reason = Some(format!("the certificate is not trusted ({rest})"));
+            return true;
+        }
+        false
+    });
+    reason
+}
+
+fn describe_rustls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "the certificate is signed by an unknown authority".into(),
+            C::Expired | C::ExpiredContext { .. } => "the certificate has expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the certificate is not valid yet (check this machine's clock)".into()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the certificate is for another host name".into()
+            }
+            C::Revoked => "the certificate was revoked".into(),
+            other => format!("the certificate is not trusted ({other:?})"),
+        },
+        other => format!("the TLS handshake failed ({other})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_named_without_user_information() {
+        assert_eq!(
+            host_of("https://api.ecr.us-east-1.amazonaws.com/"),
+            "api.ecr.us-east-1.amazonaws.com"
+        );
+        assert_eq!(host_of("https://u:p@h.example:8443/x?y"), "h.example:8443");
+    }
+
+    #[test]
+    fn a_bad_bundle_is_one_line_naming_the_file_and_its_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "\n").unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let broken = dir.path().join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let missing = dir.path().join("missing.pem");
+        for (path, problem) in [
+            (&empty, "is empty"),
+            (&junk, "holds no PEM certificate"),
+            (&broken, "cannot be used"),
+            (&missing, "cannot be read"),
+        ] {
+            let e = bundle(Some(path.to_str().unwrap()), None).unwrap_err();
+            let line = e.to_string();
+            assert!(line.contains(problem), "{line}");
+            assert!(line.contains(path.to_str().unwrap()), "{line}");
+            assert!(line.contains("AWS_CA_BUNDLE"), "{line}");
+            assert_eq!(line.lines().count(), 1);
+        }
+        let e = bundle(None, Some(("corp", missing.to_str().unwrap()))).unwrap_err();
+        assert!(
+            e.to_string().contains("ca_bundle in profile \"corp\""),
+            "{e}"
+        );
+        assert!(bundle(None, None).unwrap().is_none());
+    }
+}
