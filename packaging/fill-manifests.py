@@ -77,8 +77,10 @@ class Filler:
         m = re.search(r'^  url "([^"]+)"$', text, re.M)
         if not m:
             fail(f"{FORMULA}: no url line")
-        version = re.search(r"-(\d+\.\d+\.\d+[^/]*?)\.tar\.gz$", m.group(1)).group(1)
-        found = self.asset(m.group(1), version)
+        v = re.search(r"/v(\d[^/]*)/[^/]+$", m.group(1))
+        if not v:
+            fail(f"{FORMULA}: no version in {m.group(1)}")
+        found = self.asset(m.group(1), v.group(1))
         if found is None:
             return text
         name, sha = found

@@ -9,6 +9,7 @@
 #        bash packaging/release-names.sh archive VERSION TARGET  # that target's archive
 #        bash packaging/release-names.sh packages VERSION TARGET # its .deb and .rpm (Linux)
 #        bash packaging/release-names.sh sboms VERSION           # "ASSET.cdx.json TARGET" lines
+#        bash packaging/release-names.sh manifests               # the filled-in manifests
 #        bash packaging/release-names.sh built VERSION           # what the build jobs make
 #        bash packaging/release-names.sh list VERSION            # every asset of the release
 #        bash packaging/release-names.sh url VERSION             # where the assets download from
@@ -79,6 +80,7 @@ case $cmd in
   archive) archive "${2:?VERSION}" "${3:?TARGET}" ;;
   packages) packages "${2:?VERSION}" "${3:?TARGET}" ;;
   sboms) sboms "${2:?VERSION}" ;;
+  manifests) printf '%s\n' "${manifests[@]}" ;;
   built) built "${2:?VERSION}" ;;
   # Then the publish job adds the checksums of all of those, and the provenance attestation
   # of the checksummed files (a Sigstore bundle, also kept by GitHub's attestation store).
@@ -96,5 +98,5 @@ case $cmd in
     # sources give the same bytes.
     echo "SOURCE_DATE_EPOCH=$(git log -1 --format=%ct HEAD)"
     ;;
-  *) die "usage: release-names.sh targets|source|archive|packages|sboms|built|list|url|env ..." ;;
+  *) die "usage: release-names.sh targets|source|archive|packages|sboms|manifests|built|list|url|env ..." ;;
 esac

@@ -39,5 +39,6 @@ sha=$(sha256sum "$out/$name" | cut -d' ' -f1)
 # The manifests' entry for this zip's architecture; any other keeps the template's.
 echo "$sha  $name" >"$out/$name.sha256"
 "$py" packaging/fill-manifests.py --version "$version" --sums "$out/$name.sha256" \
+  --base-url "$(bash packaging/release-names.sh url "$version")" \
   --out "$out" --partial --windows-only >/dev/null
 echo "$out/$name $(stat -c %s "$out/$name") bytes, sha256 $sha"
