@@ -57,6 +57,9 @@ PROFILE=dev bash packaging/windows/build-zip.sh
 bash tests/macos/check.sh
 # The Windows and macOS packaging files parse (Scoop JSON, winget YAML, Homebrew Ruby).
 bash packaging/check-manifests.sh
+# The GitHub workflows, offline (zizmor, schemas, shellcheck), and the manifests' URLs
+# against the release's asset names.
+bash tests/ci/audit-workflows.sh
 
 # The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
 # The dev profile: the packages are checked for what they hold, not for speed, and the
