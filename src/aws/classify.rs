@@ -132,6 +132,12 @@ pub fn credentials(e: &CredentialsError, identity: &Identity, budget: Duration) 
             profile: identity.profile.clone().unwrap_or_else(|| "default".into()),
         };
     }
+    // aws-config's login provider keeps its error type private: its words are all we have.
+    if lower.contains("login token") || lower.contains("/login/cache/") {
+        return FetchError::LoginExpired {
+            profile: identity.profile.clone().unwrap_or_else(|| "default".into()),
+        };
+    }
     let from_default_chain = identity.role_arn.is_none() && !identity.profile_from_config;
     match e {
         CredentialsError::CredentialsNotLoaded(_) => FetchError::NoCredentials {

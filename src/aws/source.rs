@@ -52,9 +52,14 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
                     .or_else(|_| env.get("USERPROFILE"))
                     .ok()
                     .map(PathBuf::from);
+                let login_dir = env
+                    .get("AWS_LOGIN_CACHE_DIRECTORY")
+                    .ok()
+                    .filter(|d| !d.is_empty())
+                    .map(PathBuf::from);
                 return Signer {
                     label: format!("profile:{name} ({kind}){suffix}"),
-                    requires: sso_token_files(set, name, home.as_deref()),
+                    requires: session_files(set, name, home.as_deref(), login_dir.as_deref()),
                 };
             }
         }
@@ -91,10 +96,19 @@ fn kind(profile: &Profile) -> Option<&'static str> {
     })
 }
 
-/// The SSO token cache files of `name` and of the profiles its `source_profile` chain
-/// goes through: `~/.aws/sso/cache/<sha1 of the session name, or of the start URL>.json`.
-fn sso_token_files(set: &ProfileSet, name: &str, home: Option<&Path>) -> Vec<PathBuf> {
+/// The session files of `name` and of the profiles its `source_profile` chain goes
+/// through, which logging out removes: SSO token caches,
+/// `~/.aws/sso/cache/<sha1 of the session name, or of the start URL>.json`, and `aws login`
+/// caches, `~/.aws/login/cache/<sha256 of the login_session ARN>.json` (or under
+/// `AWS_LOGIN_CACHE_DIRECTORY`), named as the SDK names them.
+fn session_files(
+    set: &ProfileSet,
+    name: &str,
+    home: Option<&Path>,
+    login_dir: Option<&Path>,
+) -> Vec<PathBuf> {
     let Some(home) = home else { return Vec::new() };
+    let login_dir = login_dir.map_or_else(|| home.join(".aws/login/cache"), Path::to_path_buf);
     let mut files = Vec::new();
     let mut next = Some(name.to_string());
     for _ in 0..MAX_CHAIN {
@@ -110,6 +124,13 @@ fn sso_token_files(set: &ProfileSet, name: &str, home: Option<&Path>) -> Vec<Pat
                 .map(|b| format!("{b:02x}"))
                 .collect();
             files.push(home.join(".aws/sso/cache").join(format!("{digest}.json")));
+        }
+        if let Some(session) = profile.get("login_session") {
+            let digest: String = sha2::Sha256::digest(session.trim().as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            files.push(login_dir.join(format!("{digest}.json")));
         }
         next = profile
             .get("source_profile")
@@ -146,17 +167,37 @@ mod tests {
         );
         let home = Path::new("/home/someuser");
         assert_eq!(
-            sso_token_files(&s, "dev", Some(home)),
+            session_files(&s, "dev", Some(home), None),
             [home.join(".aws/sso/cache/d033e22ae348aeb5660fc2140aec35850c4da997.json")]
         );
         assert_eq!(
-            sso_token_files(&s, "chained", Some(Path::new("/home/me"))),
+            session_files(&s, "chained", Some(Path::new("/home/me")), None),
             [PathBuf::from(
                 "/home/me/.aws/sso/cache/13f9d35043871d073ab260e020f0ffde092cb14b.json"
             )]
         );
-        assert!(sso_token_files(&s, "keys", Some(home)).is_empty());
+        assert!(session_files(&s, "keys", Some(home), None).is_empty());
         assert_eq!(kind(s.get_profile("chained").unwrap()), Some("assume role"));
         assert_eq!(kind(s.get_profile("keys").unwrap()), Some("static keys"));
+        // `aws login`: sha256 of the session ARN, as aws-config's login/cache.rs names it.
+        let s = set(
+            "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n",
+        );
+        let want = format!(
+            "{:x}.json",
+            sha2::Sha256::digest(b"arn:aws:iam::123456789012:user/alice")
+        );
+        assert_eq!(
+            session_files(&s, "console", Some(home), None),
+            [home.join(".aws/login/cache").join(&want)]
+        );
+        assert_eq!(
+            session_files(&s, "console", Some(home), Some(Path::new("/c"))),
+            [Path::new("/c").join(want)]
+        );
+        assert_eq!(
+            kind(s.get_profile("console").unwrap()),
+            Some("console login")
+        );
     }
 }

@@ -11,6 +11,7 @@ mod daemon;
 mod e2e;
 mod e2e_store;
 mod faults;
+mod field;
 mod fuzz_corpus;
 mod hygiene;
 mod identity;
