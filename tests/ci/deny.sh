@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The dependency graph against deny.toml: no banned or wildcard dependency, only the allowed
+# licenses, crates from crates.io only. Offline: the advisories check is not run (it needs the
+# RustSec database, from GitHub). `cargo fetch` first (from crates.io), so that the crates of
+# every platform, Windows-only ones too, are there to be read.
+# Installs cargo-deny (cargo install --locked, a few minutes of compiling) when missing.
+# Usage: bash tests/ci/deny.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+version=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $version"; then
+  cargo install --locked "cargo-deny@$version"
+fi
+cargo fetch --locked --quiet
+cargo deny --offline --locked --workspace check --hide-inclusion-graph bans licenses sources
