@@ -38,10 +38,11 @@ pub fn default_registry(
         let sdk = sdk::load(&registry, identity, &sdk::env(identity), timeout)
             .await
             .map_err(fail)?;
-        let (credentials, _) = sdk::credentials(&sdk, identity, timeout)
+        let env = sdk::env(identity);
+        let signing = sdk::credentials(&sdk, identity, &env, timeout)
             .await
             .map_err(fail)?;
-        let token = sdk::get_token(&sdk, &registry, credentials)
+        let token = sdk::get_token(&sdk, &registry, signing.provider)
             .await
             .map_err(|e| fail(classify::api(e, identity, timeout)))?;
         let proxy = token.proxy_endpoint.ok_or_else(|| {

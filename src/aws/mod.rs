@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod discover;
+pub mod mfa;
 pub mod sdk;
 pub mod source;
 pub mod transport;
@@ -41,19 +42,27 @@ pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchErr
     let work = async {
         let env = sdk::env(request.identity);
         let sdk = sdk::load(request.registry, request.identity, &env, timeout).await?;
-        let (credentials, expiry) = sdk::credentials(&sdk, request.identity, timeout).await?;
-        let token = sdk::get_token(&sdk, request.registry, credentials)
+        let signing = sdk::credentials(&sdk, request.identity, &env, timeout).await?;
+        let token = sdk::get_token(&sdk, request.registry, signing.provider)
             .await
             .map_err(|e| classify::api(e, request.identity, timeout))?;
         let (username, secret) = sdk::decode_token(&token.token)?;
-        let signer = source::describe(request.identity, &env).await;
+        let mut signer = source::describe(request.identity, &env).await;
+        if let Some(session) = &signing.mfa {
+            // The session ends the token, and logging it out (removing the file) too.
+            signer.label.push_str(&format!(
+                " mfa-session-until:{}",
+                ecr_login_core::clock::rfc3339(session.expires_at_ms)
+            ));
+            signer.requires.push(session.path.clone());
+        }
         Ok(Fetched {
             signer: Some(signer.label),
             requires: signer.requires,
             username,
             secret,
             token_expires_at_ms: token.expires_at_ms,
-            credentials_expire_at_ms: expiry,
+            credentials_expire_at_ms: signing.expires_at_ms,
             proxy_endpoint: token.proxy_endpoint,
         })
     };

@@ -102,22 +102,65 @@ pub async fn load(
     Ok(loader.load().await)
 }
 
+/// What signs a token request: the credentials, resolved once within the budget, when they
+/// expire, and the MFA session they came from, if they did.
+pub struct Signing {
+    pub provider: SharedCredentialsProvider,
+    pub expires_at_ms: Option<i64>,
+    pub mfa: Option<super::mfa::Session>,
+}
+
+/// The MFA role of the profile in effect, unless environment keys sign (they come first in
+/// the SDK's chain) or a service account does.
+pub async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaRole> {
+    let env_keys_sign = !identity.profile_from_config
+        && ecr_login_core::token::identity::source::env_key_id(&identity.env).is_some();
+    if identity.web_identity_token.is_some() || env_keys_sign {
+        return None;
+    }
+    let (name, profile) = profile(env).await?;
+    super::mfa::MfaRole::of(&name, &profile)
+}
+
 /// The credentials that sign the token request, resolved once within the budget, and when
-/// they expire.
+/// they expire. An MFA role signs with its session, never with a prompt.
 pub async fn credentials(
     sdk: &SdkConfig,
     identity: &Identity,
+    env: &Env,
     timeout: Duration,
-) -> Result<(SharedCredentialsProvider, Option<i64>), FetchError> {
+) -> Result<Signing, FetchError> {
     if let (Some(token), Some(role)) = (&identity.web_identity_token, &identity.role_arn) {
-        return assume_role_with_web_identity(sdk, role, token, timeout).await;
+        let (provider, expires_at_ms) =
+            assume_role_with_web_identity(sdk, role, token, timeout).await?;
+        return Ok(Signing {
+            provider,
+            expires_at_ms,
+            mfa: None,
+        });
     }
-    let base = sdk
-        .credentials_provider()
-        .ok_or_else(|| FetchError::NoCredentials {
-            identity: identity.label.clone(),
-            looked: None,
-        })?;
+    let mut mfa = None;
+    let base = match mfa_role(identity, env).await {
+        Some(role) => {
+            let home = env.get("HOME").ok().map(std::path::PathBuf::from);
+            let cache = ecr_login_core::token::cache::default_dir().ok().flatten();
+            let now = ecr_login_core::clock::now_ms();
+            let session = super::mfa::find(&role, cache.as_deref(), home.as_deref(), now)
+                .ok_or_else(|| FetchError::MfaRequired {
+                    profile: role.profile.clone(),
+                    role: role.role_arn.clone(),
+                })?;
+            let provider = SharedCredentialsProvider::new(session.credentials.clone());
+            mfa = Some(session);
+            provider
+        }
+        None => sdk
+            .credentials_provider()
+            .ok_or_else(|| FetchError::NoCredentials {
+                identity: identity.label.clone(),
+                looked: None,
+            })?,
+    };
     let provider = match &identity.role_arn {
         Some(role) => {
             let mut b = AssumeRoleProvider::builder(role.clone()).session_name("ecr-login");
@@ -137,7 +180,11 @@ pub async fn credentials(
         })?
         .map_err(|e| classify::credentials(&e, identity, budget))?;
     let expiry = credentials.expiry().map(epoch_ms);
-    Ok((SharedCredentialsProvider::new(credentials), expiry))
+    Ok(Signing {
+        provider: SharedCredentialsProvider::new(credentials),
+        expires_at_ms: expiry,
+        mfa,
+    })
 }
 
 /// Kubelet service-account mode: trade the pod's projected token for role credentials.

@@ -109,6 +109,19 @@ pub enum Command {
         /// Registry hosts (or aliases from the ecr-login config).
         registries: Vec<String>,
     },
+    /// Start an MFA session for a profile whose role needs a code (role_arn, source_profile,
+    /// mfa_serial): asks for the code on the terminal, assumes the role, keeps the session
+    /// (0600, in the cache directory) and fetches the registries' tokens with it. Until it
+    /// expires, get and the daemon sign with it; without one they fail at once and say to
+    /// run this. A fresh session the AWS CLI cached (~/.aws/cli/cache) is used too.
+    Login {
+        /// The AWS profile (default: AWS_PROFILE, else "default").
+        #[arg(long)]
+        profile: Option<String>,
+        /// Registries to fetch tokens for (default: those the ecr-login config maps to the
+        /// profile, and those kept warm).
+        registries: Vec<String>,
+    },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the

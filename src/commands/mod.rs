@@ -6,8 +6,10 @@
 
 pub mod args;
 pub mod configure;
+pub mod login;
 pub mod refresh;
 pub mod status;
+pub mod tty;
 
 use crate::aws::AwsFetcher;
 use crate::renew::{self, Deps};
@@ -50,6 +52,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
         Command::Status { json } => status::status(json, now),
         Command::Refresh { registries } => refresh::refresh(&registries, now),
+        Command::Login {
+            profile,
+            registries,
+        } => login::login(profile.as_deref(), &registries, now),
         Command::Daemon => run_daemon().map(|()| String::new()),
         Command::Configure(args) => configure::run(&args),
     };

@@ -37,3 +37,11 @@ pub fn epoch_ms(t: std::time::SystemTime) -> i64 {
         Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
     }
 }
+
+/// `ms` since the epoch as RFC 3339 UTC, whole seconds: `2027-01-15T08:00:00Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

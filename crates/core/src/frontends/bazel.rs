@@ -4,6 +4,7 @@
 //! Detected on `get` by the leading `{` (a Docker server string never starts with one), so
 //! one binary serves `--credential_helper=*.dkr.ecr.*.amazonaws.com=<path>` too.
 
+use crate::clock::rfc3339;
 use crate::env::Env;
 use crate::error::Error;
 use crate::output::json_line;
@@ -84,13 +85,6 @@ pub fn handle(
         )]),
     };
     Ok(json_line(&response))
-}
-
-pub fn rfc3339(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
