@@ -1,8 +1,9 @@
 //! A fake AWS endpoint for the integration tests and benchmarks, on plain HTTP/1.1 at
-//! 127.0.0.1: ECR and ECR Public `GetAuthorizationToken` (awsJson 1.1), STS `AssumeRole` and
-//! `AssumeRoleWithWebIdentity` (query protocol, XML replies), the SSO portal's
-//! `GetRoleCredentials` (`GET /federation/credentials`, via `AWS_ENDPOINT_URL_SSO`) and
-//! container credentials (ECS / EKS Pod Identity style, via `AWS_CONTAINER_CREDENTIALS_FULL_URI`).
+//! 127.0.0.1: ECR and ECR Public `GetAuthorizationToken` (awsJson 1.1), STS `AssumeRole` (with
+//! MFA when a test requires it) and `AssumeRoleWithWebIdentity` (query protocol, XML replies),
+//! the SSO portal's `GetRoleCredentials` (`GET /federation/credentials`, via
+//! `AWS_ENDPOINT_URL_SSO`) and container credentials (ECS / EKS Pod Identity style, via
+//! `AWS_CONTAINER_CREDENTIALS_FULL_URI`).
 //!
 //! It exists so the helper can be tested end to end through the real AWS SDK (signing,
 //! retries, error classification, endpoint overrides, the credential chain) with no network
@@ -128,6 +129,12 @@ struct State {
     sso_revoked: HashSet<String>,
     /// Container credentials by path: access key id, required `Authorization` value.
     containers: HashMap<String, (String, Option<String>)>,
+    /// Roles whose `AssumeRole` needs MFA: (serial number, token code).
+    mfa: HashMap<String, (String, String)>,
+    /// The form of the last `AssumeRole` call.
+    last_assume_role_form: Option<Vec<(String, String)>>,
+    /// `DurationSeconds` of each `AssumeRole` call, as sent.
+    assume_role_durations: Vec<Option<String>>,
     recording: bool,
     requests: Vec<Request>,
     token_calls: usize,
@@ -244,6 +251,25 @@ impl FakeEcr {
     pub fn add_container_credentials(&self, path: &str, key: &str, auth_token: Option<&str>) {
         let creds = (key.to_string(), auth_token.map(str::to_string));
         self.state().containers.insert(path.to_string(), creds);
+    }
+
+    /// `AssumeRole` of `role_arn` from now on needs `SerialNumber` = `serial` and `TokenCode` =
+    /// `code`, and answers 403 `AccessDenied` as STS does otherwise: "not authorized to
+    /// perform: sts:AssumeRole" without a serial number, "MultiFactorAuthentication failed
+    /// with invalid MFA one time pass code." with a wrong (or no) code or another serial.
+    pub fn require_mfa(&self, role_arn: &str, serial: &str, code: &str) {
+        let mfa = (serial.to_string(), code.to_string());
+        self.state().mfa.insert(role_arn.to_string(), mfa);
+    }
+
+    /// The form fields (decoded, in order) of the last `AssumeRole` call, answered or not.
+    pub fn last_assume_role_form(&self) -> Option<Vec<(String, String)>> {
+        self.state().last_assume_role_form.clone()
+    }
+
+    /// `DurationSeconds` of each `AssumeRole` call in order, as sent (`None`: absent).
+    pub fn assume_role_durations(&self) -> Vec<Option<String>> {
+        self.state().assume_role_durations.clone()
     }
 
     /// Turns request recording off (long benchmark runs) or on.
@@ -451,12 +477,17 @@ fn json_error(status: u16, kind: &str, message: &str) -> String {
 
 /// A query-protocol (STS) error.
 fn xml_error(code: &str, message: &str) -> String {
+    xml_error_status(400, code, message)
+}
+
+/// A query-protocol (STS) error with another status than 400.
+fn xml_error_status(status: u16, code: &str, message: &str) -> String {
     let (id, code, message) = (request_id(), xml_escape(code), xml_escape(message));
     let body = format!(
         "<ErrorResponse xmlns=\"{STS_NS}\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{code}</Code>\n    \
          <Message>{message}</Message>\n  </Error>\n  <RequestId>{id}</RequestId>\n</ErrorResponse>\n"
     );
-    http(400, "text/xml", &id, None, &body)
+    http(status, "text/xml", &id, None, &body)
 }
 
 impl Shared {
@@ -588,6 +619,14 @@ fn sts(st: &mut State, action: &str, form: &[(String, String)]) -> String {
         return xml_error("ValidationError", &format!("Invalid RoleArn {role:?}"));
     };
     let name = name.rsplit('/').next().unwrap_or(name);
+    if action == "AssumeRole" {
+        st.last_assume_role_form = Some(form.to_vec());
+        let duration = form_get(form, "DurationSeconds").map(str::to_string);
+        st.assume_role_durations.push(duration);
+        if let Some(denied) = mfa_denied(st.mfa.get(role), form, role) {
+            return denied;
+        }
+    }
     let session = form_get(form, "RoleSessionName").filter(|s| !s.is_empty());
     let session = session.unwrap_or("fake-session");
     let web = action == "AssumeRoleWithWebIdentity";
@@ -637,6 +676,28 @@ fn sts(st: &mut State, action: &str, form: &[(String, String)]) -> String {
 "#
     );
     http(200, "text/xml", &id, None, &body)
+}
+
+/// The 403 STS answers when `AssumeRole` of a role that needs MFA lacks it or gets it wrong.
+fn mfa_denied(
+    required: Option<&(String, String)>,
+    form: &[(String, String)],
+    role: &str,
+) -> Option<String> {
+    let (serial, code) = required?;
+    let (sent_serial, sent_code) = (form_get(form, "SerialNumber"), form_get(form, "TokenCode"));
+    if sent_serial.is_none_or(str::is_empty) {
+        let message = format!(
+            "User: arn:aws:iam::{DEFAULT_ACCOUNT}:user/ci is not authorized to perform: \
+             sts:AssumeRole on resource: {role}"
+        );
+        return Some(xml_error_status(403, "AccessDenied", &message));
+    }
+    if sent_serial != Some(serial.as_str()) || sent_code != Some(code.as_str()) {
+        let message = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
+        return Some(xml_error_status(403, "AccessDenied", message));
+    }
+    None
 }
 
 /// SSO `GetRoleCredentials`: `GET /federation/credentials?role_name=…&account_id=…`.

@@ -536,6 +536,104 @@ fn sts_web_identity_and_errors() {
 }
 
 #[test]
+fn sts_assume_role_with_mfa() {
+    let fake = FakeEcr::start();
+    let role = "arn:aws:iam::123456789012:role/ecr-pull";
+    let serial = "arn:aws:iam::111111111111:mfa/alice";
+    fake.require_mfa(role, serial, "123456");
+    let base = [
+        ("Action", "AssumeRole"),
+        ("Version", "2011-06-15"),
+        ("RoleArn", role),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let form: Vec<(&str, &str)> = base.iter().chain(extra).copied().collect();
+        sts(&fake, &form)
+    };
+    let denied = |reply: &Reply| {
+        assert_eq!(reply.status, 403, "{}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("text/xml"));
+        assert!(
+            reply.body.starts_with("<ErrorResponse xmlns="),
+            "{}",
+            reply.body
+        );
+        assert_eq!(between(&reply.body, "<Type>", "<"), "Sender");
+        assert_eq!(between(&reply.body, "<Code>", "<"), "AccessDenied");
+        between(&reply.body, "<Message>", "<").to_string()
+    };
+    let invalid = "MultiFactorAuthentication failed with invalid MFA one time pass code.";
+
+    let none = with(&[("DurationSeconds", "900")]);
+    assert_eq!(
+        denied(&none),
+        format!(
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: \
+             sts:AssumeRole on resource: {role}"
+        )
+    );
+    let wrong_code = with(&[("SerialNumber", serial), ("TokenCode", "654321")]);
+    assert_eq!(denied(&wrong_code), invalid);
+    let no_code = with(&[("SerialNumber", serial)]);
+    assert_eq!(denied(&no_code), invalid);
+    let bob = "arn:aws:iam::111111111111:mfa/bob";
+    let wrong_serial = with(&[("SerialNumber", bob), ("TokenCode", "123456")]);
+    assert_eq!(denied(&wrong_serial), invalid);
+    let form = fake.last_assume_role_form().unwrap();
+    assert!(form.contains(&("SerialNumber".into(), bob.into())));
+
+    let good = with(&[
+        ("SerialNumber", serial),
+        ("TokenCode", "123456"),
+        ("DurationSeconds", "3600"),
+    ]);
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert_eq!(between(&good.body, "<AccessKeyId>", "<"), "ASIAASSUMED1");
+    let form = fake.last_assume_role_form().unwrap();
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        (field("RoleArn"), field("SerialNumber"), field("TokenCode")),
+        (Some(role), Some(serial), Some("123456"))
+    );
+    assert_eq!(
+        fake.assume_role_durations(),
+        [
+            Some("900".to_string()),
+            None,
+            None,
+            None,
+            Some("3600".to_string())
+        ]
+    );
+
+    // Other roles, and web identity, need no MFA.
+    let other = sts(
+        &fake,
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/other"),
+        ],
+    );
+    assert_eq!(other.status, 200, "{}", other.body);
+    let web = sts(
+        &fake,
+        &[
+            ("Action", "AssumeRoleWithWebIdentity"),
+            ("RoleArn", role),
+            ("WebIdentityToken", "eyJ.x.y"),
+        ],
+    );
+    assert_eq!(web.status, 200, "{}", web.body);
+    let last = fake.last_assume_role_form().unwrap();
+    assert!(last.contains(&(
+        "RoleArn".into(),
+        "arn:aws:iam::123456789012:role/other".into()
+    )));
+    assert_eq!(fake.assume_role_durations().len(), 6);
+    assert_eq!(fake.sts_calls(), 7);
+}
+
+#[test]
 fn sso_portal_get_role_credentials() {
     let fake = FakeEcr::start();
     let reply = sso(&fake, "111122223333", "ReadOnly", "portal-token");
