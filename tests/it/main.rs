@@ -22,4 +22,5 @@ mod protocol;
 mod renewal;
 mod store;
 mod support;
+mod support_selftest;
 mod windows;

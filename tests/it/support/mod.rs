@@ -1,7 +1,11 @@
 //! What every integration test shares: the fake AWS endpoint and the sandbox that runs
 //! the real binaries against it.
 
+pub mod botocore_cache;
 pub mod fake_ecr;
 #[cfg(test)]
 mod fake_ecr_tests;
 pub mod harness;
+pub mod proxy;
+pub mod pty;
+pub mod tls_front;
