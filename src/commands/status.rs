@@ -57,7 +57,7 @@ pub fn status(json: bool, now: i64) -> Result<String, Error> {
             .map(|e: &Entry| EntryStatus {
                 registry: e.registry.clone(),
                 signer: e.signer.clone(),
-                identity: e.identity.clone(),
+                identity: ecr_login_core::redact::userinfo(&e.identity),
                 source: e.source,
                 expires_at_ms: e.expires_at_ms,
                 expires_in_s: e.expires_at_ms.saturating_sub(now) / 1000,
@@ -162,6 +162,14 @@ fn table(r: &Report, now: i64) -> String {
     }
     for p in &r.problems {
         let _ = writeln!(out, "warning: {p}");
+    }
+    if let Some(store) = r.daemon.state.as_ref().and_then(|s| s.store.as_ref()) {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            if store.flapping { "warning" } else { "note" },
+            store.message
+        );
     }
     out
 }

@@ -8,11 +8,13 @@
 //! tokio's paused time with a fake fetcher. It wakes at least once a minute and decides
 //! from the wall clock, so a laptop that slept through a renewal renews right after waking.
 
+pub mod desktop;
 pub mod notify;
 pub mod schedule;
 pub mod signals;
 pub mod state;
 pub mod warm;
+pub mod watch;
 
 use ecr_login_core::clock::Clock;
 use ecr_login_core::duration;
@@ -80,6 +82,9 @@ where
     // The config file as last read: a change is reloaded at the next wake (Windows has no
     // SIGHUP; elsewhere it saves one).
     let mut config_seen = stamp(config_path.as_deref());
+    // Docker's config, as `configure --store` set it up: kept pointing at us.
+    let mut desktop = desktop::Watch::default();
+    let mut docker_watch = watch::FileWatch::new(config.store.docker_config.as_deref());
     tracing::info!("renewing ECR tokens in {}", cache.dir().display());
     tokio::pin!(shutdown);
     loop {
@@ -92,9 +97,17 @@ where
             }
             scanned = scan(&deps, &config, &cache, &mut failures, &mut state) => scanned,
         };
-        let changed = changed || first;
-
         let now = deps.clock.now_ms();
+        let in_use: Vec<String> = fresh
+            .iter()
+            .map(|w| w.target.registry.host().to_string())
+            .collect();
+        let repaired = desktop.check(&config, &in_use, now);
+        if repaired {
+            state.store = desktop.report.clone();
+        }
+        let changed = changed || first || repaired;
+
         let dues: Vec<i64> = fresh
             .iter()
             .map(|w| {
@@ -137,12 +150,15 @@ where
             () = reload() => {
                 config_seen = stamp(config_path.as_deref());
                 reload_config(&mut config, config_path.as_deref());
+                docker_watch = watch::FileWatch::new(config.store.docker_config.as_deref());
             }
+            () = docker_watch.changed() => {}
             () = tokio::time::sleep(Duration::from_millis(sleep_ms)) => {
                 let now_seen = stamp(config_path.as_deref());
                 if now_seen != config_seen {
                     config_seen = now_seen;
                     reload_config(&mut config, config_path.as_deref());
+                    docker_watch = watch::FileWatch::new(config.store.docker_config.as_deref());
                 }
             }
         }

@@ -19,6 +19,9 @@ pub struct State {
     pub warm: usize,
     pub next_renewal_ms: Option<i64>,
     pub failing: Vec<String>,
+    /// What the daemon did about Docker's `credsStore` ([`super::desktop`]), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<super::desktop::Report>,
 }
 
 impl State {

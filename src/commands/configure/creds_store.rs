@@ -35,6 +35,11 @@ fn current(doc: &ObjectText) -> Option<String> {
         .and_then(|raw| serde_json::from_str::<String>(raw).ok())
 }
 
+/// The `credsStore` a Docker config names, if any (and if the file parses).
+pub fn value(text: &str) -> Option<String> {
+    ObjectText::parse(text).ok().as_ref().and_then(current)
+}
+
 /// Sets `"credsStore": "ecr-login"`, every other byte untouched.
 pub fn enable(text: Option<&str>) -> Result<Switch, String> {
     let doc = parse(text)?;

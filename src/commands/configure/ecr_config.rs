@@ -69,6 +69,46 @@ pub fn set_store(
     Ok((doc.to_string(), changes))
 }
 
+/// Sets (`Some`) or removes (`None`, or empty) a list under `[store]`, every other byte kept.
+pub fn set_store_list(
+    text: &str,
+    key: &str,
+    values: Option<&[String]>,
+) -> Result<(String, Vec<String>), String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let store = doc
+        .entry("store")
+        .or_insert_with(toml_edit::table)
+        .as_table_mut()
+        .ok_or("`store` is not a table")?;
+    let current: Vec<String> = store
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut changes = Vec::new();
+    match values.filter(|v| !v.is_empty()) {
+        Some(v) if current != v => {
+            let array: toml_edit::Array = v.iter().map(String::as_str).collect();
+            store[key] = toml_edit::value(array);
+            changes.push(format!("store.{key} = [{}]", v.join(", ")));
+        }
+        None if store.contains_key(key) => {
+            store.remove(key);
+            changes.push(format!("removed store.{key}"));
+        }
+        _ => {}
+    }
+    if store.is_empty() {
+        doc.remove("store");
+    }
+    Ok((doc.to_string(), changes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

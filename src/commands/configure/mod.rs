@@ -118,12 +118,23 @@ fn edit(req: &Request) -> Result<String, Error> {
     // credHelpers change for named hosts, or all of ours on a plain --remove.
     let edit_helpers = !hosts.is_empty() || (req.remove && !req.store);
     let switch = std::cell::RefCell::new(creds_store::Switch::default());
+    // Undoing the store also takes out the credHelpers pins the daemon added, and only those.
+    let unpin: Vec<String> = if disabling {
+        config.store.pinned.clone()
+    } else {
+        Vec::new()
+    };
     let updated = user_file::update(&docker_path, req.dry_run, &|current| {
         let (mut text, mut changes) = if edit_helpers {
             docker_config::edit(current, &hosts, req.remove)?
         } else {
             (None, Vec::new())
         };
+        if !unpin.is_empty() {
+            let (unpinned, more) = docker_config::edit(text.as_deref().or(current), &unpin, true)?;
+            text = unpinned.or(text);
+            changes.extend(more);
+        }
         let base = text.as_deref().or(current);
         let sw = if enabling {
             creds_store::enable(base)?
@@ -146,8 +157,19 @@ fn edit(req: &Request) -> Result<String, Error> {
     let switch = switch.into_inner();
     if enabling {
         store_mode(&mut out, req, &switch, current.as_deref())?;
-    } else if disabling && !switch.changes.is_empty() && config.store.previous.is_some() {
-        update_store_settings(&mut out, req, &[("previous", None)])?;
+        // What the daemon keeps pointing at us (see `crate::renew::desktop`).
+        let watched = updated.path.display().to_string();
+        update_store_settings(&mut out, req, &[("docker_config", Some(&watched))])?;
+    } else if disabling {
+        // Not ours to repair any more: a credsStore set by hand from now on stays.
+        let mut settings = vec![("docker_config", None)];
+        if !switch.changes.is_empty() && config.store.previous.is_some() {
+            settings.push(("previous", None));
+        }
+        update_store_settings(&mut out, req, &settings)?;
+        if !config.store.pinned.is_empty() {
+            update_store_list(&mut out, req, "pinned", None)?;
+        }
     }
     if !req.remove && (req.profile.is_some() || req.role_arn.is_some() || req.ecr.is_some()) {
         configure_ecr_login(&mut out, &hosts, req)?;
@@ -227,6 +249,28 @@ fn update_store_settings(
         .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
         let (text, changes) = ecr_config::set_store(current.unwrap_or_default(), settings)
+            .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        Config::parse(&text, &path)?;
+        Ok(((!changes.is_empty()).then_some(text), changes))
+    })
+    .map_err(Error::Config)?;
+    if !updated.changes.is_empty() {
+        report(out, &updated, req.dry_run);
+    }
+    Ok(())
+}
+
+/// Sets or removes a list under `[store]` in our config.
+fn update_store_list(
+    out: &mut String,
+    req: &Request,
+    key: &str,
+    values: Option<&[String]>,
+) -> Result<(), Error> {
+    let path = config::default_path()
+        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
+    let updated = user_file::update(&path, req.dry_run, &|current| {
+        let (text, changes) = ecr_config::set_store_list(current.unwrap_or_default(), key, values)
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
         Config::parse(&text, &path)?;
         Ok(((!changes.is_empty()).then_some(text), changes))

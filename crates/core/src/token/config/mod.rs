@@ -64,15 +64,36 @@ pub struct Config {
 }
 
 /// Where logins to registries that are not ECR go, when ecr-login is Docker's `credsStore`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreSettings {
     /// Another credential helper (`docker-credential-<name>`); `None`: our own file store.
     pub fallback: Option<String>,
     /// Where `configure --store` found it: run from there, never looked up again.
     pub fallback_path: Option<PathBuf>,
+    /// The Docker config `configure --store` set up: the daemon keeps `credsStore` there
+    /// pointing at us (Docker Desktop sets it back to `desktop` when it starts).
+    pub docker_config: Option<PathBuf>,
+    /// Whether the daemon repairs that (`[store] repair = false`: it does not).
+    pub repair: bool,
+    /// The `credHelpers` entries the daemon added while repairing, so that
+    /// `configure --remove` takes out these and only these.
+    pub pinned: Vec<String>,
     /// The `credsStore` that `configure --store` replaced (`Some("")`: there was none), so
     /// `configure --remove` can put it back.
     pub previous: Option<String>,
+}
+
+impl Default for StoreSettings {
+    fn default() -> StoreSettings {
+        StoreSettings {
+            fallback: None,
+            fallback_path: None,
+            previous: None,
+            docker_config: None,
+            repair: true,
+            pinned: Vec::new(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -113,6 +134,10 @@ struct File {
 struct StoreFile {
     fallback: Option<String>,
     fallback_path: Option<PathBuf>,
+    docker_config: Option<PathBuf>,
+    repair: Option<bool>,
+    #[serde(default)]
+    pinned: Vec<String>,
     previous: Option<String>,
 }
 
@@ -224,9 +249,19 @@ impl Config {
                 p.display()
             )));
         }
+        for host in &file.store.pinned {
+            if crate::token::host::Registry::parse(host).is_none() {
+                return Err(where_(format!(
+                    "store.pinned: {host:?} is not an ECR registry host"
+                )));
+            }
+        }
         config.store = StoreSettings {
             fallback: file.store.fallback.filter(|n| !n.is_empty()),
             fallback_path: file.store.fallback_path,
+            docker_config: file.store.docker_config,
+            repair: file.store.repair.unwrap_or(true),
+            pinned: file.store.pinned,
             previous: file.store.previous,
         };
         if let Some(v) = file.timeout {

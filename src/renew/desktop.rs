@@ -1,0 +1,201 @@
+//! Surviving Docker Desktop: it sets `credsStore` back to `desktop` (`desktop.exe` on
+//! Windows) when it starts and on some updates, and every ECR pull then fails with "no
+//! basic auth credentials" the morning after a reboot. It keeps `credHelpers`.
+//!
+//! So the daemon watches the Docker config that `configure --store` set up (recorded in
+//! our config as `[store] docker_config`; nothing else is ours to touch) and, when its
+//! `credsStore` is no longer `ecr-login`:
+//! - records the new value as our fallback, so Desktop's own logins keep working through us;
+//! - puts `credsStore` back, and pins every ECR registry in use (the warm set) in
+//!   `credHelpers`, which stay ours even while a reset is in effect;
+//! - says so once, and in `status`.
+//!
+//! If the file is set back again within a minute of our repair, something keeps fighting
+//! us: we stop (no third write), keep the pins, and say so in `status`. The edits are
+//! `configure`'s own: byte-preserving, atomic, through links, as the file's owner.
+//! `[store] repair = false` turns all of this off.
+
+use crate::commands::configure::{HELPER, creds_store, docker_config, ecr_config, user_file};
+use ecr_login_core::frontends::docker::fallback;
+use ecr_login_core::token::config::{self, Config};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::SystemTime;
+
+/// A second reset this soon after our repair means something keeps resetting it.
+const FIGHT_WINDOW_MS: i64 = 60_000;
+
+/// What `status` shows about the last repair.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub message: String,
+    pub at_ms: i64,
+    /// We stopped repairing: the file kept being reset.
+    pub flapping: bool,
+}
+
+/// The watcher's memory between wakes.
+#[derive(Debug, Default)]
+pub struct Watch {
+    seen: Option<(SystemTime, u64)>,
+    last_repair_ms: Option<i64>,
+    pub report: Option<Report>,
+}
+
+impl Watch {
+    /// Looks at the Docker config, and repairs it if it should. `warm` holds the ECR
+    /// registries in use. Returns whether anything changed for `status`.
+    pub fn check(&mut self, config: &Config, warm: &[String], now: i64) -> bool {
+        let Some(path) = config.store.docker_config.as_deref() else {
+            return false;
+        };
+        let seen_now = stamp(path);
+        if seen_now == self.seen {
+            return false;
+        }
+        self.seen = seen_now;
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return false;
+        };
+        let now_store = creds_store::value(&text);
+        if now_store.as_deref() == Some(HELPER) {
+            return false;
+        }
+        let shown = now_store.as_deref().unwrap_or("(none)");
+        if !config.store.repair {
+            tracing::debug!(
+                "{}: credsStore is \"{shown}\"; not repairing it ([store] repair = false)",
+                path.display()
+            );
+            return false;
+        }
+        if self
+            .last_repair_ms
+            .is_some_and(|t| now.saturating_sub(t) < FIGHT_WINDOW_MS)
+        {
+            if self.report.as_ref().is_some_and(|r| r.flapping) {
+                return false;
+            }
+            let message = format!(
+                "{} keeps setting credsStore back (to \"{shown}\") within a minute of each repair; ecr-login stopped repairing it. The ECR registries pinned in credHelpers keep working; for others, run: docker-credential-ecr-login configure --store (Docker Desktop has no setting that stops the reset)",
+                path.display()
+            );
+            tracing::warn!("{message}");
+            self.report = Some(Report {
+                message,
+                at_ms: now,
+                flapping: true,
+            });
+            return true;
+        }
+        match repair(path, now_store.as_deref(), warm) {
+            Ok((pinned, message)) => {
+                tracing::warn!("{message}");
+                self.last_repair_ms = Some(now);
+                self.seen = stamp(path);
+                if let Err(e) = record(config, now_store.as_deref(), &pinned) {
+                    tracing::warn!("{e}");
+                }
+                self.report = Some(Report {
+                    message,
+                    at_ms: now,
+                    flapping: false,
+                });
+                true
+            }
+            Err(e) => {
+                tracing::warn!("cannot put credsStore back in {}: {e}", path.display());
+                false
+            }
+        }
+    }
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Sets `credsStore` back and pins the warm registries missing from `credHelpers`.
+/// Returns the pins added and the line to log.
+fn repair(
+    path: &Path,
+    was: Option<&str>,
+    warm: &[String],
+) -> Result<(Vec<String>, String), String> {
+    let added = std::cell::RefCell::new(Vec::new());
+    user_file::update(path, false, &|current| {
+        let present = helpers(current);
+        let missing: Vec<String> = warm
+            .iter()
+            .filter(|h| !present.iter().any(|p| p == *h))
+            .cloned()
+            .collect();
+        let (text, mut changes) = docker_config::edit(current, &missing, false)?;
+        let sw = creds_store::enable(text.as_deref().or(current))?;
+        changes.extend(sw.changes);
+        *added.borrow_mut() = missing;
+        Ok((sw.text.or(text), changes))
+    })?;
+    let pinned = added.into_inner();
+    let kept = match was {
+        Some(w) if config::validate_helper_name(w).is_ok() => {
+            format!(", kept \"{w}\" for other registries")
+        }
+        _ => String::new(),
+    };
+    let message = format!(
+        "credsStore in {} was set to \"{}\" (Docker Desktop does this when it starts); set it back to ecr-login{kept}, and pinned {} ECR registr{} in credHelpers",
+        path.display(),
+        was.unwrap_or("(none)"),
+        pinned.len(),
+        if pinned.len() == 1 { "y" } else { "ies" }
+    );
+    Ok((pinned, message))
+}
+
+/// The hosts in a Docker config's `credHelpers`.
+fn helpers(text: Option<&str>) -> Vec<String> {
+    text.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|v| v.get("credHelpers").and_then(|h| h.as_object()).cloned())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Records in our config the new fallback (Desktop's store keeps other registries) and
+/// the pins, so `configure --remove` takes out exactly those.
+fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), String> {
+    let path = config
+        .path
+        .clone()
+        .or_else(config::default_path)
+        .ok_or("no config file to record the repair in")?;
+    let fallback = was.filter(|w| config::validate_helper_name(w).is_ok());
+    let found = fallback
+        .and_then(fallback::find_helper)
+        .map(|p| p.display().to_string());
+    let mut all = config.store.pinned.clone();
+    for p in pinned {
+        if !all.contains(p) {
+            all.push(p.clone());
+        }
+    }
+    user_file::update(&path, false, &|current| {
+        let mut text = current.unwrap_or_default().to_string();
+        let mut changes = Vec::new();
+        if let Some(f) = fallback {
+            let (t, c) = ecr_config::set_store(
+                &text,
+                &[("fallback", Some(f)), ("fallback_path", found.as_deref())],
+            )?;
+            text = t;
+            changes.extend(c);
+        }
+        let (t, c) = ecr_config::set_store_list(&text, "pinned", Some(&all))?;
+        text = t;
+        changes.extend(c);
+        Config::parse(&text, &path)?;
+        Ok(((!changes.is_empty()).then_some(text), changes))
+    })
+    .map(|_| ())
+}

@@ -1,0 +1,237 @@
+//! Issue 23, through the real daemon: Docker Desktop sets `credsStore` back to `desktop`
+//! when it starts. The daemon puts it back, keeps `desktop` as the fallback, pins the
+//! registries in use in `credHelpers`, stops fighting a file that keeps being reset, and
+//! does nothing when told not to or when the store is not its own.
+
+use crate::support::harness::*;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Docker Desktop's config.json, as it writes it (tabs, its own keys).
+const DESKTOP: &str = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {}\n\t},\n\t\"credsStore\": \"desktop\",\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\",\n\t\t\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t},\n\t\"currentContext\": \"desktop-linux\",\n\t\"plugins\": {\"-x-cli-hints\": {\"enabled\": \"true\"}}\n}\n";
+
+/// A registry in use that is not in Desktop's credHelpers: the one the daemon pins.
+const OTHER: &str = "210987654321.dkr.ecr.us-east-1.amazonaws.com";
+
+/// The daemon, its stderr collected line by line as it comes.
+struct Daemon {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Daemon {
+    fn start(s: &Sandbox) -> Daemon {
+        let mut child = s
+            .command(&["daemon"])
+            .env("ECR_LOGIN_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&log);
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        let d = Daemon { child, log };
+        d.wait_for("renewing ECR tokens in");
+        d
+    }
+
+    /// Waits for `needle` in the log (at most 70 s: the daemon looks at least once a
+    /// minute even where no file watch exists).
+    fn wait_for(&self, needle: &str) {
+        wait_until(
+            &format!("daemon log: {needle}"),
+            Duration::from_secs(70),
+            || self.log.lock().unwrap().contains(needle),
+        );
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Desktop's layout, our `configure --store` over it, a `docker-credential-desktop` on
+/// PATH, and a `get` for a registry outside credHelpers: the set-up the morning before.
+fn configured(s: &mut Sandbox) -> PathBuf {
+    let helpers = s.dir.path().join("helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let desktop = helpers.join("docker-credential-desktop");
+    std::fs::write(
+        &desktop,
+        "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&desktop, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", helpers.display()));
+    let docker = s.dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let path = docker.join("config.json");
+    std::fs::write(&path, DESKTOP).unwrap();
+    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
+    let out = s.run(&["configure", "--store"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(s.get(OTHER).status.success());
+    path
+}
+
+/// What Desktop does when it starts: its own write of the whole file (by rename), with
+/// credsStore back to `desktop` and one more key of its own.
+fn desktop_resets(path: &Path) -> String {
+    let now = std::fs::read_to_string(path).unwrap();
+    let reset = now
+        .replace(
+            "\"credsStore\": \"ecr-login\"",
+            "\"credsStore\": \"desktop\"",
+        )
+        .replace(
+            "\"currentContext\": \"desktop-linux\"",
+            "\"currentContext\": \"desktop-linux\",\n\t\"features\": {\"hooks\": \"true\"}",
+        );
+    assert_ne!(reset, now);
+    let tmp = path.with_extension("desktop-tmp");
+    std::fs::write(&tmp, &reset).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+    reset
+}
+
+fn creds_store(path: &Path) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["credsStore"].as_str().map(str::to_string)
+}
+
+/// The morning after a reboot: Desktop set credsStore back. The daemon puts ecr-login
+/// back, records `desktop` as the fallback, pins the registry in use, and every other
+/// byte is as Desktop left it.
+#[test]
+fn a_desktop_reset_is_repaired_and_the_registries_in_use_pinned() {
+    let mut s = Sandbox::new();
+    let path = configured(&mut s);
+    let d = Daemon::start(&s);
+    let reset = desktop_resets(&path);
+    d.wait_for("set it back to ecr-login");
+    let after = std::fs::read_to_string(&path).unwrap();
+    // Every byte is Desktop's but credsStore's value and the pin after the last entry.
+    let expected = reset
+        .replace("\"credsStore\": \"desktop\"", "\"credsStore\": \"ecr-login\"")
+        .replace(
+            "\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n",
+            &format!("\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\",\n\t\t\"{OTHER}\": \"ecr-login\"\n"),
+        );
+    assert_eq!(after, expected);
+    assert_eq!(creds_store(&path).as_deref(), Some("ecr-login"), "{after}");
+    let config = std::fs::read_to_string(s.config_path()).unwrap();
+    assert!(config.contains("fallback = \"desktop\""), "{config}");
+    assert!(
+        config.contains(&format!("pinned = [\"{OTHER}\"]")),
+        "{config}"
+    );
+    assert!(d.log().matches("set it back to ecr-login").count() == 1);
+    // status says what happened.
+    let status = s.run(&["status", "--json"], b"");
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["daemon"]["store"]["flapping"], false, "{v}");
+    // And the fallback answers other registries again: through us.
+    let out = s.get("ghcr.io");
+    assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+}
+
+/// A second reset within a minute of the repair: no third write, the pins stay, and
+/// `status --json` warns.
+#[test]
+fn a_file_that_keeps_being_reset_is_left_alone_with_the_pins() {
+    let mut s = Sandbox::new();
+    let path = configured(&mut s);
+    let d = Daemon::start(&s);
+    desktop_resets(&path);
+    d.wait_for("set it back to ecr-login");
+    let second = desktop_resets(&path);
+    d.wait_for("stopped repairing it");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        second,
+        "a third write"
+    );
+    assert!(second.contains(OTHER), "the pin went");
+    wait_until("status shows the warning", Duration::from_secs(10), || {
+        let out = s.run(&["status", "--json"], b"");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .is_ok_and(|v| v["daemon"]["store"]["flapping"] == true)
+    });
+    let status = s.run(&["status"], b"");
+    assert!(
+        stdout(&status).contains("keeps setting credsStore back"),
+        "{}",
+        stdout(&status)
+    );
+}
+
+/// `[store] repair = false`: the daemon sees the reset and changes nothing.
+#[test]
+fn repair_false_changes_nothing() {
+    let mut s = Sandbox::new();
+    let path = configured(&mut s);
+    let mut config = std::fs::read_to_string(s.config_path()).unwrap();
+    config = config.replace("[store]\n", "[store]\nrepair = false\n");
+    std::fs::write(s.config_path(), &config).unwrap();
+    let d = Daemon::start(&s);
+    let reset = desktop_resets(&path);
+    d.wait_for("not repairing it ([store] repair = false)");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), reset);
+    assert_eq!(std::fs::read_to_string(s.config_path()).unwrap(), config);
+}
+
+/// A credsStore set by hand after `configure --remove` is not ours to repair; and
+/// `--remove` takes out the pins the daemon added, and only those.
+#[test]
+fn configure_remove_takes_the_pins_and_the_claim() {
+    let mut s = Sandbox::new();
+    let path = configured(&mut s);
+    {
+        let d = Daemon::start(&s);
+        desktop_resets(&path);
+        d.wait_for("set it back to ecr-login");
+    }
+    let out = s.run(&["configure", "--remove", "--store"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(!after.contains(OTHER), "a pin stayed: {after}");
+    assert!(
+        after.contains("\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\""),
+        "Desktop's own entry went: {after}"
+    );
+    assert_eq!(creds_store(&path).as_deref(), Some("desktop"));
+    let config = std::fs::read_to_string(s.config_path()).unwrap_or_default();
+    assert!(
+        !config.contains("pinned") && !config.contains("docker_config"),
+        "{config}"
+    );
+    // Set by hand to something else now: the daemon leaves it.
+    let by_hand = after.replace("\"credsStore\": \"desktop\"", "\"credsStore\": \"pass\"");
+    std::fs::write(&path, &by_hand).unwrap();
+    let d = Daemon::start(&s);
+    // Its first scan has looked at everything it looks at (the summary comes after).
+    d.wait_for(" warm");
+    drop(d);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), by_hand);
+}
