@@ -8,6 +8,7 @@
 
 mod config;
 mod daemon;
+mod desktop;
 mod e2e;
 mod e2e_store;
 mod faults;
