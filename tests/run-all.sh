@@ -47,6 +47,9 @@ XDG_RUNTIME_DIR="$unit_dir/run" systemd-analyze verify --man=no --user "$unit_di
 # Every test; then, explicitly, the ones a plain `cargo test` skips as #[ignore]d (the
 # windows:: ones need the Windows build: tests/windows/run.sh runs them below).
 cargo test --locked --workspace
+# The MFA tests read a session file written by botocore itself (the AWS CLI's cache code).
+python3 -c 'import botocore' 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check botocore==1.44.8
 cargo test --locked --test it -- --ignored --skip windows::
 
 # Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not
@@ -60,6 +63,9 @@ bash packaging/check-manifests.sh
 # The GitHub workflows, offline (zizmor, schemas, shellcheck), and the manifests' URLs
 # against the release's asset names.
 bash tests/ci/audit-workflows.sh
+# Dependencies: licenses, sources (crates.io only), no wildcards. The RustSec advisories need
+# their database from GitHub, which CI cannot reach; see the README's Security section.
+bash tests/ci/deny.sh
 
 # The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
 # The dev profile: the packages are checked for what they hold, not for speed, and the

@@ -302,9 +302,24 @@ fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             reason = Some(describe_rustls(r));
             return true;
         }
+        // Through another copy of rustls the type does not match: its words do.
         let text = err.to_string();
         if let Some(rest) = text.split_once("invalid peer certificate: ").map(|x| x.1) {
-            reason = Some(format!("the certificate is not trusted ({rest})"));
+            let lower = rest.to_ascii_lowercase();
+            reason = Some(
+                if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+                    "the certificate is signed by an unknown authority".into()
+                } else if lower.contains("expired") {
+                    "the certificate has expired".into()
+                } else if lower.contains("not valid for name") || lower.contains("notvalidforname")
+                {
+                    "the certificate is for another host name".into()
+                } else if lower.contains("not valid yet") || lower.contains("notvalidyet") {
+                    "the certificate is not valid yet (check this machine's clock)".into()
+                } else {
+                    format!("the certificate is not trusted ({rest})")
+                },
+            );
             return true;
         }
         false

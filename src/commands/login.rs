@@ -39,6 +39,12 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
         vars.remove(k);
     }
     vars.insert("AWS_PROFILE".into(), name.clone());
+    // Where `~` in the profile files' paths points: the identity reads those files.
+    for home in ["HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH"] {
+        if let Some(v) = ProcessEnv.var(home) {
+            vars.insert(home.into(), v);
+        }
+    }
     let env = MapEnv(vars);
     let config = Config::load().map_err(Error::Config)?;
     let cache_dir = cache::default_dir().map_err(Error::Other)?.ok_or_else(|| {
