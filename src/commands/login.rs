@@ -111,7 +111,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     if failed.is_empty() {
         Ok(out)
     } else {
-        ecr_login_core::output::write_stdout(out.as_bytes());
+        let _ = ecr_login_core::output::write_stdout(out.as_bytes());
         Err(Error::Other(failed.join("\n")))
     }
 }

@@ -66,7 +66,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     if failed.is_empty() {
         Ok(out)
     } else {
-        output::write_stdout(out.as_bytes());
+        let _ = output::write_stdout(out.as_bytes());
         Err(Error::Other(failed.join("\n")))
     }
 }

@@ -54,7 +54,9 @@ pub fn is_running(cache_dir: &Path) -> bool {
 
 /// Takes the one-daemon-per-cache-dir lock, or says who has it.
 pub fn claim(cache_dir: &Path) -> Result<LockGuard, Error> {
-    match lock::try_exclusive(&cache_dir.join(LOCK_FILE)).map_err(Error::Other)? {
+    match lock::try_exclusive(&cache_dir.join(LOCK_FILE))
+        .map_err(|e| Error::Other(e.to_string()))?
+    {
         Some(guard) => Ok(guard),
         None => {
             let pid = State::read(cache_dir).map_or_else(|| "?".into(), |s| s.pid.to_string());

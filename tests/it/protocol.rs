@@ -442,3 +442,51 @@ fn the_front_binary_answers_hits_without_the_full_one() {
     );
     assert_eq!(s.fake.token_calls(), 1);
 }
+
+/// Issue 19: a failed write of the answer (a full disk, a closed descriptor) exited 0, as if
+/// Docker had its credentials. It exits 1 and says why on stderr; a reader that went away
+/// (a closed pipe) is no error.
+#[test]
+fn a_failed_answer_write_is_a_failure_and_a_closed_pipe_is_not() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let s = Sandbox::new();
+    assert!(s.get(REGISTRY).status.success());
+    for args in [&["get"][..], &["version"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut cmd = s.command(args);
+        cmd.stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .stdin(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(REGISTRY.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("cannot write the answer to standard output"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // A pipe whose reader is already gone.
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills two descriptors we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are fresh descriptors nobody else owns.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader);
+    let mut cmd = s.command(&["version"]);
+    cmd.stdout(writer).stderr(std::process::Stdio::piped());
+    let out = cmd.output().unwrap();
+    assert!(out.stdout.is_empty(), "stdout was not the closed pipe");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "", "a closed pipe is not worth a line");
+}

@@ -75,10 +75,10 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
             crate::logging::init();
             output::finish(Protocol::Docker, docker::list(clock::now_ms()))
         }
-        Action::Version => {
-            output::write_stdout(docker::version_line().as_bytes());
-            ExitCode::SUCCESS
-        }
+        Action::Version => output::written(
+            output::write_stdout(docker::version_line().as_bytes()),
+            ExitCode::SUCCESS,
+        ),
         Action::Other => binary.other(args),
     }
 }

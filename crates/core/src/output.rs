@@ -9,7 +9,9 @@
 //!   stdout strictly.
 //! - Human commands: text on stdout, errors on stderr, one prefixed line each.
 //!
-//! A closed stdout is not our error: the caller went away.
+//! A closed stdout is not our error: the caller went away, and we exit quietly. Any other
+//! failure to write the answer (a full disk, a closed descriptor) is: exit 1, with a line on
+//! stderr, so it never looks like success.
 
 #![allow(clippy::print_stderr)]
 
@@ -30,12 +32,22 @@ pub enum Protocol {
 /// Writes the answer or the error the way `protocol` wants it; the exit code to return.
 pub fn finish(protocol: Protocol, result: Result<Vec<u8>, Error>) -> ExitCode {
     match result {
-        Ok(answer) => {
-            write_stdout(&answer);
-            ExitCode::SUCCESS
-        }
+        Ok(answer) => written(write_stdout(&answer), ExitCode::SUCCESS),
         Err(e) => {
             report(protocol, &e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit code for an answer whose write went as `result`: `code` when it went out, or
+/// when the reader had gone (a closed pipe); failure, said on stderr, otherwise.
+pub fn written(result: std::io::Result<()>, code: ExitCode) -> ExitCode {
+    match result {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            error_line(&format!("cannot write the answer to standard output: {e}"));
             ExitCode::FAILURE
         }
     }
@@ -46,7 +58,8 @@ pub fn report(protocol: Protocol, e: &Error) {
     let text = e.to_string();
     match protocol {
         Protocol::Docker => {
-            write_stdout(format!("{text}\n").as_bytes());
+            // The same line goes to stderr below: a failed write adds nothing to say.
+            let _ = write_stdout(format!("{text}\n").as_bytes());
             if *e != Error::NotFound {
                 error_line(&text);
             }
@@ -64,10 +77,11 @@ pub fn error_line(line: &str) {
     eprintln!("docker-credential-ecr-login: {line}");
 }
 
-/// Writes to stdout; what every answer goes through.
-pub fn write_stdout(bytes: &[u8]) {
+/// Writes to stdout; what every answer goes through. See [`written`] for what a failure
+/// means.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes).and_then(|()| out.flush());
+    out.write_all(bytes).and_then(|()| out.flush())
 }
 
 /// A protocol value as one JSON line.

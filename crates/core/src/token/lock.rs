@@ -3,26 +3,71 @@
 //!
 //! Try first; on contention wait, but never longer than the caller's budget: a process
 //! stuck while holding a lock (stopped, hung on a dead disk) must not hang every `get`
-//! behind it. The holder writes its pid into the lock file, so a waiter that gives up can
-//! say whom it waited for. The kernel drops the lock when its holder exits, even by
+//! behind it. The first try is bounded too: on NFS and some FUSE filesystems the lock call
+//! itself can hang, so where the filesystem is NFS, where locks are unsupported, or where a
+//! first try does not return at once, we proceed without cross-process locking and say so
+//! once, as cargo does. The holder writes its pid into the lock file, so a waiter that gives
+//! up can say whom it waited for. The kernel drops the lock when its holder exits, even by
 //! SIGKILL, so a crashed helper never wedges the cache.
 
 use std::fs::{File, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// An exclusive lock on a file, released on drop.
+/// How long a first, uncontended try may take before we decide locking hangs here. A
+/// local `flock` answers in microseconds.
+const FIRST_TRY_LIMIT: Duration = Duration::from_millis(1500);
+
+/// An exclusive lock on a file, released on drop; or, where the filesystem cannot lock,
+/// no lock at all (the work goes on, without cross-process exclusion).
 #[must_use = "the lock is released as soon as the guard is dropped"]
 #[derive(Debug)]
 pub struct LockGuard {
-    file: File,
+    file: Option<File>,
+}
+
+impl LockGuard {
+    /// Whether it holds a real lock (`false`: the filesystem cannot lock).
+    pub fn is_locked(&self) -> bool {
+        self.file.is_some()
+    }
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if let Some(file) = &self.file {
+            let _ = file.unlock();
+        }
+    }
+}
+
+/// Why a lock was not taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// The lock file could not be opened, or locking it failed.
+    Io { path: PathBuf, source: io::Error },
+    /// Someone else held it for the whole budget.
+    Timeout(LockTimeout),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Io { path, source } => write!(f, "cannot lock {}: {source}", path.display()),
+            LockError::Timeout(t) => t.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LockError::Io { source, .. } => Some(source),
+            LockError::Timeout(_) => None,
+        }
     }
 }
 
@@ -56,8 +101,33 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
     crate::files::open_vetted(&options, path)
 }
 
-fn describe(path: &Path, e: io::Error) -> String {
-    format!("cannot lock {}: {e}", path.display())
+fn describe(path: &Path, source: io::Error) -> LockError {
+    LockError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Says once per process that locking is off, and why.
+fn unlocked(path: &Path, why: &str) -> LockGuard {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        let dir = path.parent().unwrap_or(path);
+        tracing::warn!(
+            "file locks do not work in {} ({why}); going on without cross-process locking, so parallel requests may each fetch a token",
+            dir.display()
+        );
+    }
+    LockGuard { file: None }
+}
+
+/// What a locking thread tells the waiter.
+enum Step {
+    /// The first try found someone holding it: now waiting.
+    Contended,
+    Locked(File),
+    Unsupported,
+    Failed(io::Error),
 }
 
 /// Records our pid in the lock we hold, for waiters' messages. Best effort.
@@ -81,28 +151,51 @@ fn recorded_holder(path: &Path) -> Option<u32> {
     text.trim().parse().ok()
 }
 
-/// Takes the exclusive lock on `path`, waiting at most `budget`. `Ok(Err(timeout))` when
-/// someone else held it all that time.
-pub fn exclusive(path: &Path, budget: Duration) -> Result<Result<LockGuard, LockTimeout>, String> {
-    let mut file = open_lock_file(path).map_err(|e| describe(path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
+/// Takes the exclusive lock on `path`, waiting at most `budget` for a holder, and at most
+/// [`FIRST_TRY_LIMIT`] for the lock call itself.
+pub fn exclusive(path: &Path, budget: Duration) -> Result<LockGuard, LockError> {
+    let file = open_lock_file(path).map_err(|e| describe(path, e))?;
+    if let Some(fs) = platform_unlockable_fs(path) {
+        return Ok(unlocked(path, &format!("a {fs} filesystem")));
+    }
+    acquire(file, path, budget, File::try_lock, File::lock)
+}
+
+/// [`exclusive`] with the lock calls as parameters: the tests pass one that hangs.
+fn acquire(
+    file: File,
+    path: &Path,
+    budget: Duration,
+    try_lock: fn(&File) -> Result<(), TryLockError>,
+    lock: fn(&File) -> io::Result<()>,
+) -> Result<LockGuard, LockError> {
+    let (tx, rx) = mpsc::channel();
+    // The calls run on another thread, so that we can stop waiting. If we give up, the
+    // thread still gets the lock eventually and drops it at once (the receiver is gone).
+    std::thread::spawn(move || {
+        let step = match try_lock(&file) {
+            Ok(()) => Step::Locked(file),
+            Err(TryLockError::WouldBlock) => {
+                let _ = tx.send(Step::Contended);
+                match lock(&file) {
+                    Ok(()) => Step::Locked(file),
+                    Err(e) => Step::Failed(e),
+                }
+            }
+            Err(TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
+                Step::Unsupported
+            }
+            Err(TryLockError::Error(e)) => Step::Failed(e),
+        };
+        let _ = tx.send(step);
+    });
+    let outcome = match rx.recv_timeout(FIRST_TRY_LIMIT) {
+        Ok(Step::Contended) => {
             tracing::debug!("waiting for the lock on {}", path.display());
-            // Block on another thread so we can stop waiting. If we give up, the thread
-            // still gets the lock eventually and drops it at once (the receiver is gone).
-            let (tx, rx) = mpsc::channel();
-            let waiter = file.try_clone().map_err(|e| describe(path, e))?;
-            std::thread::spawn(move || {
-                let _ = tx.send(waiter.lock().map(|()| waiter));
-            });
             match rx.recv_timeout(budget) {
-                // Keep the handle that took the lock: on Windows a lock belongs to its
-                // handle (on Unix both share one open file description).
-                Ok(Ok(locked)) => file = locked,
-                Ok(Err(e)) => return Err(describe(path, e)),
+                Ok(step) => step,
                 Err(_) => {
-                    return Ok(Err(LockTimeout {
+                    return Err(LockError::Timeout(LockTimeout {
                         path: path.to_path_buf(),
                         waited: budget,
                         holder: platform_holder(path).or_else(|| recorded_holder(path)),
@@ -110,23 +203,29 @@ pub fn exclusive(path: &Path, budget: Duration) -> Result<Result<LockGuard, Lock
                 }
             }
         }
-        Err(TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
-            // A filesystem without locks: proceed unlocked, as cargo does.
-            tracing::debug!("file locks are not supported for {}", path.display());
+        Ok(step) => step,
+        // Not even the first try came back: this filesystem hangs on locks.
+        Err(_) => return Ok(unlocked(path, "a lock call did not return")),
+    };
+    match outcome {
+        // Keep the handle that took the lock: on Windows a lock belongs to its handle.
+        Step::Locked(mut file) => {
+            mark_holder(&mut file);
+            Ok(LockGuard { file: Some(file) })
         }
-        Err(TryLockError::Error(e)) => return Err(describe(path, e)),
+        Step::Unsupported => Ok(unlocked(path, "locks are not supported")),
+        Step::Failed(e) => Err(describe(path, e)),
+        Step::Contended => unreachable!("sent once, before the result"),
     }
-    mark_holder(&mut file);
-    Ok(Ok(LockGuard { file }))
 }
 
 /// Takes the exclusive lock only if nobody holds it. `Ok(None)` means someone does.
-pub fn try_exclusive(path: &Path) -> Result<Option<LockGuard>, String> {
+pub fn try_exclusive(path: &Path) -> Result<Option<LockGuard>, LockError> {
     let mut file = open_lock_file(path).map_err(|e| describe(path, e))?;
     match file.try_lock() {
         Ok(()) => {
             mark_holder(&mut file);
-            Ok(Some(LockGuard { file }))
+            Ok(Some(LockGuard { file: Some(file) }))
         }
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(describe(path, e)),
@@ -171,6 +270,27 @@ fn platform_holder(_: &Path) -> Option<u32> {
     None
 }
 
+/// Linux: the filesystem, when it is one whose locks cannot be trusted not to hang (NFS,
+/// where cargo skips locking for the same reason).
+#[cfg(target_os = "linux")]
+fn platform_unlockable_fs(path: &Path) -> Option<&'static str> {
+    use std::os::unix::ffi::OsStrExt;
+    const NFS_SUPER_MAGIC: i64 = 0x6969;
+    let dir = path.parent()?;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statfs(2) fills the struct we own; the path is NUL-terminated.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    (st.f_type as i64 == NFS_SUPER_MAGIC).then_some("NFS")
+}
+
+#[cfg(not(target_os = "linux"))]
+fn platform_unlockable_fs(_: &Path) -> Option<&'static str> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +299,8 @@ mod tests {
     fn second_taker_sees_the_lock_until_release() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
-        let guard = exclusive(&path, Duration::ZERO).unwrap().unwrap();
+        let guard = exclusive(&path, Duration::ZERO).unwrap();
+        assert!(guard.is_locked());
         assert!(try_exclusive(&path).unwrap().is_none());
         assert!(is_held(&path));
         drop(guard);
@@ -191,10 +312,10 @@ mod tests {
     fn a_wait_ends_at_the_budget_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
-        let _held = exclusive(&path, Duration::ZERO).unwrap().unwrap();
-        let timeout = exclusive(&path, Duration::from_millis(50))
-            .unwrap()
-            .unwrap_err();
+        let _held = exclusive(&path, Duration::ZERO).unwrap();
+        let Err(LockError::Timeout(timeout)) = exclusive(&path, Duration::from_millis(50)) else {
+            panic!("no timeout");
+        };
         assert_eq!(timeout.holder, Some(std::process::id()));
         let text = timeout.to_string();
         assert!(
@@ -207,12 +328,12 @@ mod tests {
     fn a_waiter_gets_the_lock_when_it_is_released() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
-        let held = exclusive(&path, Duration::ZERO).unwrap().unwrap();
+        let held = exclusive(&path, Duration::ZERO).unwrap();
         let (tx, rx) = mpsc::channel();
         let p = path.clone();
         let waiter = std::thread::spawn(move || {
             tx.send(()).unwrap();
-            exclusive(&p, Duration::from_secs(30)).unwrap().is_ok()
+            exclusive(&p, Duration::from_secs(30)).is_ok_and(|g| g.is_locked())
         });
         rx.recv().unwrap();
         drop(held);
@@ -228,6 +349,42 @@ mod tests {
         let link = dir.path().join("x.lock");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let err = exclusive(&link, Duration::ZERO).unwrap_err();
-        assert!(err.contains("x.lock"), "{err}");
+        assert!(err.to_string().contains("x.lock"), "{err}");
+    }
+
+    /// Issue 19: on NFS or some FUSE mounts the lock call itself can hang; the first try
+    /// used to run on the caller's thread, unbounded. A lock that never returns now costs
+    /// at most the first-try limit, and the request goes on unlocked.
+    #[test]
+    fn a_lock_call_that_hangs_is_given_up_and_work_goes_on_unlocked() {
+        fn hangs(_: &File) -> Result<(), TryLockError> {
+            loop {
+                std::thread::park();
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let file = open_lock_file(&path).unwrap();
+        let started = std::time::Instant::now();
+        let guard = acquire(file, &path, Duration::from_secs(60), hangs, File::lock).unwrap();
+        assert!(!guard.is_locked());
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "waited for the hung call"
+        );
+    }
+
+    #[test]
+    fn a_filesystem_without_locks_goes_on_unlocked() {
+        fn unsupported(_: &File) -> Result<(), TryLockError> {
+            Err(TryLockError::Error(io::Error::from(
+                io::ErrorKind::Unsupported,
+            )))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let file = open_lock_file(&path).unwrap();
+        let guard = acquire(file, &path, Duration::ZERO, unsupported, File::lock).unwrap();
+        assert!(!guard.is_locked());
     }
 }

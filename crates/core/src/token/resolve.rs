@@ -9,6 +9,7 @@ use crate::token::config::{Config, RegistryRule};
 use crate::token::fetch::{BUDGET_GRACE, Expired, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
 use crate::token::identity::Identity;
+use crate::token::lock::LockError;
 use crate::token::policy;
 use std::time::Duration;
 
@@ -224,8 +225,8 @@ pub fn obtain(
     }
     let budget = ctx.config.timeout + LOCK_GRACE;
     let guard = match ctx.cache.map(|c| c.lock(&key, budget)) {
-        Some(Ok(Ok(guard))) => Some(guard),
-        Some(Ok(Err(timeout))) => {
+        Some(Ok(guard)) => Some(guard),
+        Some(Err(LockError::Timeout(timeout))) => {
             let error = ctx
                 .cache
                 .and_then(|c| c.failure_since(&key, now))
@@ -234,7 +235,7 @@ pub fn obtain(
                 });
             return Err(fetch_error(&target.registry, error));
         }
-        Some(Err(e)) if write == Write::Required => return Err(Error::Other(e)),
+        Some(Err(e)) if write == Write::Required => return Err(Error::Other(e.to_string())),
         Some(Err(e)) => {
             tracing::warn!("{e}; fetching without the lock");
             None

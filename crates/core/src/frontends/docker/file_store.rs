@@ -166,11 +166,7 @@ impl FileStore {
 
     fn lock(&self, server: &str) -> Result<lock::LockGuard, Error> {
         let path = self.path(server).with_extension("lock");
-        match lock::exclusive(&path, LOCK_BUDGET) {
-            Ok(Ok(guard)) => Ok(guard),
-            Ok(Err(timeout)) => Err(Error::Other(timeout.to_string())),
-            Err(e) => Err(Error::Other(e)),
-        }
+        lock::exclusive(&path, LOCK_BUDGET).map_err(|e| Error::Other(e.to_string()))
     }
 }
 

@@ -13,7 +13,7 @@ pub use entry::{Entry, Source, key};
 
 use crate::files::{self, check_owned};
 use crate::token::fetch::FetchError;
-use crate::token::lock::{self, LockGuard, LockTimeout};
+use crate::token::lock::{self, LockError, LockGuard};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Read};
@@ -206,11 +206,7 @@ impl Cache {
 
     /// Takes the per-entry lock that serialises fetches for one (registry, identity),
     /// waiting at most `budget` for another process's fetch.
-    pub fn lock(
-        &self,
-        key: &str,
-        budget: Duration,
-    ) -> Result<Result<LockGuard, LockTimeout>, String> {
+    pub fn lock(&self, key: &str, budget: Duration) -> Result<LockGuard, LockError> {
         lock::exclusive(&self.dir.join(format!("{key}.lock")), budget)
     }
 
