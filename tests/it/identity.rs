@@ -344,3 +344,35 @@ fn the_daemon_renews_as_the_identity_that_fetched() {
         "renewed as another identity: {signers:?}"
     );
 }
+
+/// Issue 22: `status --json` and entry files showed unsalted SHA-256 prefixes of secret
+/// variables (`AWS_SECRET_ACCESS_KEY=#2d711642…` is `sha256("x")`): low-entropy secrets
+/// could be guessed back. They are keyed now (HMAC under a 0600 key beside the cache), so
+/// another cache directory fingerprints the same secret differently.
+#[test]
+fn fingerprints_of_secrets_are_keyed() {
+    let fingerprint_of = |s: &Sandbox| {
+        let status = s.run(&["status", "--json"], b"");
+        let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        let identity = v["entries"][0]["identity"].as_str().unwrap().to_string();
+        let entry = std::fs::read_to_string(&s.entries()[0]).unwrap();
+        for text in [&identity, &entry, &stdout(&status)] {
+            assert!(!text.contains("2d711642"), "an unkeyed sha256 prefix: {text}");
+        }
+        let at = identity.find("AWS_SECRET_ACCESS_KEY=#").expect("fingerprinted") + 23;
+        identity[at..at + 16].to_string()
+    };
+    let mut one = Sandbox::new();
+    one.set("AWS_SECRET_ACCESS_KEY", "x");
+    assert!(one.get(REGISTRY).status.success());
+    let key_file = one.cache_dir().join(".fingerprint-key");
+    assert_eq!(mode_of(&key_file) & 0o777, 0o600);
+    let first = fingerprint_of(&one);
+    // Stable within a cache: the next get hits.
+    assert!(one.get(REGISTRY).status.success());
+    assert_eq!(one.fake.token_calls(), 1);
+    let mut two = Sandbox::new();
+    two.set("AWS_SECRET_ACCESS_KEY", "x");
+    assert!(two.get(REGISTRY).status.success());
+    assert_ne!(fingerprint_of(&two), first, "the same fingerprint under another key");
+}

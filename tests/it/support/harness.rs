@@ -241,7 +241,8 @@ impl Sandbox {
             !([".json", ".lock", ".used", ".fail"]
                 .iter()
                 .any(|s| n.ends_with(s))
-                || n == ".swept")
+                || n == ".swept"
+                || n == ".fingerprint-key")
         })
     }
 }

@@ -98,6 +98,28 @@ pub fn open_vetted(options: &fs::OpenOptions, path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Creates `path` holding `bytes` (mode `mode`) only if it does not exist, and whole: the
+/// bytes go to a temp file that is then hard-linked into place, so nobody ever reads a
+/// partial file, and a second creator gets `AlreadyExists` and the first one's bytes.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = temp_path(dir, path);
+    let result = (|| {
+        let mut file = create_new(&tmp, mode)?;
+        platform::set_mode(&file, mode)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::hard_link(&tmp, path)?;
+        platform::sync_dir(dir)
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
 /// Whether an open error means "that path is a symbolic link" (refused, not followed).
 pub fn is_symlink_error(e: &io::Error) -> bool {
     platform::is_symlink_error(e)

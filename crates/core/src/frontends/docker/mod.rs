@@ -68,18 +68,20 @@ fn owner(server: &str) -> Result<Owner, Error> {
 /// miss is [`Handled::Miss`]; quietly, since the full binary says whatever is worth a
 /// warning once.
 pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
-    let (config, target) = match owner(input) {
-        Ok(Owner::Ours(ours)) => (ours.0, ours.1.target(&ProcessEnv)),
+    let (config, route) = match owner(input) {
+        Ok(Owner::Ours(ours)) => *ours,
         Ok(Owner::Elsewhere(fallback)) => return Handled::Elsewhere(fallback),
         Err(e) => return Handled::Ours(Err(e)),
     };
     let server = input.trim();
     let reply = |entry: Entry| get_reply(server, entry);
+    // The cache is opened before the identity is computed: its key fingerprints secrets.
     match fetcher {
         None => {
             let Ok(Some(cache)) = Cache::from_env() else {
                 return Handled::Miss;
             };
+            let target = route.target(&ProcessEnv);
             let ctx = Context::process(&config, Some(&cache));
             match resolve::cached(&target, &ctx, now) {
                 Some(entry) => Handled::Ours(Ok(reply(entry))),
@@ -88,6 +90,7 @@ pub fn get(input: &str, fetcher: Option<&dyn Fetcher>, now: i64) -> Handled {
         }
         Some(fetcher) => {
             let cache = Cache::from_env_or_warn();
+            let target = route.target(&ProcessEnv);
             let ctx = Context::process(&config, cache.as_ref());
             Handled::Ours(resolve::serve(&target, &ctx, fetcher, now).map(reply))
         }

@@ -127,6 +127,7 @@ impl Cache {
                 dir.display()
             ));
         }
+        crate::token::identity::fingerprint::install(dir);
         Ok(Cache {
             dir: dir.to_path_buf(),
         })

@@ -14,6 +14,7 @@
 //! security bug. The label ([`Identity::label`]) is for people; the full binary refines it
 //! when it fetches (`Fetched::signer`).
 
+pub mod fingerprint;
 pub mod source;
 
 use crate::env::Env;
@@ -153,7 +154,7 @@ impl Identity {
             key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
             format!("profile:{profile}")
         } else if let Some(key_id) = source::env_key_id(&aws) {
-            format!("env:{}", short_hash(key_id))
+            format!("env:{}", fingerprint::fingerprint(key_id.as_bytes()))
         } else {
             key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
             if let Some(profile) = aws.get("AWS_PROFILE") {
@@ -167,8 +168,9 @@ impl Identity {
             label.push_str(&format!(" role:{role}"));
             key.push_str(&format!("role={role};"));
             if let Some(id) = &rule.external_id {
-                label.push_str(&format!(" external-id:{}", short_hash(id)));
-                key.push_str(&format!("external-id=#{};", short_hash(id)));
+                let id = fingerprint::fingerprint(id.as_bytes());
+                label.push_str(&format!(" external-id:{id}"));
+                key.push_str(&format!("external-id=#{id};"));
             }
         }
         if let Some(region) = &rule.region {
@@ -208,7 +210,7 @@ impl Identity {
     ) -> Identity {
         let aws = AwsEnv(env.aws_vars());
         let uid = uid.map_or_else(
-            || format!("#{}", short_hash(token.expose())),
+            || format!("#{}", fingerprint::fingerprint(token.expose().as_bytes())),
             str::to_string,
         );
         let key = format!(

@@ -57,7 +57,10 @@ pub fn vars_text(vars: &AwsEnv) -> String {
             continue;
         }
         if is_secret_var(name) {
-            out.push_str(&format!("{name}=#{};", super::short_hash(value)));
+            out.push_str(&format!(
+                "{name}=#{};",
+                super::fingerprint::fingerprint(value.as_bytes())
+            ));
         } else {
             out.push_str(&format!("{name}={value};"));
         }
@@ -110,7 +113,7 @@ pub fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
         let read =
             fs::File::open(path).and_then(|f| f.take(MAX_TOKEN_FILE).read_to_end(&mut content));
         let digest = match read {
-            Ok(_) => super::short_hash_bytes(&content),
+            Ok(_) => super::fingerprint::fingerprint(&content),
             Err(e) => format!("{:?}", e.kind()),
         };
         out.push_str(&format!("container-token=#{digest};"));
@@ -181,7 +184,10 @@ fn machine_facts() -> String {
         .or_else(|| read("/var/lib/cloud/data/instance-id"));
     format!(
         "{}/{}",
-        machine.map_or_else(|| "-".into(), |m| super::short_hash(&m)),
+        machine.map_or_else(
+            || "-".into(),
+            |m| super::fingerprint::fingerprint(m.as_bytes())
+        ),
         instance.unwrap_or_else(|| "-".into())
     )
 }
