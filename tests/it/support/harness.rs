@@ -273,12 +273,14 @@ pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut()
 }
 
 /// A file's permission bits.
+#[cfg(unix)]
 pub fn mode_of(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Stops a daemon with SIGTERM and returns what it printed.
+#[cfg(unix)]
 pub fn stop(daemon: Child) -> Output {
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };

@@ -7,5 +7,6 @@ pub mod fake_ecr;
 mod fake_ecr_tests;
 pub mod harness;
 pub mod proxy;
+#[cfg(unix)]
 pub mod pty;
 pub mod tls_front;
