@@ -357,9 +357,15 @@ fn fingerprints_of_secrets_are_keyed() {
         let identity = v["entries"][0]["identity"].as_str().unwrap().to_string();
         let entry = std::fs::read_to_string(&s.entries()[0]).unwrap();
         for text in [&identity, &entry, &stdout(&status)] {
-            assert!(!text.contains("2d711642"), "an unkeyed sha256 prefix: {text}");
+            assert!(
+                !text.contains("2d711642"),
+                "an unkeyed sha256 prefix: {text}"
+            );
         }
-        let at = identity.find("AWS_SECRET_ACCESS_KEY=#").expect("fingerprinted") + 23;
+        let at = identity
+            .find("AWS_SECRET_ACCESS_KEY=#")
+            .expect("fingerprinted")
+            + 23;
         identity[at..at + 16].to_string()
     };
     let mut one = Sandbox::new();
@@ -374,5 +380,9 @@ fn fingerprints_of_secrets_are_keyed() {
     let mut two = Sandbox::new();
     two.set("AWS_SECRET_ACCESS_KEY", "x");
     assert!(two.get(REGISTRY).status.success());
-    assert_ne!(fingerprint_of(&two), first, "the same fingerprint under another key");
+    assert_ne!(
+        fingerprint_of(&two),
+        first,
+        "the same fingerprint under another key"
+    );
 }
