@@ -53,7 +53,7 @@ impl Binary for Full {
 }
 
 fn bazel_request(input: &str, now: i64) -> Result<Vec<u8>, Error> {
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::process(&config, cache.as_ref());
     bazel::handle(input, &ctx, &aws::AwsFetcher, now)

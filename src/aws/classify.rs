@@ -21,6 +21,8 @@ enum Transport {
     Service,
     /// Our HTTPS client said what went wrong, and where ([`super::transport::Failure`]).
     Explained(FetchError),
+    /// ECR answered, but not with a usable token.
+    Malformed,
     Timeout,
     Unreachable,
     Other,
@@ -56,7 +58,7 @@ pub fn malformed(what: &str) -> ApiError {
     ApiError {
         code: None,
         message: format!("ECR's answer is malformed: {what}"),
-        kind: Transport::Other,
+        kind: Transport::Malformed,
     }
 }
 
@@ -97,9 +99,7 @@ pub fn api(e: ApiError, identity: &Identity, timeout: Duration) -> FetchError {
         },
         (_, Transport::Unreachable) => FetchError::Unreachable { detail },
         (_, Transport::Service) => FetchError::Refused { code, detail },
-        (_, Transport::Other) if detail.starts_with("ECR's answer is malformed") => {
-            FetchError::MalformedToken { detail }
-        }
+        (_, Transport::Malformed) => FetchError::MalformedToken { detail },
         (_, Transport::Other) => FetchError::Other { detail },
     }
 }

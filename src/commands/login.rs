@@ -46,7 +46,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
         }
     }
     let env = MapEnv(vars);
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     let cache_dir = cache::default_dir().map_err(Error::Other)?.ok_or_else(|| {
         Error::Other(
             "login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set".into(),

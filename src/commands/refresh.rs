@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 /// `refresh`: renew the named registries now, or every warm one. Returns a report line
 /// per registry; fails if any renewal failed.
 pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let targets: Vec<Target> = if registries.is_empty() {
         let Some(cache) = &cache else {

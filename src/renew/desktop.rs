@@ -194,7 +194,7 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), S
         let (t, c) = ecr_config::set_store_list(&text, "pinned", Some(&all))?;
         text = t;
         changes.extend(c);
-        Config::parse(&text, &path)?;
+        Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
     .map(|_| ())

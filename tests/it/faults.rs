@@ -101,7 +101,7 @@ const CASES: &[Case] = &[
         name: "a token that does not decode",
         setup: |s| persistent(Fault::BadToken)(s),
         message: "ECR returned an authorization token that is not",
-        advice: "",
+        advice: "the endpoint does not answer like ECR: check AWS_ENDPOINT_URL_ECR",
         max: Duration::from_secs(3),
     },
     Case {

@@ -13,7 +13,7 @@ pub enum Error {
     /// The input was not something we can act on (bad stdin, bad JSON).
     Input(String),
     /// The config file is unreadable or malformed.
-    Config(String),
+    Config(crate::token::config::ConfigError),
     /// An ECR registry whose token we could not get: the client aborts and shows this.
     Fetch { registry: String, error: FetchError },
     /// Anything else that stops a command (a file we cannot write, a daemon already running).
@@ -24,13 +24,20 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NotFound => f.write_str(NOT_FOUND),
-            Error::Input(m) | Error::Config(m) | Error::Other(m) => f.write_str(m),
+            Error::Input(m) | Error::Other(m) => f.write_str(m),
+            Error::Config(e) => e.fmt(f),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<crate::token::config::ConfigError> for Error {
+    fn from(e: crate::token::config::ConfigError) -> Error {
+        Error::Config(e)
+    }
+}
 
 impl From<String> for Error {
     fn from(m: String) -> Error {

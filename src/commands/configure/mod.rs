@@ -79,7 +79,7 @@ fn discover(req: &Request) -> Result<String, Error> {
         ..Default::default()
     };
     let identity = Identity::new(Some(&rule), &ProcessEnv);
-    let timeout = Config::load().map_err(Error::Config)?.timeout;
+    let timeout = Config::load()?.timeout;
     crate::aws::discover::default_registry(
         &identity,
         req.regions.first().map(String::as_str),
@@ -109,7 +109,7 @@ fn edit(req: &Request) -> Result<String, Error> {
     if hosts.len() == 1 && !named && !req.remove {
         let _ = writeln!(out, "discovered your default registry: {}", hosts[0]);
     }
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     // What the credsStore part does: switch to us, switch back, or nothing.
     let enabling = req.store && !req.remove;
     let disabling = req.remove && (req.store || !named);
@@ -250,10 +250,10 @@ fn update_store_settings(
     let updated = user_file::update(&path, req.dry_run, &|current| {
         let (text, changes) = ecr_config::set_store(current.unwrap_or_default(), settings)
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        Config::parse(&text, &path)?;
+        Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
-    .map_err(Error::Config)?;
+    .map_err(Error::Other)?;
     if !updated.changes.is_empty() {
         report(out, &updated, req.dry_run);
     }
@@ -272,10 +272,10 @@ fn update_store_list(
     let updated = user_file::update(&path, req.dry_run, &|current| {
         let (text, changes) = ecr_config::set_store_list(current.unwrap_or_default(), key, values)
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        Config::parse(&text, &path)?;
+        Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
-    .map_err(Error::Config)?;
+    .map_err(Error::Other)?;
     if !updated.changes.is_empty() {
         report(out, &updated, req.dry_run);
     }
@@ -315,10 +315,10 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
         )
         .map_err(|e| format!("config file {}: {e}", path.display()))?;
         // Never write a file we would refuse to load.
-        Config::parse(&text, &path)?;
+        Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
-    .map_err(Error::Config)?;
+    .map_err(Error::Other)?;
     report(out, &updated, req.dry_run);
     Ok(())
 }

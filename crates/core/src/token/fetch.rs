@@ -334,9 +334,11 @@ impl fmt::Display for FetchError {
                 "the AWS credentials that signed the request had expired {} before this machine's clock says it is now, so the token cannot be kept; check this machine's clock, and the credential source (a credential_process or cache handing out stale credentials)",
                 roughly(*ago_ms)
             ),
-            FetchError::MalformedToken { detail } | FetchError::LockTimeout { detail } => {
-                f.write_str(detail)
-            }
+            FetchError::MalformedToken { detail } => write!(
+                f,
+                "{detail}; the endpoint does not answer like ECR: check AWS_ENDPOINT_URL_ECR and any proxy in between, or try again shortly"
+            ),
+            FetchError::LockTimeout { detail } => f.write_str(detail),
             FetchError::Other { detail } => write!(f, "the ECR token request failed: {detail}"),
         }
     }

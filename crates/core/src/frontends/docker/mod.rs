@@ -56,7 +56,7 @@ fn owner(server: &str) -> Result<Owner, Error> {
     if server.is_empty() {
         return Err(Error::Input("no credentials server URL".into()));
     }
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     match Route::of(server, &config) {
         Ok(route) => Ok(Owner::Ours(Box::new((config, route)))),
         Err(Error::NotFound) => Fallback::from_config(&config).map(Owner::Elsewhere),
@@ -180,7 +180,7 @@ pub fn erase(input: &str) -> Handled {
 /// `list`: our still-servable entries, from the cache only, with the fallback's logins.
 /// A fallback that cannot list is a warning: ours are still an answer.
 pub fn list(now: i64) -> Result<Vec<u8>, Error> {
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     let mut out = match Fallback::from_config(&config).and_then(|f| f.list()) {
         Ok(theirs) => theirs,
         Err(e) => {

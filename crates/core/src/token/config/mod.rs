@@ -164,25 +164,51 @@ pub fn default_path() -> Option<PathBuf> {
     Some(dirs.config_dir().join("config.toml"))
 }
 
+/// Why our config file cannot be used: one line naming the file, and the line and key
+/// where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 impl Config {
     /// Loads the config file if there is one. A missing file is the defaults; an
     /// unreadable or malformed one is an error naming the file.
-    pub fn load() -> Result<Config, String> {
+    pub fn load() -> Result<Config, ConfigError> {
         Config::load_from(default_path().as_deref())
     }
 
-    pub fn load_from(path: Option<&Path>) -> Result<Config, String> {
+    pub fn load_from(path: Option<&Path>) -> Result<Config, ConfigError> {
         let Some(path) = path else {
             return Ok(Config::default());
         };
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(format!("cannot read config file {}: {e}", path.display())),
+            Err(e) => Err(ConfigError {
+                path: path.to_path_buf(),
+                message: format!("cannot read config file {}: {e}", path.display()),
+            }),
         }
     }
 
-    pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_text(text, path).map_err(|message| ConfigError {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    fn parse_text(text: &str, path: &Path) -> Result<Config, String> {
         let where_ = |detail: String| format!("config file {}: {detail}", path.display());
         let file: File = toml::from_str(text).map_err(|e| where_(describe_toml_error(text, &e)))?;
         let mut config = Config {

@@ -1,7 +1,7 @@
 use super::*;
 
 fn parse(text: &str) -> Result<Config, String> {
-    Config::parse(text, Path::new("/etc/ecr-login.toml"))
+    Config::parse(text, Path::new("/etc/ecr-login.toml")).map_err(|e| e.to_string())
 }
 
 #[test]
