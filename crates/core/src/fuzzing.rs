@@ -1,5 +1,5 @@
 //! Invariants over every input boundary, shared by the cargo-fuzz targets (`fuzz/`) and
-//! the test that replays their corpus (`tests/fuzz_corpus.rs`), so CI catches a regression
+//! the test that replays their corpus (`tests/it/fuzz_corpus.rs`), so CI catches a regression
 //! without a fuzzer. Each check panics when an invariant breaks; "no panic" alone is not
 //! the bar: an accepted host must be a genuine ECR host or a configured alias.
 

@@ -327,7 +327,7 @@ fn warnings(out: &mut String, docker_config: Option<&str>) {
     if fallback::find_helper("ecr-login").is_none() {
         let _ = writeln!(
             out,
-            "warning: {BINARY} is not on PATH, so Docker cannot exec it; install it into a PATH directory (e.g. cargo install --locked --path . or the .deb)"
+            "warning: {BINARY} is not on PATH, so Docker cannot exec it; install it into a PATH directory (bash packaging/install.sh from a checkout, or the .deb, .rpm, Homebrew or Scoop package)"
         );
     }
     let store = docker_config
