@@ -98,10 +98,13 @@ where
             scanned = scan(&deps, &config, &cache, &mut failures, &mut state) => scanned,
         };
         let now = deps.clock.now_ms();
-        let in_use: Vec<String> = fresh
+        // As clients name them (an alias as host:port): what credHelpers must hold.
+        let mut in_use: Vec<String> = fresh
             .iter()
-            .map(|w| w.target.registry.host().to_string())
+            .map(|w| w.target.authority.to_string())
             .collect();
+        in_use.sort();
+        in_use.dedup();
         let repaired = desktop.check(&config, &in_use, now);
         if repaired {
             state.store = desktop.report.clone();

@@ -77,6 +77,11 @@ impl World {
         self.dir.path().join(p)
     }
 
+    /// Where the real binaries are, first on every client's PATH.
+    pub(super) fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
     pub(super) fn logs(&self) -> String {
         let mut out = String::new();
         for s in &self.servers {

@@ -237,3 +237,93 @@ fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Issue 23 end to end: `configure --store` over Docker Desktop's layout, a push, then
+/// Desktop sets `credsStore` back to `desktop` (another process rewrites the file). The
+/// daemon puts it back within 70 s (at once, through inotify, here) and a real `docker
+/// pull` works with no command run.
+#[test]
+#[ignore = "needs root, dockerd, docker and docker-registry: tests/run-all.sh runs it"]
+fn docker_desktop_taking_the_creds_store_back_is_repaired() {
+    let mut w = setup();
+    let helpers = w.path("helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let desktop = helpers.join("docker-credential-desktop");
+    std::fs::write(
+        &desktop,
+        "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &desktop,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    w.env = vec![(
+        "PATH".into(),
+        format!(
+            "{}:{}:{}",
+            w.bin_dir().display(),
+            helpers.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    )];
+    let docker_config = w.path("home/.docker/config.json");
+    let layout = "{\n\t\"auths\": {},\n\t\"credsStore\": \"desktop\",\n\t\"currentContext\": \"desktop-linux\"\n}\n";
+    std::fs::write(&docker_config, layout).unwrap();
+    std::fs::write(
+        w.path("ecr-login.toml"),
+        format!(
+            "[registries.\"{}\"]\necr = \"123456789012.dkr.ecr.us-east-1.amazonaws.com\"\n",
+            w.registry
+        ),
+    )
+    .unwrap();
+    let mut configure = w.client("docker-credential-ecr-login", true);
+    configure.args(["configure", "--store"]);
+    w.run("configure --store", configure);
+    let image = format!("{}/app:1", w.registry);
+    import_image(&w, &image);
+    w.docker(&["push", &image], true);
+
+    let log = std::fs::File::create(w.path("daemon.log")).unwrap();
+    let mut daemon = w.client("docker-credential-ecr-login", true);
+    daemon
+        .arg("daemon")
+        .env("ECR_LOGIN_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(log);
+    let mut daemon = daemon.spawn().unwrap();
+    let state = w.path("cache/daemon.json");
+    super::support::harness::wait_until(
+        "the daemon's first scan",
+        std::time::Duration::from_secs(30),
+        || state.exists(),
+    );
+    // Docker Desktop starts: its own write of the whole file.
+    let now = std::fs::read_to_string(&docker_config).unwrap();
+    let reset = now.replace(
+        "\"credsStore\": \"ecr-login\"",
+        "\"credsStore\": \"desktop\"",
+    );
+    assert_ne!(reset, now);
+    let tmp = w.path("home/.docker/config.json.desktop");
+    std::fs::write(&tmp, &reset).unwrap();
+    std::fs::rename(&tmp, &docker_config).unwrap();
+    super::support::harness::wait_until("the repair", std::time::Duration::from_secs(70), || {
+        std::fs::read_to_string(&docker_config)
+            .is_ok_and(|t| t.contains("\"credsStore\": \"ecr-login\""))
+    });
+    let repaired = std::fs::read_to_string(&docker_config).unwrap();
+    assert!(
+        repaired.contains(&format!("\"{}\": \"ecr-login\"", w.registry)),
+        "not pinned: {repaired}"
+    );
+    let config = std::fs::read_to_string(w.path("ecr-login.toml")).unwrap();
+    assert!(config.contains("fallback = \"desktop\""), "{config}");
+    w.docker(&["rmi", &image], false);
+    w.docker(&["pull", &image], true);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let _ = daemon.wait();
+}

@@ -276,9 +276,9 @@ impl Config {
             )));
         }
         for host in &file.store.pinned {
-            if crate::token::host::Registry::parse(host).is_none() {
+            if crate::token::host::Authority::parse(host).is_err() {
                 return Err(where_(format!(
-                    "store.pinned: {host:?} is not an ECR registry host"
+                    "store.pinned: {host:?} is not a registry host"
                 )));
             }
         }

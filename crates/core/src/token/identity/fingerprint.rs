@@ -51,8 +51,15 @@ fn load(dir: &Path, create: bool) -> Option<[u8; KEY_LEN]> {
     let path = dir.join(KEY_FILE);
     let mut options = files::open_options(0o600);
     options.read(true);
-    match files::open_vetted(&options, &path) {
+    match options.open(&path) {
         Ok(file) => {
+            // Ours and private, as every file here. Its link count is not checked: while its
+            // maker links it into place, the temp name is a second link for an instant.
+            let meta = file.metadata().ok()?;
+            files::check_owned(&path, &meta, "fingerprint key").ok()?;
+            if !meta.is_file() || meta.len() != KEY_LEN as u64 {
+                return None;
+            }
             let mut key = [0u8; KEY_LEN];
             file.take(KEY_LEN as u64).read_exact(&mut key).ok()?;
             Some(key)
@@ -133,6 +140,26 @@ mod tests {
         assert_eq!(
             got,
             "198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"
+        );
+    }
+
+    /// Many processes making the key at once all end up with the one that was linked
+    /// first (a reader used to refuse it while its maker's temp name was a second link).
+    #[test]
+    fn racing_makers_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<_> = (0..16)
+            .map(|_| {
+                let d = dir.path().to_path_buf();
+                std::thread::spawn(move || load(&d, true))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(
+            keys.iter().all(|k| k.is_some() && *k == keys[0]),
+            "{keys:?}"
         );
     }
 
