@@ -122,6 +122,23 @@ pub enum Command {
         /// profile, and those kept warm).
         registries: Vec<String>,
     },
+    /// Check every link from the client to ECR, one line each: the binary clients run,
+    /// Docker's and podman's config, the ecr-login config, each registry's identity and
+    /// credentials, the network to its API, the cache and the daemon; under anything that
+    /// does not pass, the command that fixes it. Exit 1 when a check fails. Never prints a
+    /// secret, so the report is safe to paste into an issue.
+    Doctor {
+        /// Registries to check (default: those configured, cached, kept warm, or in
+        /// Docker's credHelpers).
+        registries: Vec<String>,
+        /// One JSON document: {"version", "checks": [{"name", "registry", "status",
+        /// "detail", "fix"}]}.
+        #[arg(long)]
+        json: bool,
+        /// Make no network call at all (no DNS lookup, no token request).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the

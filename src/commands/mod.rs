@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod configure;
+pub mod doctor;
 pub mod login;
 pub mod refresh;
 pub mod status;
@@ -50,6 +51,11 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Command::Kubelet => {
             return output::finish(Protocol::Kubelet, kubelet_request(now));
         }
+        Command::Doctor {
+            registries,
+            json,
+            offline,
+        } => return doctor::run(&registries, json, offline, now),
         Command::Status { json } => status::status(json, now),
         Command::Refresh { registries } => refresh::refresh(&registries, now),
         Command::Login {

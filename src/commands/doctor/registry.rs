@@ -1,0 +1,372 @@
+//! One registry, offline: the parsed host, who would sign (the identity's label, never its
+//! key), where the credentials come from and whether their session is still there (SSO,
+//! `aws login`, an MFA role: [`super::sessions`]), the region, the cached entry, and the
+//! last failed token request on record, which is what `get` told Docker the last time.
+
+use super::network::{self, Endpoint};
+use super::{Check, Group, Status, sessions, token};
+use crate::aws::{sdk, source};
+use ecr_login_core::clock::rfc3339;
+use ecr_login_core::duration::human;
+use ecr_login_core::env::ProcessEnv;
+use ecr_login_core::token::cache::Cache;
+use ecr_login_core::token::config::Config;
+use ecr_login_core::token::host::{Authority, Registry};
+use ecr_login_core::token::policy;
+use ecr_login_core::token::resolve::{Route, Target};
+
+/// What the network checks need of a registry.
+pub struct Plan {
+    pub server: String,
+    pub target: Option<Target>,
+    /// Why the token request is not worth trying (a check here failed).
+    pub blocked: Option<String>,
+    pub endpoint: Result<Endpoint, String>,
+}
+
+fn title(server: &str) -> String {
+    format!("Registry {server}")
+}
+
+pub fn checks(
+    server: &str,
+    config: &Config,
+    cache: Option<&Cache>,
+    rt: &tokio::runtime::Runtime,
+    now: i64,
+) -> (Group, Plan) {
+    let route = match Route::of(server, config) {
+        Ok(route) => route,
+        Err(_) => {
+            let check = unroutable(server, config);
+            let plan = Plan {
+                server: server.to_string(),
+                target: None,
+                blocked: Some("the host is not an ECR registry".into()),
+                endpoint: Err("no ECR registry".into()),
+            };
+            return (
+                Group::new(title(server), vec![check.registry(server)]),
+                plan,
+            );
+        }
+    };
+    let mut checks = vec![host(&route, config)];
+    let target = route.target(&ProcessEnv);
+    checks.push(Check::pass(
+        "registry.identity",
+        target.identity.label.clone(),
+    ));
+    let env = sdk::env(&target.identity);
+    let signer = rt.block_on(source::describe(&target.identity, &env));
+    checks.push(credentials(server, &signer.label, &target, config, now));
+    checks.extend(sessions::checks(
+        rt,
+        &target.identity,
+        &env,
+        &signer.requires,
+        now,
+    ));
+    checks.push(region(&target, config));
+    checks.extend(cached(&target, config, cache, now));
+    let blocked = checks.iter().find(|c| c.status == Status::Fail).map(|c| {
+        format!(
+            "not tried: the {} check above failed",
+            c.name.trim_start_matches("registry.")
+        )
+    });
+    for c in &mut checks {
+        c.registry = Some(server.to_string());
+    }
+    let endpoint = network::endpoint(rt, &target, &env, config.timeout);
+    let plan = Plan {
+        server: server.to_string(),
+        target: Some(target),
+        blocked,
+        endpoint,
+    };
+    (Group::new(title(server), checks), plan)
+}
+
+fn unroutable(server: &str, config: &Config) -> Check {
+    if let Err(e) = Authority::parse(server) {
+        return Check::fail("registry.host", format!("not a registry address: {e}"));
+    }
+    let file = config.path.as_ref().map_or_else(
+        || "the ecr-login config".into(),
+        |p| p.display().to_string(),
+    );
+    Check::fail(
+        "registry.host",
+        format!(
+            "{server} is neither an ECR registry host nor an alias (`ecr = …` in {file}): no account or region to ask ECR for, so get answers \"credentials not found\" and Docker says \"no basic auth credentials\""
+        ),
+    )
+    .fix(format!(
+        "docker-credential-ecr-login configure {server} --ecr <account>.dkr.ecr.<region>.amazonaws.com"
+    ))
+}
+
+/// The partition, from the host's suffix (and GovCloud's regions).
+fn partition(host: &str, region: &str) -> &'static str {
+    const SUFFIXES: [(&str, &str); 7] = [
+        (".amazonaws.com.cn", "aws-cn"),
+        (".on.amazonwebservices.com.cn", "aws-cn"),
+        (".amazonaws.eu", "aws-eusc"),
+        (".sc2s.sgov.gov", "aws-iso-b"),
+        (".c2s.ic.gov", "aws-iso"),
+        (".cloud.adc-e.uk", "aws-iso-e"),
+        (".csp.hci.ic.gov", "aws-iso-f"),
+    ];
+    match SUFFIXES.iter().find(|(s, _)| host.ends_with(s)) {
+        Some((_, p)) => p,
+        None if region.starts_with("us-gov-") => "aws-us-gov",
+        None => "aws",
+    }
+}
+
+fn host(route: &Route, config: &Config) -> Check {
+    let what = match &route.registry {
+        Registry::Private {
+            account,
+            region,
+            fips,
+            dual_stack,
+            host,
+        } => {
+            let mut s = format!(
+                "private registry: account {account}, region {region}, partition {}",
+                partition(host, region)
+            );
+            if *fips {
+                s.push_str(", FIPS");
+            }
+            if *dual_stack {
+                s.push_str(", dual-stack");
+            }
+            s
+        }
+        Registry::Public { dual_stack, .. } => format!(
+            "ECR Public{}",
+            if *dual_stack { ", dual-stack" } else { "" }
+        ),
+    };
+    if route.authority.host != route.registry.host() {
+        let file = config.path.as_ref().map_or_else(
+            || "the ecr-login config".into(),
+            |p| p.display().to_string(),
+        );
+        return Check::pass(
+            "registry.host",
+            format!(
+                "an alias of {} (ecr = … in {file}): {what}",
+                route.registry.host()
+            ),
+        );
+    }
+    Check::pass("registry.host", what)
+}
+
+fn credentials(server: &str, label: &str, target: &Target, config: &Config, now: i64) -> Check {
+    let identity = &target.identity;
+    let profile = identity.profile.as_deref().unwrap_or("default");
+    if label.contains("(not found)") {
+        let fix = if identity.profile_from_config {
+            let file = config.path.as_ref().map_or_else(
+                || "the ecr-login config".into(),
+                |p| p.display().to_string(),
+            );
+            format!("aws configure --profile {profile}\n(or fix `profile` for {server} in {file})")
+        } else {
+            format!("aws configure --profile {profile}\n(or unset AWS_PROFILE)")
+        };
+        return Check::fail(
+            "registry.credentials",
+            format!("{label}: profile \"{profile}\" is not defined in ~/.aws/config or ~/.aws/credentials"),
+        )
+        .fix(fix);
+    }
+    if label.contains("(unreadable:") {
+        return Check::fail("registry.credentials", label.to_string())
+            .fix("fix the AWS config and credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE)");
+    }
+    if label.starts_with("instance-metadata") {
+        let disabled = identity
+            .env
+            .get("AWS_EC2_METADATA_DISABLED")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        if disabled {
+            return Check::fail(
+                "registry.credentials",
+                "no AWS credentials: no environment keys, no profile with credentials in ~/.aws, no web identity or container credentials, and AWS_EC2_METADATA_DISABLED=true turns off instance metadata",
+            )
+            .fix(format!(
+                "aws configure   (or: aws sso login --profile <name>, then export AWS_PROFILE=<name>)\n(or map this registry to a profile: docker-credential-ecr-login configure {server} --profile <name>)"
+            ));
+        }
+        return Check::pass(
+            "registry.credentials",
+            "instance metadata (an EC2 instance or ECS task role): nothing in the environment or ~/.aws signs first",
+        );
+    }
+    if label.starts_with("env:")
+        && let Some(at) = identity
+            .env
+            .get("AWS_CREDENTIAL_EXPIRATION")
+            .and_then(crate::aws::mfa::parse_expiration)
+    {
+        return if at <= now {
+            Check::fail(
+                "registry.credentials",
+                format!(
+                    "environment keys ({label}) expired at {} (AWS_CREDENTIAL_EXPIRATION)",
+                    rfc3339(at)
+                ),
+            )
+            .fix("export new keys (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)")
+        } else {
+            Check::pass(
+                "registry.credentials",
+                format!(
+                    "environment keys ({label}) until {} (in {})",
+                    rfc3339(at),
+                    human(at - now)
+                ),
+            )
+        };
+    }
+    Check::pass("registry.credentials", label.to_string())
+}
+
+fn region(target: &Target, config: &Config) -> Check {
+    let registry = &target.registry;
+    if registry.is_public() {
+        return Check::pass(
+            "registry.region",
+            format!(
+                "{}: ECR Public's API is served from us-east-1 only (AWS_REGION and region settings do not move it)",
+                registry.region()
+            ),
+        );
+    }
+    match target.identity.region.as_deref() {
+        // The host parser's own test of a region's shape.
+        Some(r) if Registry::private("000000000000", r).is_none() => {
+            let file = config.path.as_ref().map_or_else(
+                || "the ecr-login config".into(),
+                |p| p.display().to_string(),
+            );
+            Check::fail(
+                "registry.region",
+                format!("region \"{r}\" (from the ecr-login config) is not an AWS region"),
+            )
+            .fix(format!("fix `region` for this registry in {file}"))
+        }
+        Some(r) => Check::pass(
+            "registry.region",
+            format!(
+                "{r} (region = … in the ecr-login config; the host says {})",
+                registry.region()
+            ),
+        ),
+        None => Check::pass(
+            "registry.region",
+            format!("{} (from the host)", registry.region()),
+        ),
+    }
+}
+
+fn cached(target: &Target, config: &Config, cache: Option<&Cache>, now: i64) -> Vec<Check> {
+    let Some(cache) = cache else {
+        return vec![
+            Check::skip(
+                "registry.cache",
+                "no usable cache directory (see Cache below)",
+            ),
+            Check::skip("registry.failure", "no usable cache directory"),
+        ];
+    };
+    let min = config.cache.min_remaining;
+    let key = target.key();
+    let mut entry = match cache.read(&key) {
+        Ok(Some(e)) if policy::servable(&e, now, min) => Check::pass(
+            "registry.cache",
+            format!(
+                "a token signed by {}, served until {} (in {}), expiring {}",
+                e.signer,
+                rfc3339(policy::serve_until(&e, min)),
+                human(policy::serve_until(&e, min) - now),
+                rfc3339(e.expires_at_ms)
+            ),
+        ),
+        Ok(Some(e)) => {
+            let why = if e.expires_at_ms <= now {
+                format!("it expired at {}", rfc3339(e.expires_at_ms))
+            } else if !e.requirements_met() {
+                "a session file it needs is gone (logged out)".to_string()
+            } else {
+                "it is past the share of its life it is served for (cache.min_remaining)"
+                    .to_string()
+            };
+            Check::pass(
+                "registry.cache",
+                format!(
+                    "a token is cached but no longer served ({why}); the next get fetches a new one"
+                ),
+            )
+        }
+        Ok(None) => Check::pass(
+            "registry.cache",
+            "nothing cached: the next get fetches a token",
+        ),
+        Err(warning) => Check::warn("registry.cache", warning),
+    };
+    if target.identity.accepts_stored
+        && let Ok(Some(login)) = cache.read(&target.login_key())
+        && policy::servable(&login, now, min)
+    {
+        entry.detail.push_str(&format!(
+            "; a docker login token comes first, until {}",
+            rfc3339(policy::serve_until(&login, min))
+        ));
+    }
+    let failure = match cache.failure_since(&key, 0) {
+        Some(error) => {
+            // The record's time is its file's (see the report: core keeps `at_ms` private).
+            let at = std::fs::metadata(cache.dir().join(format!("{key}.fail")))
+                .and_then(|m| m.modified())
+                .map(ecr_login_core::clock::epoch_ms)
+                .ok();
+            let when = at.map_or_else(String::new, |t| {
+                format!(" {} ago ({})", human(now.saturating_sub(t)), rfc3339(t))
+            });
+            Check::warn(
+                "registry.failure",
+                format!("the last token request failed{when}: {error}"),
+            )
+            .fix_opt(token::fix_for(&error, target))
+        }
+        None => Check::pass("registry.failure", "no failed token request on record"),
+    };
+    vec![entry, failure]
+}
+
+/// After doctor's own request worked, the failure on record is gone (the token path clears
+/// it on success): say so rather than warn about history.
+pub fn resolved(groups: &mut [Group], server: &str) {
+    let title = title(server);
+    let Some(group) = groups.iter_mut().find(|g| g.title == title) else {
+        return;
+    };
+    for check in group
+        .checks
+        .iter_mut()
+        .filter(|c| c.name == "registry.failure" && c.status == Status::Warn)
+    {
+        check.status = Status::Pass;
+        check.fix = None;
+        check
+            .detail
+            .push_str(" (cleared: doctor's own token request, below, worked)");
+    }
+}
