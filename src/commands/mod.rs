@@ -70,7 +70,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
 fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let input = frontends::read_stdin().map_err(Error::Input)?;
-    let config = Config::load().map_err(Error::Config)?;
+    let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::process(&config, cache.as_ref());
     kubelet::handle(&input, &ctx, &AwsFetcher, now)
@@ -78,7 +78,7 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
 
 fn run_daemon() -> Result<(), Error> {
     let path = config::default_path();
-    let config = Config::load_from(path.as_deref()).map_err(Error::Config)?;
+    let config = Config::load_from(path.as_deref())?;
     let cache = Cache::from_env().map_err(Error::Other)?.ok_or_else(|| {
         Error::Other("the daemon needs the cache, but AWS_ECR_DISABLE_CACHE is set".into())
     })?;

@@ -187,3 +187,22 @@ fn a_daemon_given_expired_tokens_backs_off() {
     assert_eq!(log.matches("clock is probably wrong").count(), 1, "{log}");
     assert!(s.entries().is_empty(), "an expired token was cached");
 }
+
+/// Issue 22: a core file of the daemon held two copies of a token. Every process of ours
+/// disables core dumps before it holds one.
+#[test]
+fn the_daemon_never_dumps_core() {
+    let mut s = Sandbox::new();
+    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    let d = Daemon::start(&mut s);
+    d.wait_ready();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", d.child.id())).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+    let (status, _) = d.stop();
+    assert!(status.success());
+}
