@@ -227,8 +227,9 @@ fn open_pty() -> (std::fs::File, OwnedFd) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
+            // `*mut` on macOS, `*const` on Linux: a null of either kind coerces.
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
         )
     };
     assert_eq!(rc, 0, "openpty: {}", io::Error::last_os_error());
