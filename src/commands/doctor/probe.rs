@@ -338,7 +338,7 @@ fn clock(
         );
     };
     let skew = server - local;
-    let minutes = skew.abs() / 60_000;
+    let minutes = (skew.abs() + 30_000) / 60_000;
     let side = if skew > 0 { "behind" } else { "ahead of" };
     if skew.abs() > MAX_SKEW_MS {
         Check::fail(

@@ -64,11 +64,8 @@ pub fn handshake(sock: TcpStream, ep: &Endpoint, deadline: &Deadline) -> TlsResu
             .replace("TLSv1_", "TLS 1.")
             .replace("TLSv1", "TLS 1")
     });
-    let suite = conn
-        .negotiated_cipher_suite()
-        .map_or(String::new(), |s| format!(", {:?}", s.suite()));
     let detail = format!(
-        "{version}{suite}; the certificate for {} is trusted through {trusted} ({})",
+        "{version}; the certificate for {} is trusted through {trusted} ({})",
         ep.host,
         ms(started.elapsed())
     );

@@ -1,0 +1,921 @@
+//! Issue 20: `doctor` through the real binaries. Each broken set-up people report ("no basic
+//! auth credentials", a pull that worked yesterday) is reproduced and doctor's failing line
+//! and its fix are asserted: another helper first on PATH, Docker Desktop's credsStore, no
+//! credentials, an expired SSO session, an MFA role without a session, a registry with no
+//! region to ask, a clock 20 minutes off, an unusable cache, no daemon, a proxy that wants a
+//! password; a healthy set-up passes every check; a black hole costs seconds; --offline makes
+//! no call; nothing printed is a secret. The human report of one healthy and one broken run
+//! is kept in `golden/` (`UPDATE_GOLDEN=1` rewrites it).
+
+use crate::support::harness::*;
+use crate::support::proxy::{ConnectProxy, ProxyOptions};
+use crate::support::tls_front::{Ca, LOCAL_NAMES, TlsFront};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+const PUBLIC: &str = "public.ecr.aws";
+const ALIAS: &str = "registry.example.internal";
+const PASSWORD: &str = "pw-doctor-SECRETTOKEN";
+
+/// A sandbox whose PATH is its own `bin/` (stubs) and the binaries under test, nothing else:
+/// what doctor finds there does not depend on the machine.
+fn sandbox() -> Sandbox {
+    let mut s = Sandbox::new();
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let here = front().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths([bin, here]).unwrap();
+    s.set("PATH", path.to_str().unwrap());
+    s.fake.set_password(PASSWORD);
+    s
+}
+
+/// An executable shell script `dir/name` in the sandbox.
+fn stub(s: &Sandbox, dir: &str, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = s.dir.path().join(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn docker_config(s: &Sandbox, json: &str) {
+    let dir = s.home().join(".docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), json).unwrap();
+}
+
+fn helpers_for(hosts: &[&str]) -> String {
+    let entries: Vec<String> = hosts
+        .iter()
+        .map(|h| format!("\"{h}\": \"ecr-login\""))
+        .collect();
+    format!("{{\"credHelpers\": {{{}}}}}\n", entries.join(", "))
+}
+
+/// A doctor run: its output and, with `--json`, its checks.
+struct Report {
+    out: Output,
+    checks: Vec<Value>,
+}
+
+impl Report {
+    fn check(&self, name: &str, registry: Option<&str>) -> &Value {
+        self.checks
+            .iter()
+            .find(|c| c["name"] == name && registry.is_none_or(|r| c["registry"] == r))
+            .unwrap_or_else(|| panic!("no {name} ({registry:?}) check in {:#?}", self.checks))
+    }
+
+    /// Asserts a check's status, that its detail holds `detail` and its fix holds `fix`.
+    fn expect(
+        &self,
+        name: &str,
+        registry: Option<&str>,
+        status: &str,
+        detail: &str,
+        fix: Option<&str>,
+    ) {
+        let c = self.check(name, registry);
+        assert_eq!(c["status"], status, "{c:#}");
+        assert!(c["detail"].as_str().unwrap().contains(detail), "{c:#}");
+        match fix {
+            Some(f) => assert!(c["fix"].as_str().is_some_and(|x| x.contains(f)), "{c:#}"),
+            None => assert!(c.get("fix").is_none(), "{c:#}"),
+        }
+    }
+
+    fn not_passing(&self) -> Vec<&Value> {
+        self.checks
+            .iter()
+            .filter(|c| c["status"] != "pass")
+            .collect()
+    }
+}
+
+fn doctor(s: &Sandbox, args: &[&str]) -> Report {
+    let mut argv = vec!["doctor", "--json"];
+    argv.extend_from_slice(args);
+    let out = s.run(&argv, b"");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    let failed = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["status"] == "fail");
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(failed)),
+        "{}",
+        stdout(&out)
+    );
+    Report {
+        checks: doc["checks"].as_array().unwrap().clone(),
+        out,
+    }
+}
+
+/// A plain HTTP relay in front of the fake ECR that adds a `Date` header `offset` seconds
+/// from now to every answer (the fake sends none, and cannot be told to). Returns its port.
+fn date_front(upstream: u16, offset: i64) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || relay(conn, upstream, offset));
+        }
+    });
+    port
+}
+
+fn relay(client: TcpStream, upstream: u16, offset: i64) -> Option<()> {
+    let mut from_client = BufReader::new(client.try_clone().ok()?);
+    let mut to_client = client;
+    loop {
+        let request = read_message(&mut from_client)?;
+        let mut up = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
+        up.write_all(&request).ok()?;
+        let response = read_message(&mut BufReader::new(up))?;
+        let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(offset);
+        let format = time::macros::format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        let date = format!("Date: {}\r\n", at.format(&format).unwrap());
+        let line_end = response.windows(2).position(|w| w == b"\r\n")? + 2;
+        let mut answer = response[..line_end].to_vec();
+        answer.extend_from_slice(date.as_bytes());
+        answer.extend_from_slice(&response[line_end..]);
+        to_client.write_all(&answer).ok()?;
+    }
+}
+
+/// One HTTP message: the head and a `Content-Length` body.
+fn read_message(r: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut message = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
+        if let Some(v) = text.strip_prefix("content-length:") {
+            length = v.trim().parse().ok()?;
+        }
+        message.extend_from_slice(&line);
+        if line == b"\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    r.read_exact(&mut body).ok()?;
+    message.extend_from_slice(&body);
+    Some(message)
+}
+
+/// The fake behind TLS (a private CA, trusted through AWS_CA_BUNDLE) and a Date header.
+fn tls_endpoint(s: &mut Sandbox) -> TlsFront {
+    let ca = Ca::new("Doctor Test CA");
+    let (cert, key) = ca.server_cert(LOCAL_NAMES);
+    let front = TlsFront::start(date_front(s.fake.port(), 0), &cert, &key);
+    let bundle = s.dir.path().join("ca.pem");
+    ca.write_pem(&bundle);
+    s.set("AWS_ENDPOINT_URL_ECR", &front.url());
+    s.set("AWS_CA_BUNDLE", bundle.to_str().unwrap());
+    front
+}
+
+/// The systemd user unit, installed and enabled as `configure --service` leaves it.
+fn enabled_unit(s: &Sandbox) {
+    let dir = s.home().join(".config/systemd/user");
+    std::fs::create_dir_all(dir.join("default.target.wants")).unwrap();
+    let unit = "docker-credential-ecr-login.service";
+    std::fs::write(dir.join(unit), "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=default.target\n").unwrap();
+    std::os::unix::fs::symlink(
+        format!("../{unit}"),
+        dir.join("default.target.wants").join(unit),
+    )
+    .unwrap();
+}
+
+/// Everything in place: credHelpers, podman's view, a config, TLS with a private CA, a
+/// daemon that has renewed, its service enabled.
+fn healthy(s: &mut Sandbox) -> (TlsFront, std::process::Child) {
+    let front = tls_endpoint(s);
+    docker_config(s, &helpers_for(&[REGISTRY]));
+    stub(s, "bin", "skopeo", "exit 0");
+    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    enabled_unit(s);
+    let daemon = s.spawn_daemon();
+    let state = s.cache_dir().join("daemon.json");
+    wait_until(
+        "the daemon's first renewal",
+        Duration::from_secs(20),
+        || {
+            std::fs::read_to_string(&state)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|v| v["last_renewal_ms"].is_number())
+        },
+    );
+    (front, daemon)
+}
+
+#[test]
+fn a_healthy_set_up_passes_every_check() {
+    let mut s = sandbox();
+    let (_front, daemon) = healthy(&mut s);
+    let r = doctor(&s, &[]);
+    let open = r.not_passing();
+    assert!(open.is_empty(), "{open:#?}");
+    for name in [
+        "binary.path",
+        "binary.full",
+        "docker.route",
+        "containers.route",
+        "registry.credentials",
+        "network.tls",
+        "network.clock",
+        "network.token",
+        "cache.dir",
+        "daemon.running",
+        "daemon.service",
+    ] {
+        r.check(name, None);
+    }
+    r.expect(
+        "network.token",
+        Some(REGISTRY),
+        "pass",
+        "GetAuthorizationToken answered",
+        None,
+    );
+    r.expect(
+        "network.ca-bundle",
+        None,
+        "pass",
+        "ca.pem (from AWS_CA_BUNDLE): 1 certificate",
+        None,
+    );
+    let human = s.run(&["doctor"], b"");
+    assert_eq!(human.status.code(), Some(0), "{}", stdout(&human));
+    stop(daemon);
+    for o in [&r.out, &human] {
+        for secret in [PASSWORD, SECRET_KEY] {
+            assert!(
+                !stdout(o).contains(secret) && !stderr(o).contains(secret),
+                "{secret} shown"
+            );
+        }
+    }
+    assert!(
+        stdout(&human).lines().all(|l| l.chars().count() <= 100),
+        "{}",
+        stdout(&human)
+    );
+    golden("doctor-healthy.txt", &s, &stdout(&human));
+}
+
+/// Issue 20's first suspect: AWS's Go helper (or an old copy of ours) ahead on PATH.
+#[test]
+fn another_helper_first_on_path_fails_naming_its_path() {
+    let mut s = sandbox();
+    let go = stub(
+        &s,
+        "shadow",
+        "docker-credential-ecr-login",
+        "echo 'docker-credential-ecr-login (github.com/awslabs/amazon-ecr-credential-helper/ecr-login) 0.6.0'",
+    );
+    let path = format!("{}:{}", go.parent().unwrap().display(), s.vars["PATH"]);
+    s.set("PATH", &path);
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    let c = r.check("binary.path", None);
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("#1 {}", go.display())),
+        "{c:#}"
+    );
+    assert!(
+        c["detail"].as_str().unwrap().contains("not ecr-login"),
+        "{c:#}"
+    );
+    assert!(
+        c["fix"].as_str().unwrap().contains("first in PATH"),
+        "{c:#}"
+    );
+    // Ours is found second, and not used.
+    let ours = r
+        .checks
+        .iter()
+        .filter(|c| c["name"] == "binary.path")
+        .nth(1)
+        .unwrap();
+    assert!(
+        ours["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not used: #1 comes first"),
+        "{ours:#}"
+    );
+    // An older ecr-login shadowing this one fails too.
+    std::fs::write(
+        &go,
+        "#!/bin/sh\necho 'docker-credential-ecr-login (ecr-login) 0.0.1'\n",
+    )
+    .unwrap();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "binary.path",
+        None,
+        "fail",
+        "older than this ecr-login",
+        Some("first in PATH"),
+    );
+    r.expect(
+        "binary.full",
+        None,
+        "fail",
+        "ecr-login is missing",
+        Some("side by side"),
+    );
+}
+
+/// Docker Desktop: `credsStore: desktop` and no credHelpers entry. podman and skopeo
+/// ignore credsStore altogether, so with ecr-login as the store they still need credHelpers.
+#[test]
+fn desktop_creds_store_without_cred_helpers_fails_with_the_configure_fix() {
+    let s = sandbox();
+    stub(&s, "bin", "skopeo", "exit 0");
+    docker_config(&s, "{\"credsStore\": \"desktop\"}\n");
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "docker.route",
+        Some(REGISTRY),
+        "fail",
+        "credsStore is \"desktop\"",
+        Some("docker-credential-ecr-login configure --store"),
+    );
+    docker_config(
+        &s,
+        &format!(
+            "{{\"credsStore\": \"ecr-login\", \"auths\": {{\"{REGISTRY}\": {{\"auth\": \"QVdTOnN0YWxl\"}}}}}}\n"
+        ),
+    );
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "docker.route",
+        Some(REGISTRY),
+        "pass",
+        "credsStore (every registry)",
+        None,
+    );
+    r.expect(
+        "docker.auths",
+        Some(REGISTRY),
+        "warn",
+        "holds a login token",
+        Some(&format!("docker logout {REGISTRY}")),
+    );
+    r.expect(
+        "containers.route",
+        Some(REGISTRY),
+        "warn",
+        "auths",
+        Some("podman logout"),
+    );
+    docker_config(&s, "{\"credsStore\": \"ecr-login\"}\n");
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "containers.route",
+        Some(REGISTRY),
+        "warn",
+        "only through credsStore",
+        Some(&format!("configure {REGISTRY}")),
+    );
+    assert_eq!(r.out.status.code(), Some(0), "warnings only");
+}
+
+#[test]
+fn no_credentials_fails_with_what_to_run() {
+    let mut s = sandbox();
+    s.without_credentials();
+    docker_config(&s, &helpers_for(&[REGISTRY]));
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "registry.credentials",
+        Some(REGISTRY),
+        "fail",
+        "no AWS credentials",
+        Some("aws configure"),
+    );
+    r.expect(
+        "network.token",
+        Some(REGISTRY),
+        "skip",
+        "the credentials check above failed",
+        None,
+    );
+    assert_eq!(s.fake.token_calls(), 0);
+}
+
+#[test]
+fn an_expired_sso_session_fails_with_aws_sso_login() {
+    let mut s = sandbox();
+    s.without_credentials().set("AWS_PROFILE", "dev");
+    s.write_sso_profile(r#"{"accessToken":"sso-bearer-SECRETBEARER","expiresAt":"2020-01-01T00:00:00Z","region":"us-east-1","startUrl":"https://corp.awsapps.com/start"}"#);
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "registry.credentials",
+        Some(REGISTRY),
+        "pass",
+        "profile:dev (sso)",
+        None,
+    );
+    r.expect(
+        "registry.sso",
+        Some(REGISTRY),
+        "fail",
+        "expired at 2020-01-01T00:00:00Z",
+        Some("aws sso login --sso-session corp"),
+    );
+    assert!(!stdout(&r.out).contains("SECRETBEARER"));
+    // Logged out: the token cache file is gone.
+    std::fs::remove_dir_all(s.home().join(".aws/sso/cache")).unwrap();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "registry.sso",
+        Some(REGISTRY),
+        "fail",
+        "no SSO session",
+        Some("aws sso login --sso-session corp"),
+    );
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pull";
+const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
+
+#[test]
+fn an_mfa_role_without_a_session_fails_with_ecr_login_login() {
+    let mut s = sandbox();
+    s.without_credentials().set("AWS_PROFILE", "mfa");
+    s.write_aws_profiles(&[("base", "AKIABASEKEYBASEKEY00")]);
+    std::fs::write(
+        s.home().join(".aws/config"),
+        format!("[profile mfa]\nrole_arn = {ROLE}\nsource_profile = base\nmfa_serial = {SERIAL}\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    s.fake.require_mfa(ROLE, SERIAL, "918273");
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "registry.mfa",
+        Some(REGISTRY),
+        "fail",
+        "needs an MFA code, and there is no MFA session",
+        Some("ecr-login login --profile mfa"),
+    );
+    assert_eq!(s.fake.sts_calls(), 0, "no AssumeRole without a code");
+    assert!(!stdout(&r.out).contains("secret-of-"));
+}
+
+/// "No region": ECR Public cannot lack one (its API is in us-east-1, whatever AWS_REGION
+/// says), so that passes; what has no region to ask is a host that is neither ECR nor an
+/// alias, which Docker's credHelpers sends to us anyway; and a region override that is not
+/// a region.
+#[test]
+fn a_registry_with_no_region_to_ask_fails() {
+    let mut s = sandbox();
+    s.unset("AWS_REGION");
+    docker_config(&s, &helpers_for(&[PUBLIC, ALIAS]));
+    s.write_config(&format!(
+        "[registries.\"{REGISTRY}\"]\nregion = \"useast1\"\n"
+    ));
+    let r = doctor(&s, &["--offline"]);
+    r.expect(
+        "registry.region",
+        Some(PUBLIC),
+        "pass",
+        "us-east-1: ECR Public's API is served from us-east-1 only",
+        None,
+    );
+    r.expect(
+        "registry.host",
+        Some(ALIAS),
+        "fail",
+        "neither an ECR registry host nor an alias",
+        Some(&format!("configure {ALIAS} --ecr")),
+    );
+    r.expect(
+        "registry.region",
+        Some(REGISTRY),
+        "fail",
+        "\"useast1\"",
+        Some("fix `region`"),
+    );
+    // With the alias configured, it signs as its registry, in that registry's region.
+    s.write_config(&format!("[registries.\"{ALIAS}\"]\necr = \"{REGISTRY}\"\n"));
+    let r = doctor(&s, &["--offline", ALIAS]);
+    r.expect(
+        "registry.host",
+        Some(ALIAS),
+        "pass",
+        &format!("an alias of {REGISTRY}"),
+        None,
+    );
+    r.expect(
+        "registry.region",
+        Some(ALIAS),
+        "pass",
+        "us-east-1 (from the host)",
+        None,
+    );
+}
+
+#[test]
+fn a_clock_twenty_minutes_off_fails_with_the_skew() {
+    let mut s = sandbox();
+    let port = date_front(s.fake.port(), 20 * 60);
+    s.set("AWS_ENDPOINT_URL_ECR", &format!("http://127.0.0.1:{port}"));
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "network.clock",
+        None,
+        "fail",
+        "clock is 20 min behind 127.0.0.1's",
+        Some("timedatectl set-ntp true"),
+    );
+    r.expect(
+        "network.token",
+        Some(REGISTRY),
+        "pass",
+        "GetAuthorizationToken answered",
+        None,
+    );
+}
+
+#[test]
+fn an_unusable_cache_directory_fails_with_chmod() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = sandbox();
+    std::fs::create_dir_all(s.cache_dir()).unwrap();
+    std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    let fix = format!("chmod 700 {}", s.cache_dir().display());
+    r.expect(
+        "cache.dir",
+        None,
+        "fail",
+        "writable by other users",
+        Some(&fix),
+    );
+    r.expect(
+        "registry.cache",
+        Some(REGISTRY),
+        "skip",
+        "no usable cache directory",
+        None,
+    );
+}
+
+#[test]
+fn no_daemon_is_a_warning_with_the_command_that_starts_one() {
+    let s = sandbox();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "daemon.running",
+        None,
+        "warn",
+        "not running",
+        Some("docker-credential-ecr-login configure --service"),
+    );
+    r.expect(
+        "daemon.service",
+        None,
+        "warn",
+        "not installed",
+        Some("configure --service"),
+    );
+    enabled_unit(&s);
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "daemon.running",
+        None,
+        "warn",
+        "not running",
+        Some("systemctl --user enable --now docker-credential-ecr-login"),
+    );
+}
+
+/// A proxy that wants a password: CONNECT answers 407 and the fix says how to give one; the
+/// password given (a wrong one) is never shown.
+#[test]
+fn a_proxy_that_wants_credentials_fails_without_showing_the_password() {
+    let mut s = sandbox();
+    let _front = tls_endpoint(&mut s);
+    let proxy = ConnectProxy::start(ProxyOptions {
+        basic_auth: Some(("alice".into(), "right-PROXYPASS".into())),
+        redirect_to: None,
+    });
+    s.set("HTTPS_PROXY", &proxy.url());
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "network.proxy",
+        None,
+        "pass",
+        &format!("through http://127.0.0.1:{}/", proxy.port()),
+        None,
+    );
+    r.expect(
+        "network.tcp",
+        None,
+        "fail",
+        "requires authentication (407",
+        Some("HTTPS_PROXY=http://USER:PASSWORD@host:port"),
+    );
+    s.set(
+        "HTTPS_PROXY",
+        &proxy.url_with_auth("alice", "wrong-PROXYPASS"),
+    );
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "network.tcp",
+        None,
+        "fail",
+        "refused the credentials",
+        Some("check the user and password"),
+    );
+    assert!(!stdout(&r.out).contains("PROXYPASS") && !stderr(&r.out).contains("PROXYPASS"));
+    s.set(
+        "HTTPS_PROXY",
+        &proxy.url_with_auth("alice", "right-PROXYPASS"),
+    );
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "network.proxy",
+        None,
+        "pass",
+        "with Basic credentials",
+        None,
+    );
+    r.expect("network.tls", None, "pass", "trusted through", None);
+    r.expect("network.token", Some(REGISTRY), "pass", "answered", None);
+    assert!(!stdout(&r.out).contains("PROXYPASS"));
+}
+
+/// An endpoint that accepts connections and never answers costs its steps' limits, not the
+/// SDK's retries: doctor is done within 10 s.
+#[test]
+fn a_black_hole_costs_seconds_not_minutes() {
+    let mut s = sandbox();
+    let hole = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    s.set(
+        "AWS_ENDPOINT_URL_ECR",
+        &format!("http://127.0.0.1:{}", hole.local_addr().unwrap().port()),
+    );
+    s.write_config("timeout = \"30s\"\n");
+    let started = Instant::now();
+    let r = doctor(&s, &[REGISTRY]);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    r.expect("network.tcp", None, "pass", "connected to 127.0.0.1", None);
+    r.expect("network.clock", None, "skip", "no HTTP answer", None);
+    let token = r.check("network.token", Some(REGISTRY));
+    assert_eq!(token["status"], "fail", "{token:#}");
+    drop(hole);
+}
+
+/// `--offline`: not one request, not one lookup (an endpoint that cannot resolve is not
+/// looked up).
+#[test]
+fn offline_makes_no_network_call() {
+    let mut s = sandbox();
+    docker_config(&s, &helpers_for(&[REGISTRY, PUBLIC]));
+    let r = doctor(&s, &["--offline"]);
+    assert_eq!(s.fake.requests().len(), 0);
+    r.expect("network.dns", None, "skip", "--offline", None);
+    r.expect("network.token", Some(PUBLIC), "skip", "--offline", None);
+    s.set("AWS_ENDPOINT_URL_ECR", "https://doctor-endpoint.invalid");
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "network.endpoint",
+        None,
+        "pass",
+        "https://doctor-endpoint.invalid (AWS_ENDPOINT_URL_ECR)",
+        None,
+    );
+    assert_eq!(r.out.status.code(), Some(0), "{}", stdout(&r.out));
+}
+
+/// The last failure on record is what `get` told Docker; doctor's own request then clears it.
+#[test]
+fn the_last_failure_is_reported_with_its_time_until_doctor_clears_it() {
+    let s = sandbox();
+    s.fake.push_fault(crate::support::fake_ecr::Fault::Deny);
+    assert_eq!(s.get(REGISTRY).status.code(), Some(1));
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect("registry.failure", Some(REGISTRY), "warn", "ago (", None);
+    r.expect(
+        "registry.failure",
+        Some(REGISTRY),
+        "warn",
+        "access denied",
+        None,
+    );
+    s.fake.push_fault(crate::support::fake_ecr::Fault::Deny);
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect(
+        "network.token",
+        Some(REGISTRY),
+        "fail",
+        "denied: arn:aws:iam::123456789012:user/ci may not call ecr:GetAuthorizationToken",
+        Some("allow ecr:GetAuthorizationToken"),
+    );
+    let r = doctor(&s, &[REGISTRY]);
+    r.expect("registry.failure", Some(REGISTRY), "pass", "cleared", None);
+    assert!(s.get(REGISTRY).status.success());
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "registry.failure",
+        Some(REGISTRY),
+        "pass",
+        "no failed token request",
+        None,
+    );
+    r.expect(
+        "registry.cache",
+        Some(REGISTRY),
+        "pass",
+        "served until",
+        None,
+    );
+}
+
+/// Several links broken at once, for the golden file: Desktop's credsStore, no
+/// credentials, an alias nobody configured, no daemon.
+#[test]
+fn a_broken_set_up_matches_its_golden_report() {
+    let mut s = sandbox();
+    s.without_credentials();
+    docker_config(
+        &s,
+        &format!(
+            "{{\"credsStore\": \"desktop\", \"credHelpers\": {{\"{ALIAS}\": \"ecr-login\"}}}}\n"
+        ),
+    );
+    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    let out = s.run(&["doctor"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    golden("doctor-broken.txt", &s, &stdout(&out));
+}
+
+/// Compares `text` with `golden/<name>` after masking what differs between runs and machines
+/// (times, durations, ports, addresses, paths, counts of system roots), and joining wrapped
+/// lines (where a line wraps depends on how long the paths are). `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, s: &Sandbox, text: &str) {
+    let want_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/golden")
+        .join(name);
+    let got = mask(text, s);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(want_path.parent().unwrap()).unwrap();
+        std::fs::write(&want_path, &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&want_path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", want_path.display()));
+    assert_eq!(
+        got, want,
+        "{name} differs; run with UPDATE_GOLDEN=1 to rewrite it after checking the change"
+    );
+}
+
+fn mask(text: &str, s: &Sandbox) -> String {
+    let bin = front().parent().unwrap().display().to_string();
+    let text = text
+        .replace(&s.dir.path().display().to_string(), "<tmp>")
+        .replace(&bin, "<bin>")
+        .replace(env!("CARGO_PKG_VERSION"), "<version>");
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let rest = line.trim_start();
+        if line.starts_with("    ") && !rest.starts_with('→') && !lines.is_empty() {
+            let last = lines.last_mut().unwrap();
+            last.push(' ');
+            last.push_str(rest);
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+        .iter()
+        .map(|l| {
+            let words: Vec<&str> = l.split(' ').collect();
+            let masked: Vec<String> = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| match i.checked_sub(1).map(|p| words[p]) {
+                    // Process and user ids differ between runs and machines; counts do not.
+                    Some("(pid" | "uid") => mask_word(w)
+                        .replacen(|c: char| c.is_ascii_digit(), "<n>", 1)
+                        .replace(|c: char| c.is_ascii_digit(), ""),
+                    _ => mask_word(w),
+                })
+                .collect();
+            masked.join(" ")
+        })
+        .map(|l| mask_after(&l, "localhost: ", " ("))
+        .map(|l| mask_after(&l, "the system roots (", ")"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// `line` with what follows `start`, up to `end`, masked.
+fn mask_after(line: &str, start: &str, end: &str) -> String {
+    match line.split_once(start) {
+        Some((head, tail)) => match tail.split_once(end) {
+            Some((_, rest)) => format!("{head}{start}<…>{end}{rest}"),
+            None => line.to_string(),
+        },
+        None => line.to_string(),
+    }
+}
+
+/// A word that is a time, a duration or a key's hash, or holds a local port, masked.
+fn mask_word(word: &str) -> String {
+    let core = word.trim_matches(|c: char| "(),;:".contains(c));
+    let (lead, trail) = {
+        let start = word.find(core).unwrap_or(0);
+        (&word[..start], &word[start + core.len()..])
+    };
+    let is_time = core.len() == 20 && core.ends_with('Z') && core.as_bytes()[10] == b'T';
+    let is_duration = is_duration(core);
+    // Environment keys are named by a keyed hash, the key made per cache directory.
+    let is_key_hash = core
+        .strip_prefix("env:")
+        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if is_key_hash {
+        format!("{lead}env:<hash>{trail}")
+    } else if is_time {
+        format!("{lead}<time>{trail}")
+    } else if is_duration {
+        format!("{lead}<dur>{trail}")
+    } else if let Some((host, port)) = core.rsplit_once(':').filter(|(h, p)| {
+        (h.ends_with("127.0.0.1") || h.ends_with("localhost"))
+            && p.bytes().all(|b| b.is_ascii_digit())
+    }) {
+        let _ = port;
+        format!("{lead}{host}:<port>{trail}")
+    } else if core.contains("127.0.0.1:") || core.contains("localhost:") {
+        let cut = core
+            .find("127.0.0.1:")
+            .or_else(|| core.find("localhost:"))
+            .unwrap();
+        let after = &core[cut..];
+        let colon = after.find(':').unwrap() + 1;
+        let digits = after[colon..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        format!(
+            "{lead}{}{}<port>{}{trail}",
+            &core[..cut],
+            &after[..colon],
+            &after[colon + digits..]
+        )
+    } else {
+        word.to_string()
+    }
+}
+
+/// `12ms`, `5h59m`, `-42s`, `3d4h`: digits and a unit, repeated.
+fn is_duration(text: &str) -> bool {
+    let text = text.trim_start_matches('-');
+    let b = text.as_bytes();
+    let (mut i, mut any) = (0, false);
+    while i < b.len() {
+        let digits = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let unit = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        if unit == digits || !["d", "h", "m", "s", "ms", "min"].contains(&&text[unit..i]) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
