@@ -1,12 +1,15 @@
 //! What every integration test shares: the fake AWS endpoint and the sandbox that runs
 //! the real binaries against it.
 
+#[cfg(unix)]
 pub mod botocore_cache;
 pub mod fake_ecr;
 #[cfg(test)]
 mod fake_ecr_tests;
 pub mod harness;
+#[cfg(unix)]
 pub mod proxy;
 #[cfg(unix)]
 pub mod pty;
+#[cfg(unix)]
 pub mod tls_front;
