@@ -194,6 +194,7 @@ fn tls_endpoint(s: &mut Sandbox) -> TlsFront {
 }
 
 /// The systemd user unit, installed and enabled as `configure --service` leaves it.
+#[cfg(target_os = "linux")]
 fn enabled_unit(s: &Sandbox) {
     let dir = s.home().join(".config/systemd/user");
     std::fs::create_dir_all(dir.join("default.target.wants")).unwrap();
@@ -208,6 +209,7 @@ fn enabled_unit(s: &Sandbox) {
 
 /// Everything in place: credHelpers, podman's view, a config, TLS with a private CA, a
 /// daemon that has renewed, its service enabled.
+#[cfg(target_os = "linux")]
 fn healthy(s: &mut Sandbox) -> (TlsFront, std::process::Child) {
     let front = tls_endpoint(s);
     docker_config(s, &helpers_for(&[REGISTRY]));
@@ -229,6 +231,8 @@ fn healthy(s: &mut Sandbox) -> (TlsFront, std::process::Child) {
     (front, daemon)
 }
 
+/// Linux: the service check is systemd's (`systemctl --user is-enabled`).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_healthy_set_up_passes_every_check() {
     let mut s = sandbox();
@@ -587,6 +591,7 @@ fn an_unusable_cache_directory_fails_with_chmod() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn no_daemon_is_a_warning_with_the_command_that_starts_one() {
     let s = sandbox();
@@ -762,6 +767,8 @@ fn the_last_failure_is_reported_with_its_time_until_doctor_clears_it() {
 
 /// Several links broken at once, for the golden file: Desktop's credsStore, no
 /// credentials, an alias nobody configured, no daemon.
+/// Linux, as the golden file was written there (the service lines are systemd's).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_broken_set_up_matches_its_golden_report() {
     let mut s = sandbox();
@@ -781,6 +788,7 @@ fn a_broken_set_up_matches_its_golden_report() {
 /// Compares `text` with `golden/<name>` after masking what differs between runs and machines
 /// (times, durations, ports, addresses, paths, counts of system roots), and joining wrapped
 /// lines (where a line wraps depends on how long the paths are). `UPDATE_GOLDEN=1` rewrites it.
+#[cfg(target_os = "linux")]
 fn golden(name: &str, s: &Sandbox, text: &str) {
     let want_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/golden")
@@ -799,6 +807,7 @@ fn golden(name: &str, s: &Sandbox, text: &str) {
     );
 }
 
+#[cfg(target_os = "linux")]
 fn mask(text: &str, s: &Sandbox) -> String {
     let bin = front().parent().unwrap().display().to_string();
     let text = text
@@ -841,6 +850,7 @@ fn mask(text: &str, s: &Sandbox) -> String {
 }
 
 /// `line` with what follows `start`, up to `end`, masked.
+#[cfg(target_os = "linux")]
 fn mask_after(line: &str, start: &str, end: &str) -> String {
     match line.split_once(start) {
         Some((head, tail)) => match tail.split_once(end) {
@@ -852,6 +862,7 @@ fn mask_after(line: &str, start: &str, end: &str) -> String {
 }
 
 /// A word that is a time, a duration or a key's hash, or holds a local port, masked.
+#[cfg(target_os = "linux")]
 fn mask_word(word: &str) -> String {
     let core = word.trim_matches(|c: char| "(),;:".contains(c));
     let (lead, trail) = {
@@ -899,6 +910,7 @@ fn mask_word(word: &str) -> String {
 }
 
 /// `12ms`, `5h59m`, `-42s`, `3d4h`: digits and a unit, repeated.
+#[cfg(target_os = "linux")]
 fn is_duration(text: &str) -> bool {
     let text = text.trim_start_matches('-');
     let b = text.as_bytes();

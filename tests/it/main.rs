@@ -18,6 +18,7 @@ mod config;
 mod daemon;
 #[cfg(unix)]
 mod desktop;
+#[cfg(unix)]
 mod doctor;
 #[cfg(unix)]
 mod e2e;
