@@ -19,6 +19,7 @@ mod daemon;
 #[cfg(unix)]
 mod desktop;
 #[cfg(unix)]
+#[cfg(unix)]
 mod doctor;
 #[cfg(unix)]
 mod e2e;
