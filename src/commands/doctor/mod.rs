@@ -168,6 +168,7 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
         _ => None,
     };
     let cache_path = cache_dir.as_ref().ok().and_then(|d| d.clone());
+    let cache_missing = cache_path.as_ref().is_some_and(|d| !d.exists());
     let state = cache_path
         .as_deref()
         .and_then(crate::renew::state::State::read);
@@ -205,8 +206,14 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
         Ok(rt) => servers
             .iter()
             .map(|server| {
-                let (group, plan) =
-                    registry::checks(server, &usable, cache.as_ref(), &rt, deadline.now_ms(now));
+                let (group, plan) = registry::checks(
+                    server,
+                    &usable,
+                    cache.as_ref(),
+                    cache_missing,
+                    &rt,
+                    deadline.now_ms(now),
+                );
                 groups.push(group);
                 plan
             })
@@ -218,6 +225,12 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
             ));
             Vec::new()
         }
+    };
+    // The token request keeps what it gets, as get does: in a cache directory made now if
+    // there is none yet (only when online: --offline creates nothing).
+    let cache = match (&cache, &cache_path) {
+        (None, Some(dir)) if !offline && !dir.exists() => Cache::open(dir).ok(),
+        _ => cache,
     };
     let net = network::run(plans, &usable, cache.as_ref(), offline, deadline, now);
     for (server, worked) in &net.tokens_ok {

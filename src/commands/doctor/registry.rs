@@ -32,6 +32,7 @@ pub fn checks(
     server: &str,
     config: &Config,
     cache: Option<&Cache>,
+    cache_missing: bool,
     rt: &tokio::runtime::Runtime,
     now: i64,
 ) -> (Group, Plan) {
@@ -68,7 +69,7 @@ pub fn checks(
         now,
     ));
     checks.push(region(&target, config));
-    checks.extend(cached(&target, config, cache, now));
+    checks.extend(cached(&target, config, cache, cache_missing, now));
     let blocked = checks.iter().find(|c| c.status == Status::Fail).map(|c| {
         format!(
             "not tried: the {} check above failed",
@@ -276,7 +277,22 @@ fn region(target: &Target, config: &Config) -> Check {
     }
 }
 
-fn cached(target: &Target, config: &Config, cache: Option<&Cache>, now: i64) -> Vec<Check> {
+fn cached(
+    target: &Target,
+    config: &Config,
+    cache: Option<&Cache>,
+    missing: bool,
+    now: i64,
+) -> Vec<Check> {
+    if missing {
+        return vec![
+            Check::pass(
+                "registry.cache",
+                "nothing cached yet (no cache directory: made on first use)",
+            ),
+            Check::pass("registry.failure", "no failed token request on record"),
+        ];
+    }
     let Some(cache) = cache else {
         return vec![
             Check::skip(
