@@ -466,6 +466,35 @@ fn an_expired_sso_session_fails_with_aws_sso_login() {
     );
 }
 
+/// `aws logout` removed the console session's cache file: the profile still says
+/// `login_session`, and nothing can sign.
+#[test]
+fn an_aws_login_session_gone_fails_with_aws_login() {
+    let mut s = sandbox();
+    s.without_credentials().set("AWS_PROFILE", "console");
+    std::fs::create_dir_all(s.home().join(".aws")).unwrap();
+    std::fs::write(
+        s.home().join(".aws/config"),
+        "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n",
+    )
+    .unwrap();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "registry.credentials",
+        Some(REGISTRY),
+        "pass",
+        "profile:console (console login)",
+        None,
+    );
+    r.expect(
+        "registry.login",
+        Some(REGISTRY),
+        "fail",
+        "session is gone",
+        Some("aws login --profile console"),
+    );
+}
+
 const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pull";
 const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
 
