@@ -706,6 +706,109 @@ fn a_proxy_that_wants_credentials_fails_without_showing_the_password() {
     assert!(!stdout(&r.out).contains("PROXYPASS"));
 }
 
+/// The API endpoints as the SDK's own resolver names them, for every host form.
+#[test]
+fn endpoints_are_the_sdks_for_fips_dual_stack_china_and_public() {
+    let mut s = sandbox();
+    s.unset("AWS_ENDPOINT_URL_ECR")
+        .unset("AWS_ENDPOINT_URL_ECR_PUBLIC");
+    let cases = [
+        (
+            REGISTRY,
+            "https://api.ecr.us-east-1.amazonaws.com (the SDK's endpoint for us-east-1)",
+        ),
+        (
+            "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+            "https://api.ecr-fips.us-east-1.amazonaws.com (the SDK's endpoint for us-east-1, FIPS)",
+        ),
+        (
+            "123456789012.dkr-ecr.eu-west-1.on.aws",
+            "https://ecr.eu-west-1.api.aws (the SDK's endpoint for eu-west-1, dual-stack)",
+        ),
+        (
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            "https://api.ecr.cn-north-1.amazonaws.com.cn (the SDK's endpoint for cn-north-1)",
+        ),
+        (
+            PUBLIC,
+            "https://api.ecr-public.us-east-1.amazonaws.com (the SDK's endpoint for us-east-1)",
+        ),
+    ];
+    let hosts: Vec<&str> = cases.iter().map(|(h, _)| *h).collect();
+    let mut args = vec!["--offline"];
+    args.extend(&hosts);
+    let r = doctor(&s, &args);
+    let endpoints: Vec<&str> = r
+        .checks
+        .iter()
+        .filter(|c| c["name"] == "network.endpoint")
+        .map(|c| c["detail"].as_str().unwrap())
+        .collect();
+    for (host, want) in cases {
+        assert!(
+            endpoints.contains(&want),
+            "{host}: {want} not in {endpoints:#?}"
+        );
+    }
+    r.expect(
+        "registry.host",
+        Some("123456789012.dkr-ecr.eu-west-1.on.aws"),
+        "pass",
+        "dual-stack",
+        None,
+    );
+    r.expect(
+        "registry.host",
+        Some("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        "pass",
+        "partition aws-cn",
+        None,
+    );
+}
+
+/// A config file with a typo fails every command: doctor says which line.
+#[test]
+fn a_malformed_config_fails_naming_the_file() {
+    let s = sandbox();
+    s.write_config("[daemon]\nkeep_warm = \"not a list\"\n");
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    let c = r.check("config.file", None);
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&s.config_path().display().to_string()),
+        "{c:#}"
+    );
+    assert!(c["detail"].as_str().unwrap().contains("line 2"), "{c:#}");
+}
+
+/// Docker Desktop keeps resetting credsStore and the daemon gave up: a warning with the fix.
+#[test]
+fn a_flapping_desktop_repair_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = sandbox();
+    std::fs::create_dir_all(s.cache_dir()).unwrap();
+    std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let state = s.cache_dir().join("daemon.json");
+    let message = "config.json keeps setting credsStore back (to \\\"desktop\\\") within a minute of each repair; ecr-login stopped repairing it";
+    std::fs::write(
+        &state,
+        format!("{{\"pid\": 1, \"started_at_ms\": 0, \"last_renewal_ms\": null, \"warm\": 0, \"next_renewal_ms\": null, \"failing\": [], \"store\": {{\"message\": \"{message}\", \"at_ms\": 0, \"flapping\": true}}}}"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = doctor(&s, &["--offline", REGISTRY]);
+    r.expect(
+        "docker.desktop",
+        None,
+        "warn",
+        "stopped repairing it",
+        Some("docker-credential-ecr-login configure --store"),
+    );
+}
+
 /// An endpoint that accepts connections and never answers costs its steps' limits, not the
 /// SDK's retries: doctor is done within 10 s.
 #[test]
