@@ -312,6 +312,20 @@ fn clock(
                 format!("{host} closed the connection without an HTTP answer"),
             );
         }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Check::skip(
+                "network.clock",
+                format!(
+                    "no HTTP answer from {host} within {}s",
+                    HTTP_LIMIT.as_secs()
+                ),
+            );
+        }
         Err(e) => return Check::skip("network.clock", format!("no HTTP answer from {host}: {e}")),
     };
     let local = deadline.now_ms(now);

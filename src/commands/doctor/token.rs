@@ -48,6 +48,7 @@ pub fn request(
         return Check::skip("network.token", "not tried: doctor's time ran out");
     }
     let mut config = config.clone();
+    let cut = config.timeout > left;
     config.timeout = config.timeout.min(left);
     let fetcher = Recording {
         last: Mutex::new(None),
@@ -89,7 +90,15 @@ pub fn request(
                 ),
             )
         }
-        (Err(Error::Fetch { error, .. }), _) | (Err(_), Some(error)) => failed(&error, &target),
+        (Err(Error::Fetch { error, .. }), _) | (Err(_), Some(error)) => {
+            let mut check = failed(&error, &target);
+            if cut && matches!(error, FetchError::TimedOut { .. }) {
+                check
+                    .detail
+                    .push_str(" (doctor cut the timeout to end within 10 s)");
+            }
+            check
+        }
         (Err(e), None) => Check::fail(
             "network.token",
             format!("the token was fetched but cannot be kept: {e}"),
