@@ -260,7 +260,10 @@ impl fmt::Display for FetchError {
                 "cannot assume role {role} with the service account token ({detail}); check the role's trust policy for this service account"
             ),
             FetchError::Credentials { identity, detail } => {
-                write!(f, "cannot load AWS credentials for {identity}: {detail}")
+                write!(
+                    f,
+                    "cannot load AWS credentials for {identity}: {detail}; run: docker-credential-ecr-login doctor"
+                )
             }
             FetchError::AccessDenied { identity, detail } => write!(
                 f,
@@ -272,12 +275,12 @@ impl fmt::Display for FetchError {
             ),
             FetchError::TimedOut { after_ms } => write!(
                 f,
-                "ECR did not answer in time ({}); check your network or proxy settings, or raise `timeout` in the ecr-login config",
+                "ECR did not answer in time ({}); check your network or proxy settings, or raise `timeout` in the ecr-login config; to see which link fails, run: docker-credential-ecr-login doctor",
                 secs(*after_ms)
             ),
             FetchError::Unreachable { detail } => write!(
                 f,
-                "cannot reach the ECR API: {detail}; check your network, proxy and AWS_ENDPOINT_URL_ECR"
+                "cannot reach the ECR API: {detail}; check your network, proxy and AWS_ENDPOINT_URL_ECR (run: docker-credential-ecr-login doctor)"
             ),
             FetchError::Tls { host, reason } => write!(
                 f,
@@ -316,7 +319,10 @@ impl fmt::Display for FetchError {
                 write!(f, "ECR had an internal error ({detail}); try again shortly")
             }
             FetchError::Refused { code, detail } => {
-                write!(f, "ECR refused the token request ({code}: {detail})")
+                write!(
+                    f,
+                    "ECR refused the token request ({code}: {detail}); run: docker-credential-ecr-login doctor"
+                )
             }
             FetchError::ExpiredOnArrival {
                 what: Expired::Token,
@@ -339,7 +345,10 @@ impl fmt::Display for FetchError {
                 "{detail}; the endpoint does not answer like ECR: check AWS_ENDPOINT_URL_ECR and any proxy in between, or try again shortly"
             ),
             FetchError::LockTimeout { detail } => f.write_str(detail),
-            FetchError::Other { detail } => write!(f, "the ECR token request failed: {detail}"),
+            FetchError::Other { detail } => write!(
+                f,
+                "the ECR token request failed: {detail}; run: docker-credential-ecr-login doctor"
+            ),
         }
     }
 }
@@ -373,7 +382,7 @@ mod tests {
         assert!(e.to_string().ends_with("run: aws sso login"));
         assert_eq!(
             FetchError::TimedOut { after_ms: 1500 }.to_string(),
-            "ECR did not answer in time (1.5s); check your network or proxy settings, or raise `timeout` in the ecr-login config"
+            "ECR did not answer in time (1.5s); check your network or proxy settings, or raise `timeout` in the ecr-login config; to see which link fails, run: docker-credential-ecr-login doctor"
         );
     }
 }
