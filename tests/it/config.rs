@@ -37,8 +37,8 @@ fn each_registry_signs_with_its_profile() {
         let s = Sandbox::new();
         s.write_aws_profiles(&profiles);
         s.write_config(&config);
-        assert!(s.get(REGISTRY).status.success());
-        assert!(s.get(OTHER).status.success());
+        assert_ok(&s.get(REGISTRY));
+        assert_ok(&s.get(OTHER));
         assert_eq!(s.token_signers(), signers, "{config}");
         let regions: Vec<String> = s.fake.requests().iter().map(|r| r.region.clone()).collect();
         assert_eq!(
@@ -58,7 +58,7 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
         "[registries.\"{REGISTRY}\"]\nprofile = \"base\"\nrole_arn = \"{role}\"\nexternal_id = \"ext-42\"\n"
     ));
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let sts = s.sts_request("AssumeRole");
     assert_eq!(
         sts.access_key_id, "AKIABASEBASEBASEBAS1",
@@ -87,7 +87,7 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
     assert!(token_expires - fetched > 11 * 3_600_000, "{entry}");
     assert!((expires - fetched - 3_600_000).abs() < 60_000, "{entry}");
     // A hit: no second AssumeRole, no second token call.
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 1);
     assert_eq!(
         s.fake
@@ -101,7 +101,7 @@ fn role_arn_assumes_the_role_and_signs_with_it() {
     s.write_config(&format!(
         "[registries.\"{REGISTRY}\"]\nprofile = \"base\"\nrole_arn = \"arn:aws:iam::123456789012:role/other\"\n"
     ));
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 2);
 }
 
@@ -167,7 +167,7 @@ fn configure(s: &mut Sandbox, args: &[&str]) -> std::process::Output {
 fn configure_creates_then_is_idempotent_then_removes() {
     let mut s = Sandbox::new();
     let out = configure(&mut s, &[REGISTRY, "--public"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(
         stdout(&out).contains(&format!("added credHelpers[\"{REGISTRY}\"]")),
         "{}",
@@ -189,7 +189,7 @@ fn configure_creates_then_is_idempotent_then_removes() {
     );
     assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), text);
     let removed = configure(&mut s, &["--remove"]);
-    assert!(removed.status.success());
+    assert_ok(&removed);
     assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), "{}\n");
     assert_eq!(s.fake.token_calls(), 0);
 }
@@ -205,7 +205,7 @@ fn configure_keeps_everything_else_and_the_files_mode() {
         &mut s,
         &["--account", "123456789012", "--region", "us-east-1"],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(
         stdout(&out).contains("credsStore \"desktop\""),
         "{}",
@@ -241,7 +241,7 @@ fn configure_refuses_a_read_only_file_and_leaves_it_alone() {
 fn configure_dry_run_writes_nothing() {
     let mut s = Sandbox::new();
     let out = configure(&mut s, &[REGISTRY, "--dry-run", "--profile", "dev"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(stdout(&out).contains("would change"), "{}", stdout(&out));
     assert!(!docker_config(&s).exists());
     assert!(!s.config_path().exists());
@@ -262,7 +262,7 @@ fn no_dry_run_prints_a_secret() {
         &[REGISTRY, "--dry-run", "--profile", "dev"],
     ] {
         let out = configure(&mut s, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_ok(&out);
         for secret in ["YWxpY2U6aHVudGVyMg==", "id-tok-SECRET"] {
             assert!(!stdout(&out).contains(secret), "{args:?}: {}", stdout(&out));
             assert!(!stderr(&out).contains(secret), "{args:?}: {}", stderr(&out));
@@ -286,9 +286,9 @@ fn configure_writes_profile_role_and_alias_into_our_config() {
             "arn:aws:iam::123456789012:role/ci",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let out = configure(&mut s, &["127.0.0.1:5000", "--ecr", OTHER]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let text = std::fs::read_to_string(s.config_path()).unwrap();
     assert!(
         text.contains("profile = \"prod\"")
@@ -306,7 +306,7 @@ fn configure_writes_profile_role_and_alias_into_our_config() {
 fn configure_discovers_the_default_registry() {
     let mut s = Sandbox::new();
     let out = configure(&mut s, &["--region", "eu-central-1"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let host = "123456789012.dkr.ecr.eu-central-1.amazonaws.com";
     assert!(
         stdout(&out).contains(&format!("discovered your default registry: {host}")),
@@ -322,7 +322,7 @@ fn configure_systemd_installs_a_unit_for_this_binary() {
     let mut s = Sandbox::new();
     s.set("AWS_ECR_CACHE_DIR", "/var/tmp/ecr-cache");
     let out = configure(&mut s, &[REGISTRY, "--systemd"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let unit_path = s
         .home()
         .join(".config/systemd/user/docker-credential-ecr-login.service");

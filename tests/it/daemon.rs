@@ -77,7 +77,7 @@ fn ready_after_the_first_scan() {
     d.wait_ready();
     assert_eq!(s.fake.token_calls(), 1, "the first scan warms the registry");
     let hit = s.get(REGISTRY);
-    assert!(hit.status.success(), "{}", stderr(&hit));
+    assert_ok(&hit);
     assert_eq!(s.fake.token_calls(), 1, "get hits what the daemon fetched");
     let (status, log) = d.stop();
     assert!(status.success());
@@ -107,7 +107,7 @@ fn sigterm_mid_request_exits_promptly_with_the_cache_intact() {
     assert!(s.entries().is_empty());
     assert!(s.stray_files().is_empty(), "{:?}", s.stray_files());
     // And the cache still works.
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
 }
 
 #[test]
@@ -154,10 +154,10 @@ fn one_daemon_per_cache_dir() {
 fn refresh_renews_what_get_used() {
     let s = Sandbox::new();
     s.fake.set_password("pw-one");
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     s.fake.set_password("pw-two");
     let refresh = s.run(&["refresh"], b"");
-    assert!(refresh.status.success(), "{}", stderr(&refresh));
+    assert_ok(&refresh);
     assert!(
         stdout(&refresh).contains(&format!("renewed {REGISTRY}")),
         "{}",

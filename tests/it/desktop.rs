@@ -90,8 +90,8 @@ fn configured(s: &mut Sandbox) -> PathBuf {
     std::fs::write(&path, DESKTOP).unwrap();
     s.set("DOCKER_CONFIG", docker.to_str().unwrap());
     let out = s.run(&["configure", "--store"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(s.get(OTHER).status.success());
+    assert_ok(&out);
+    assert_ok(&s.get(OTHER));
     path
 }
 
@@ -213,7 +213,7 @@ fn configure_remove_takes_the_pins_and_the_claim() {
         d.wait_for("set it back to ecr-login");
     }
     let out = s.run(&["configure", "--remove", "--store"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let after = std::fs::read_to_string(&path).unwrap();
     assert!(!after.contains(OTHER), "a pin stayed: {after}");
     assert!(

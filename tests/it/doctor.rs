@@ -897,7 +897,7 @@ fn the_last_failure_is_reported_with_its_time_until_doctor_clears_it() {
     );
     let r = doctor(&s, &[REGISTRY]);
     r.expect("registry.failure", Some(REGISTRY), "pass", "cleared", None);
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     let r = doctor(&s, &["--offline", REGISTRY]);
     r.expect(
         "registry.failure",

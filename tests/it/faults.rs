@@ -121,7 +121,7 @@ fn seed_expired_entry(s: &Sandbox) {
     s.fake.set_password("pw-expired");
     s.fake.set_lifetime(Duration::from_millis(1500));
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     s.fake.set_lifetime(Duration::from_secs(12 * 3600));
     s.fake.set_password("pw-never");
     s.expire_entries();
@@ -242,7 +242,7 @@ fn symlinked_or_foreign_entries_are_refused_and_replaced() {
     // An entry writable by others.
     std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
     let out = s.get(REGISTRY);
-    assert!(out.status.success());
+    assert_ok(&out);
     assert!(
         stderr(&out).contains("writable by other users"),
         "{}",
@@ -282,7 +282,7 @@ fn a_symlinked_cache_dir_is_refused_and_get_still_answers() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     s.set("AWS_ECR_CACHE_DIR", link.to_str().unwrap());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
     assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
 }
@@ -296,7 +296,7 @@ fn no_home_and_unwritable_xdg_dirs_still_answer() {
     s.set("XDG_CACHE_HOME", "/proc/ecr-login-cannot-write-here");
     s.set("XDG_CONFIG_HOME", "/proc/ecr-login-cannot-write-here");
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(
         stderr(&out).contains("continuing without the cache"),
         "{}",

@@ -60,9 +60,9 @@ fn aws_login_profiles_work_until_logout() {
     s.without_credentials().set("AWS_PROFILE", "console");
     let cache_file = write_login_profile(&s, "ASIALOGINKEYLOGINKEY");
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(s.token_signers(), ["ASIALOGINKEYLOGINKEY"]);
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 1, "the second get hits");
     let status = s.run(&["status"], b"");
     assert!(
@@ -111,7 +111,7 @@ fn aws_ca_bundle_trusts_a_private_ca() {
     s.set("AWS_ENDPOINT_URL_ECR", &front.url());
     s.set("AWS_CA_BUNDLE", bundle.to_str().unwrap());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(front.completed_handshakes(), 1);
     // SSL_CERT_FILE alone still works (the SDK's platform roots read it).
     s.unset("AWS_CA_BUNDLE");
@@ -120,7 +120,7 @@ fn aws_ca_bundle_trusts_a_private_ca() {
     ca.write_pem(&roots);
     s.set("SSL_CERT_FILE", roots.to_str().unwrap());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
 }
 
 /// `ca_bundle` in the profile in effect, alone, does the same.
@@ -141,7 +141,7 @@ fn a_profiles_ca_bundle_trusts_a_private_ca() {
     s.set("AWS_PROFILE", "corp");
     s.set("AWS_ENDPOINT_URL_ECR", &front.url());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
 }
 
 /// An untrusted, expired or misnamed certificate: one handshake, not four, and one line
@@ -221,7 +221,7 @@ fn https_proxies_with_and_without_auth_and_no_proxy() {
     });
     s.set("HTTPS_PROXY", &open.url());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(open.requests()[0].method, "CONNECT");
     assert_eq!(open.requests()[0].target, format!("{API}:443"));
     // With Basic auth: right credentials go through, wrong ones get the 407 line.
@@ -235,7 +235,7 @@ fn https_proxies_with_and_without_auth_and_no_proxy() {
         &guarded.url_with_auth("alice", "pr0xy-PASSWORD"),
     );
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(guarded.requests().iter().all(|r| r.authorized));
     s.expire_entries();
     s.set(
@@ -262,12 +262,12 @@ fn https_proxies_with_and_without_auth_and_no_proxy() {
     s.set("NO_PROXY", "localhost,127.0.0.1");
     s.expire_entries();
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(open.requests().len(), before, "went through the proxy");
     s.unset("NO_PROXY");
     s.expire_entries();
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(
         open.requests().len(),
         before + 1,
@@ -401,12 +401,12 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     // A hit, no prompt, no STS.
     let sts = s.fake.sts_calls();
     let hit = s.get(REGISTRY);
-    assert!(hit.status.success(), "{}", stderr(&hit));
+    assert_ok(&hit);
     assert_eq!(s.fake.sts_calls(), sts);
     assert_eq!(s.fake.token_calls(), 1);
     // A renewal (refresh, as the daemon renews) signs with the session.
     let refresh = s.run(&["refresh", REGISTRY], b"");
-    assert!(refresh.status.success(), "{}", stderr(&refresh));
+    assert_ok(&refresh);
     assert!(
         stdout(&refresh).contains("mfa-session-until:"),
         "{}",
@@ -454,7 +454,7 @@ fn mfa_reuses_the_aws_clis_session_and_refuses_an_expired_one() {
     assert_eq!(key.len(), 40);
     s.set("ECR_LOGIN_LOG", "trace");
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(s.token_signers(), ["ASIACLISESSIONKEY000"]);
     assert_eq!(s.fake.sts_calls(), 0, "assumed the role again");
     assert_no_secret(&out, "CLISECRET");

@@ -19,9 +19,9 @@ fn names(s: &Sandbox) -> Vec<String> {
 #[test]
 fn erase_removes_every_file_of_the_registry() {
     let s = Sandbox::new();
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert!(names(&s).iter().any(|n| n.ends_with(".lock")));
-    assert!(s.run(&["erase"], REGISTRY.as_bytes()).status.success());
+    assert_ok(&s.run(&["erase"], REGISTRY.as_bytes()));
     let left: Vec<String> = names(&s)
         .into_iter()
         .filter(|n| {
@@ -38,7 +38,7 @@ fn erase_removes_every_file_of_the_registry() {
 #[test]
 fn only_entry_files_are_read_as_entries() {
     let s = Sandbox::new();
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     std::fs::write(
         s.cache_dir().join("daemon.json"),
         r#"{"pid":1,"started_at_ms":0,"warm":0,"failing":[]}"#,
@@ -47,7 +47,7 @@ fn only_entry_files_are_read_as_entries() {
     std::fs::write(s.cache_dir().join("notes.json"), "not ours").unwrap();
     for args in [&["list"][..], &["status"]] {
         let out = s.run(args, b"unused");
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_ok(&out);
         assert_eq!(stderr(&out), "", "{args:?}");
         assert!(!stdout(&out).contains("corrupt"));
     }
@@ -81,7 +81,7 @@ fn a_fetching_get_sweeps_dead_temp_files_and_idle_keys() {
     for suffix in ["json", "lock", "used"] {
         age(&format!("{idle}.{suffix}"));
     }
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     let left = names(&s);
     assert!(
         left.iter()
@@ -142,7 +142,7 @@ fn bazel_gets_no_credentials_over_plain_http() {
         &["get"],
         format!(r#"{{"uri":"http://{REGISTRY}/v2/app/manifests/1"}}"#).as_bytes(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(stdout(&out), "{}\n");
     assert_eq!(s.fake.token_calls(), 0);
 }
@@ -160,10 +160,10 @@ fn an_alias_signs_as_its_registry_is_configured() {
         "[registries.\"{REGISTRY}\"]\nprofile = \"prod\"\n[registries.\"registry.internal\"]\necr = \"{REGISTRY}\"\n"
     ));
     let out = s.get("registry.internal");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(s.token_signers(), ["AKIAPRODPRODPRODPRO1"]);
     // And the registry itself shares the entry.
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 1);
 }
 
@@ -184,14 +184,14 @@ fn configure_keeps_every_byte_it_does_not_change() {
     let before = "{\n  \"auths\" : { \"ghcr.io\": {\"auth\":\"eA==\"} },\n  \"version\": 1.10,\n  \"big\": 123456789012345678901234567890\n}\n";
     std::fs::write(&path, before).unwrap();
     let out = configure(&mut s, &[REGISTRY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let after = std::fs::read_to_string(&path).unwrap();
     let head = "{\n  \"auths\" : { \"ghcr.io\": {\"auth\":\"eA==\"} },\n  \"version\": 1.10,\n  \"big\": 123456789012345678901234567890,\n";
     assert!(after.starts_with(head), "{after}");
     let v: serde_json::Value = serde_json::from_str(&after).unwrap();
     assert_eq!(v["credHelpers"][REGISTRY], "ecr-login");
     // And --remove gives the original back, byte for byte.
-    assert!(configure(&mut s, &["--remove"]).status.success());
+    assert_ok(&configure(&mut s, &["--remove"]));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
 
@@ -203,7 +203,7 @@ fn configure_writes_through_a_dangling_symlink() {
     std::os::unix::fs::symlink("../dotfiles/docker-config.json", docker.join("config.json"))
         .unwrap();
     let out = configure(&mut s, &[REGISTRY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let link = std::fs::symlink_metadata(docker.join("config.json")).unwrap();
     assert!(
         link.file_type().is_symlink(),
@@ -225,7 +225,7 @@ fn configure_as_root_keeps_the_files_owner() {
     std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
     std::os::unix::fs::chown(path.parent().unwrap(), Some(65534), Some(65534)).unwrap();
     let out = configure(&mut s, &[REGISTRY]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
     assert!(std::fs::read_to_string(&path).unwrap().contains(REGISTRY));
@@ -281,11 +281,11 @@ fn root_with_a_users_home_creates_only_the_users_files() {
     let home = users_home(&s, 4242);
     s.unset("AWS_ECR_CACHE_DIR");
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let login = br#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#;
     s.write_config("[store]\n");
     let out = s.run(&["store"], login);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let made = walk(&home);
     assert!(
         made.iter().any(|p| p.ends_with(".cache/ecr-login")),

@@ -25,7 +25,7 @@ fn keys_file(s: &Sandbox, name: &str, profile: &str, key: &str) -> String {
 /// `status --json`'s entries, as (registry, signer).
 fn status_signers(s: &Sandbox) -> Vec<(String, String)> {
     let out = s.run(&["status", "--json"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["entries"]
         .as_array()
@@ -42,7 +42,7 @@ fn status_signers(s: &Sandbox) -> Vec<(String, String)> {
 
 fn ok_reply(s: &Sandbox) -> String {
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_ok(&out);
     stdout(&out)
 }
 
@@ -287,14 +287,14 @@ fn service_accounts_are_told_apart_by_uid_and_never_get_logins() {
     let s = Sandbox::new();
     let login =
         format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
-    assert!(s.run(&["store"], login.as_bytes()).status.success());
+    assert_ok(&s.run(&["store"], login.as_bytes()));
     s.fake.set_password("pw-pod");
     let password = |uid: &str| {
         let out = s.run(
             &["kubelet"],
             kubelet_request(&service_account_token(uid)).as_bytes(),
         );
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_ok(&out);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["auth"][REGISTRY]["password"]
             .as_str()
@@ -370,16 +370,16 @@ fn fingerprints_of_secrets_are_keyed() {
     };
     let mut one = Sandbox::new();
     one.set("AWS_SECRET_ACCESS_KEY", "x");
-    assert!(one.get(REGISTRY).status.success());
+    assert_ok(&one.get(REGISTRY));
     let key_file = one.cache_dir().join(".fingerprint-key");
     assert_eq!(mode_of(&key_file) & 0o777, 0o600);
     let first = fingerprint_of(&one);
     // Stable within a cache: the next get hits.
-    assert!(one.get(REGISTRY).status.success());
+    assert_ok(&one.get(REGISTRY));
     assert_eq!(one.fake.token_calls(), 1);
     let mut two = Sandbox::new();
     two.set("AWS_SECRET_ACCESS_KEY", "x");
-    assert!(two.get(REGISTRY).status.success());
+    assert_ok(&two.get(REGISTRY));
     assert_ne!(
         fingerprint_of(&two),
         first,

@@ -48,7 +48,7 @@ fn trace_logs_hold_no_secret() {
 
     // A miss signed with environment keys.
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(
         !stderr(&out).is_empty(),
         "trace logged nothing: the test would prove nothing"
@@ -62,7 +62,7 @@ fn trace_logs_hold_no_secret() {
     ));
     secrets.push("secret-of-AKIABASEBASEBASEBAS1".into());
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(s.fake.sts_calls() >= 1);
     assert_clean("get with a role", &stderr(&out), &secrets);
 
@@ -78,7 +78,7 @@ fn trace_logs_hold_no_secret() {
         "serviceAccountAnnotations": {"eks.amazonaws.com/ecr-role-arn": "arn:aws:iam::123456789012:role/puller"},
     });
     let out = s.run(&["kubelet"], request.to_string().as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_clean("kubelet", &stderr(&out), &secrets);
 
     // A daemon renewal.

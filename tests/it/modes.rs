@@ -20,7 +20,7 @@ fn kubelet_answers_in_the_requested_api_version() {
             &["kubelet"],
             kubelet_request(version, &format!("{REGISTRY}/team/app:1")).as_bytes(),
         );
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_ok(&out);
         let text = stdout(&out);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
@@ -84,7 +84,7 @@ fn parallel_kubelet_calls_share_one_api_call() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_ok(&out);
     }
     assert_eq!(s.fake.token_calls(), 1);
 }
@@ -101,7 +101,7 @@ fn kubelet_service_account_token_assumes_the_annotated_role() {
         r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"{REGISTRY}/app:1","serviceAccountToken":"{token}","serviceAccountAnnotations":{{"eks.amazonaws.com/ecr-role-arn":"arn:aws:iam::123456789012:role/puller"}}}}"#
     );
     let out = s.run(&["kubelet"], req.as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let sts = s.sts_request("AssumeRoleWithWebIdentity");
     let reqs = s.fake.requests();
     assert!(
@@ -129,7 +129,7 @@ fn bazel_gets_basic_auth_headers_and_an_expiry() {
         &["get"],
         format!(r#"{{"uri":"https://{REGISTRY}/v2/app/blobs/sha256:00"}}"#).as_bytes(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let want = format!("Basic {}", fake_ecr::encode_base64(b"AWS:pw-bazel"));
     assert_eq!(v["headers"]["Authorization"], serde_json::json!([want]));
@@ -146,7 +146,7 @@ fn bazel_gets_an_empty_object_outside_ecr() {
         &["get"],
         br#"{"uri":"https://bcr.bazel.build/modules/rules_oci/source.json"}"#,
     );
-    assert!(out.status.success());
+    assert_ok(&out);
     assert_eq!(stdout(&out), "{}\n");
     assert_eq!(s.fake.token_calls(), 0);
 }

@@ -60,7 +60,7 @@ fn parallel_kubelet_requests_share_one_attempt_against_a_hung_endpoint() {
 fn a_held_lock_costs_a_bounded_wait() {
     let s = Sandbox::new();
     s.write_config("timeout = \"1s\"\n");
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     let entry = s.entries().pop().unwrap();
     s.expire_entries();
     let lock_path = entry.with_extension("lock");
@@ -84,7 +84,7 @@ fn a_held_lock_costs_a_bounded_wait() {
     );
     assert_eq!(s.fake.token_calls(), 1, "no fetch behind the holder's back");
     drop(lock);
-    assert!(s.get(REGISTRY).status.success(), "released: fetches again");
+    assert_ok(&s.get(REGISTRY));
 }
 
 /// The daemon whose cache directory is replaced by a file: no API call while it cannot

@@ -17,7 +17,7 @@ fn cold_get_fetches_once_then_hits_the_cache() {
         "{}",
         stderr(&first)
     );
-    assert!(first.status.success());
+    assert_ok(&first);
     s.fake.set_password("pw-two");
     for _ in 0..3 {
         let again = s.get(REGISTRY);
@@ -157,7 +157,7 @@ fn throttling_then_success_within_the_retry_budget() {
 fn failures_are_actionable_and_never_serve_an_expired_token() {
     let s = Sandbox::new();
     s.fake.set_password("pw-old");
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     s.expire_entries();
     s.fake.set_fault(Some(Fault::Deny));
     let out = s.get(REGISTRY);
@@ -261,7 +261,7 @@ fn store_then_get_without_credentials_then_erase() {
     let login =
         format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
     let out = s.run(&["store"], login.as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(stdout(&out), "");
     assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-login"));
     assert_eq!(
@@ -269,7 +269,7 @@ fn store_then_get_without_credentials_then_erase() {
         format!("{{\"https://{REGISTRY}\":\"AWS\"}}\n")
     );
     let out = s.run(&["erase"], REGISTRY.as_bytes());
-    assert!(out.status.success());
+    assert_ok(&out);
     assert!(s.entries().is_empty());
     assert_eq!(stdout(&s.run(&["list"], b"")), "{}\n");
     assert_eq!(
@@ -287,7 +287,7 @@ fn store_and_erase_for_other_registries_never_touch_the_token_cache() {
         &["store"],
         br#"{"ServerURL":"https://index.docker.io/v1/","Username":"me","Secret":"x"}"#,
     );
-    assert!(out.status.success());
+    assert_ok(&out);
     assert!(
         s.run(&["erase"], b"https://index.docker.io/v1/")
             .status
@@ -302,8 +302,8 @@ fn store_and_erase_for_other_registries_never_touch_the_token_cache() {
 #[test]
 fn list_answers_from_the_cache_only() {
     let s = Sandbox::new();
-    assert!(s.get(REGISTRY).status.success());
-    assert!(s.get("public.ecr.aws").status.success());
+    assert_ok(&s.get(REGISTRY));
+    assert_ok(&s.get("public.ecr.aws"));
     let calls = s.fake.token_calls();
     let out = s.run(&["list"], b"unused");
     assert_eq!(
@@ -325,7 +325,7 @@ fn cache_files_are_private_and_secrets_stay_in_them() {
         assert_eq!(mode(&f.path()), 0o600, "{}", f.path().display());
     }
     let status = s.run(&["status", "--json"], b"");
-    assert!(status.status.success(), "{}", stderr(&status));
+    assert_ok(&status);
     assert!(!stdout(&status).contains("pw-private"));
     assert!(stdout(&status).contains(REGISTRY));
 }
@@ -348,8 +348,8 @@ fn corrupt_entries_are_misses_repaired_by_the_next_fetch() {
 fn disabled_cache_fetches_every_time_and_writes_nothing() {
     let mut s = Sandbox::new();
     s.set("AWS_ECR_DISABLE_CACHE", "1");
-    assert!(s.get(REGISTRY).status.success());
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
+    assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 2);
     assert!(!s.cache_dir().exists());
 }
@@ -360,7 +360,7 @@ fn an_unsafe_cache_dir_is_refused_but_get_still_answers() {
     std::fs::create_dir_all(s.cache_dir()).unwrap();
     std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let out = s.get(REGISTRY);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert!(
         stderr(&out).contains("writable by other users"),
         "{}",
@@ -386,7 +386,7 @@ fn version_touches_nothing() {
     let s = Sandbox::new();
     for arg in ["version", "--version", "-v"] {
         let out = s.run(&[arg], b"");
-        assert!(out.status.success());
+        assert_ok(&out);
         assert_eq!(
             stdout(&out),
             format!(
@@ -404,7 +404,7 @@ fn version_touches_nothing() {
 fn the_front_binary_answers_hits_without_the_full_one() {
     let s = Sandbox::new();
     s.fake.set_password("pw-front");
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     let alone = s.dir.path().join("alone");
     std::fs::create_dir(&alone).unwrap();
     let front = alone.join("docker-credential-ecr-login");
@@ -450,7 +450,7 @@ fn the_front_binary_answers_hits_without_the_full_one() {
 fn a_failed_answer_write_is_a_failure_and_a_closed_pipe_is_not() {
     use std::os::fd::{FromRawFd, OwnedFd};
     let s = Sandbox::new();
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     for args in [&["get"][..], &["version"]] {
         let full = std::fs::OpenOptions::new()
             .write(true)

@@ -44,7 +44,7 @@ fn other_registries_go_to_the_fallback_byte_for_byte() {
     std::fs::write(dir.join("get.out"), answer).unwrap();
     std::fs::write(dir.join("get.err"), "its own stderr\n").unwrap();
     let out = s.get("ghcr.io");
-    assert!(out.status.success());
+    assert_ok(&out);
     assert_eq!(stdout(&out), answer, "its stdout, byte for byte");
     assert_eq!(stderr(&out), "its own stderr\n");
     // Its "not found" stays exact, exit code included.
@@ -60,14 +60,14 @@ fn other_registries_go_to_the_fallback_byte_for_byte() {
     assert_eq!(stdout(&out), "credentials not found in native keychain\n");
     // store and erase: the same stdin.
     let login = r#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#;
-    assert!(s.run(&["store"], login.as_bytes()).status.success());
-    assert!(s.run(&["erase"], b"ghcr.io").status.success());
+    assert_ok(&s.run(&["store"], login.as_bytes()));
+    assert_ok(&s.run(&["erase"], b"ghcr.io"));
     assert_eq!(
         calls(&dir),
         format!("get ghcr.io\nget registry.example.com:5000\nstore {login}\nerase ghcr.io\n")
     );
     // ECR is ours: the fallback never sees it, and the cache answers it.
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     assert!(!calls(&dir).contains(REGISTRY));
     assert_eq!(s.fake.token_calls(), 1);
     assert!(s.entries().len() == 1);
@@ -79,9 +79,9 @@ fn list_merges_ours_with_the_fallbacks() {
     let dir = fake_helper(&mut s, "fakestore");
     s.write_config("[store]\nfallback = \"fakestore\"\n");
     std::fs::write(dir.join("list.out"), "{\"ghcr.io\":\"alice\"}\n").unwrap();
-    assert!(s.get(REGISTRY).status.success());
+    assert_ok(&s.get(REGISTRY));
     let out = s.run(&["list"], b"unused");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v,
@@ -117,7 +117,7 @@ fn without_a_fallback_logins_stay_in_our_file_store() {
     let s = Sandbox::new();
     let login = r#"{"ServerURL":"127.0.0.1:5000","Username":"alice","Secret":"alice-pw"}"#;
     let out = s.run(&["store"], login.as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let store = s.home().join(".local/share/ecr-login/logins");
     assert!(
         stderr(&out).contains(&store.display().to_string()) && stderr(&out).contains("fallback"),
@@ -139,7 +139,7 @@ fn without_a_fallback_logins_stay_in_our_file_store() {
     let list: serde_json::Value =
         serde_json::from_slice(&s.run(&["list"], b"unused").stdout).unwrap();
     assert_eq!(list, serde_json::json!({"127.0.0.1:5000": "alice"}));
-    assert!(s.run(&["erase"], b"127.0.0.1:5000").status.success());
+    assert_ok(&s.run(&["erase"], b"127.0.0.1:5000"));
     let gone = s.get("127.0.0.1:5000");
     assert_eq!(stdout(&gone), "credentials not found in native keychain\n");
     assert_eq!(gone.status.code(), Some(1));
@@ -158,7 +158,7 @@ fn configure_store_from_docker_desktop_and_back() {
     std::fs::write(&path, DESKTOP).unwrap();
     s.set("DOCKER_CONFIG", docker.to_str().unwrap());
     let out = s.run(&["configure", "--store"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let text = stdout(&out);
     assert!(
         text.contains("credsStore: \"desktop\" -> \"ecr-login\""),
@@ -191,7 +191,7 @@ fn configure_store_from_docker_desktop_and_back() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
     // --remove --store puts desktop back, byte for byte; our credHelpers entries stay.
     let out = s.run(&["configure", "--remove", "--store"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), DESKTOP);
     assert_eq!(s.fake.token_calls(), 0);
 }
@@ -326,7 +326,7 @@ fn configure_store_records_the_fallbacks_path() {
     std::fs::write(docker.join("config.json"), DESKTOP).unwrap();
     s.set("DOCKER_CONFIG", docker.to_str().unwrap());
     let out = s.run(&["configure", "--store"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     let config = std::fs::read_to_string(s.config_path()).unwrap();
     let recorded = dir.join("docker-credential-desktop");
     assert!(
@@ -338,7 +338,7 @@ fn configure_store_records_the_fallbacks_path() {
     std::fs::create_dir_all(&other).unwrap();
     std::fs::copy(&recorded, other.join("docker-credential-desktop")).unwrap();
     s.set("PATH", &format!("{}:/usr/bin:/bin", other.display()));
-    assert!(s.run(&["erase"], b"ghcr.io").status.success());
+    assert_ok(&s.run(&["erase"], b"ghcr.io"));
     assert_eq!(calls(&dir), "erase ghcr.io\n");
     assert_eq!(calls(&other), "");
 }

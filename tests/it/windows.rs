@@ -48,7 +48,7 @@ fn run(s: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
 fn version_under_wine() {
     let s = Sandbox::new();
     let out = run(&s, &["version"], b"");
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(
         stdout(&out),
         format!(
@@ -123,7 +123,7 @@ fn the_hand_off_passes_errors_and_exit_codes_through() {
     let bad = run(&s, &["status", "--no-such-flag"], b"");
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     let status = run(&s, &["status", "--json"], b"");
-    assert!(status.status.success(), "{}", stderr(&status));
+    assert_ok(&status);
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(v["daemon"]["running"], false);
 }
@@ -136,7 +136,7 @@ fn store_get_list_erase_under_wine() {
     let login =
         format!("{{\"ServerURL\":\"{REGISTRY}\",\"Username\":\"AWS\",\"Secret\":\"pw-login\"}}");
     let out = run(&s, &["store"], login.as_bytes());
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ok(&out);
     assert_eq!(
         stdout(&run(&s, &["get"], REGISTRY.as_bytes())),
         reply(REGISTRY, "pw-login")

@@ -287,6 +287,20 @@ pub fn stop(daemon: Child) -> Output {
     daemon.wait_with_output().expect("wait for the daemon")
 }
 
+/// Asserts that a command succeeded, showing its exit status and both streams when it did
+/// not (the one place that checks `status.success()`).
+#[track_caller]
+pub fn assert_ok(o: &Output) -> &Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status,
+        stdout(o),
+        stderr(o)
+    );
+    o
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
