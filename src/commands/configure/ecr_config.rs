@@ -43,26 +43,38 @@ pub fn set_store(
     text: &str,
     settings: &[(&str, Option<&str>)],
 ) -> Result<(String, Vec<String>), String> {
+    edit_store(text, |store| {
+        let mut changes = Vec::new();
+        for (key, value) in settings {
+            match value {
+                Some(v) if store.get(key).and_then(|x| x.as_str()) != Some(*v) => {
+                    store[*key] = toml_edit::value(*v);
+                    changes.push(format!("store.{key} = \"{v}\""));
+                }
+                None if store.contains_key(key) => {
+                    store.remove(key);
+                    changes.push(format!("removed store.{key}"));
+                }
+                _ => {}
+            }
+        }
+        changes
+    })
+}
+
+/// Runs `edit` on the `[store]` table (made if missing, dropped if left empty), every
+/// other byte of the file kept. Returns the text and the edit's change lines.
+fn edit_store(
+    text: &str,
+    edit: impl FnOnce(&mut toml_edit::Table) -> Vec<String>,
+) -> Result<(String, Vec<String>), String> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
     let store = doc
         .entry("store")
         .or_insert_with(toml_edit::table)
         .as_table_mut()
         .ok_or("`store` is not a table")?;
-    let mut changes = Vec::new();
-    for (key, value) in settings {
-        match value {
-            Some(v) if store.get(key).and_then(|x| x.as_str()) != Some(*v) => {
-                store[*key] = toml_edit::value(*v);
-                changes.push(format!("store.{key} = \"{v}\""));
-            }
-            None if store.contains_key(key) => {
-                store.remove(key);
-                changes.push(format!("removed store.{key}"));
-            }
-            _ => {}
-        }
-    }
+    let changes = edit(store);
     if store.is_empty() {
         doc.remove("store");
     }
@@ -75,38 +87,31 @@ pub fn set_store_list(
     key: &str,
     values: Option<&[String]>,
 ) -> Result<(String, Vec<String>), String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
-    let store = doc
-        .entry("store")
-        .or_insert_with(toml_edit::table)
-        .as_table_mut()
-        .ok_or("`store` is not a table")?;
-    let current: Vec<String> = store
-        .get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut changes = Vec::new();
-    match values.filter(|v| !v.is_empty()) {
-        Some(v) if current != v => {
-            let array: toml_edit::Array = v.iter().map(String::as_str).collect();
-            store[key] = toml_edit::value(array);
-            changes.push(format!("store.{key} = [{}]", v.join(", ")));
+    edit_store(text, |store| {
+        let current: Vec<String> = store
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut changes = Vec::new();
+        match values.filter(|v| !v.is_empty()) {
+            Some(v) if current != v => {
+                let array: toml_edit::Array = v.iter().map(String::as_str).collect();
+                store[key] = toml_edit::value(array);
+                changes.push(format!("store.{key} = [{}]", v.join(", ")));
+            }
+            None if store.contains_key(key) => {
+                store.remove(key);
+                changes.push(format!("removed store.{key}"));
+            }
+            _ => {}
         }
-        None if store.contains_key(key) => {
-            store.remove(key);
-            changes.push(format!("removed store.{key}"));
-        }
-        _ => {}
-    }
-    if store.is_empty() {
-        doc.remove("store");
-    }
-    Ok((doc.to_string(), changes))
+        changes
+    })
 }
 
 #[cfg(test)]

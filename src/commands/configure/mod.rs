@@ -245,19 +245,7 @@ fn update_store_settings(
     req: &Request,
     settings: &[(&str, Option<&str>)],
 ) -> Result<(), Error> {
-    let path = config::default_path()
-        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
-    let updated = user_file::update(&path, req.dry_run, &|current| {
-        let (text, changes) = ecr_config::set_store(current.unwrap_or_default(), settings)
-            .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        Config::parse(&text, &path).map_err(|e| e.to_string())?;
-        Ok(((!changes.is_empty()).then_some(text), changes))
-    })
-    .map_err(Error::Other)?;
-    if !updated.changes.is_empty() {
-        report(out, &updated, req.dry_run);
-    }
-    Ok(())
+    edit_our_config(out, req, |text| ecr_config::set_store(text, settings))
 }
 
 /// Sets or removes a list under `[store]` in our config.
@@ -267,10 +255,22 @@ fn update_store_list(
     key: &str,
     values: Option<&[String]>,
 ) -> Result<(), Error> {
+    edit_our_config(out, req, |text| {
+        ecr_config::set_store_list(text, key, values)
+    })
+}
+
+/// Applies a TOML edit to our config file, refusing any result we would not load, and
+/// reports what changed.
+fn edit_our_config(
+    out: &mut String,
+    req: &Request,
+    edit: impl Fn(&str) -> Result<(String, Vec<String>), String>,
+) -> Result<(), Error> {
     let path = config::default_path()
         .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
-        let (text, changes) = ecr_config::set_store_list(current.unwrap_or_default(), key, values)
+        let (text, changes) = edit(current.unwrap_or_default())
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
         Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))

@@ -40,6 +40,23 @@ pub fn write_atomic_with(
     mode: u32,
     before_rename: impl FnOnce(&File) -> io::Result<()>,
 ) -> io::Result<()> {
+    via_temp(path, bytes, mode, |file, tmp, dir| {
+        before_rename(&file)?;
+        // Closed before the rename: Windows will not replace a file that is open.
+        drop(file);
+        platform::replace(tmp, path)?;
+        platform::sync_dir(dir)
+    })
+}
+
+/// Writes `bytes` to a new temp file beside `path` (mode `mode`, synced), hands it to
+/// `finish` to put in place, and removes whatever is left of the temp file.
+fn via_temp(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    finish: impl FnOnce(File, &Path, &Path) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -50,14 +67,10 @@ pub fn write_atomic_with(
         platform::set_mode(&file, mode)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        before_rename(&file)?;
-        drop(file);
-        platform::replace(&tmp, path)?;
-        platform::sync_dir(dir)
+        finish(file, &tmp, dir)
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
+    // After a rename there is nothing left; after a link, or a failure, the temp name goes.
+    let _ = fs::remove_file(&tmp);
     result
 }
 
@@ -102,22 +115,11 @@ pub fn open_vetted(options: &fs::OpenOptions, path: &Path) -> io::Result<File> {
 /// bytes go to a temp file that is then hard-linked into place, so nobody ever reads a
 /// partial file, and a second creator gets `AlreadyExists` and the first one's bytes.
 pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = temp_path(dir, path);
-    let result = (|| {
-        let mut file = create_new(&tmp, mode)?;
-        platform::set_mode(&file, mode)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+    via_temp(path, bytes, mode, |file, tmp, dir| {
         drop(file);
-        fs::hard_link(&tmp, path)?;
+        fs::hard_link(tmp, path)?;
         platform::sync_dir(dir)
-    })();
-    let _ = fs::remove_file(&tmp);
-    result
+    })
 }
 
 /// Whether an open error means "that path is a symbolic link" (refused, not followed).
