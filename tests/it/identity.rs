@@ -329,9 +329,7 @@ fn the_daemon_renews_as_the_identity_that_fetched() {
     // Fetched long ago and expired: due at the daemon's first scan.
     s.expire_entries();
     let daemon = s.spawn_daemon();
-    wait_until("the daemon's renewal", Duration::from_secs(20), || {
-        s.fake.token_calls() >= 2
-    });
+    s.fake.wait_for_token_calls(2, Duration::from_secs(20));
     stop(daemon);
     let signers = s.token_signers();
     assert_eq!(

@@ -112,14 +112,7 @@ fn killed_mid_fetch_leaves_no_partial_entry() {
     s.fake.push_fault(Fault::Delay(Duration::from_secs(3)));
     let mut child = s.spawn(&["get"], REGISTRY.as_bytes());
     // Wait until the request is in flight, then kill the helper.
-    let start = Instant::now();
-    while s.fake.token_calls() == 0 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the helper never called ECR"
-        );
-        std::thread::yield_now();
-    }
+    s.fake.wait_for_token_calls(1, Duration::from_secs(10));
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(

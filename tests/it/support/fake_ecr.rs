@@ -108,6 +108,8 @@ struct Shared {
     state: Mutex<State>,
     /// Notified when `stopping` turns true: wakes delayed and hung calls.
     wake: Condvar,
+    /// Notified on every token request: what [`FakeEcr::wait_for_token_calls`] waits on.
+    called: Condvar,
 }
 
 #[derive(Default)]
@@ -164,6 +166,7 @@ impl FakeEcr {
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             wake: Condvar::new(),
+            called: Condvar::new(),
         });
         let for_thread = Arc::clone(&shared);
         let acceptor = Some(thread::spawn(move || accept_loop(&listener, &for_thread)));
@@ -281,6 +284,23 @@ impl FakeEcr {
     /// ECR and ECR Public `GetAuthorizationToken` requests received, faulted ones included.
     pub fn token_calls(&self) -> usize {
         self.state().token_calls
+    }
+
+    /// Blocks until at least `n` token requests have arrived (woken by each one, no
+    /// polling); panics after `limit`.
+    #[allow(dead_code)] // not every user of this file waits
+    pub fn wait_for_token_calls(&self, n: usize, limit: Duration) {
+        let st = self.state();
+        let (st, timeout) = self
+            .shared
+            .called
+            .wait_timeout_while(st, limit, |st| st.token_calls < n)
+            .unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            !timeout.timed_out() || st.token_calls >= n,
+            "{} token requests within {limit:?}, not {n}",
+            st.token_calls
+        );
     }
 
     /// STS `AssumeRole*` requests received.
@@ -530,6 +550,7 @@ impl Shared {
             (ECR_TARGET | ECR_PUBLIC_TARGET, _, _) if post => {
                 st.token_calls += 1;
                 drop(st);
+                self.called.notify_all();
                 return self.token(target == ECR_PUBLIC_TARGET, body, &region);
             }
             ("", "AssumeRole" | "AssumeRoleWithWebIdentity", _) if post => {
