@@ -27,10 +27,7 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
         requires: Vec::new(),
     };
     let aws = &identity.env;
-    let suffix = identity
-        .label
-        .get(identity.qualifiers_at..)
-        .unwrap_or_default();
+    let suffix = identity.qualifiers.to_string();
     if identity.web_identity_token.is_some()
         || (!identity.profile_from_config && source::env_key_id(aws).is_some())
     {

@@ -110,14 +110,43 @@ pub struct Identity {
     pub web_identity_token: Option<Secret>,
     /// The SDK's variables for this identity.
     pub env: AwsEnv,
-    /// Who signs, for people, as far as the environment tells: the source, then its
-    /// qualifiers (` role:…`, ` region:…`, ` endpoint:…`) from byte [`Self::qualifiers_at`].
+    /// Who signs, for people, as far as the environment tells: the source, then
+    /// [`Self::qualifiers`].
     pub label: String,
-    pub qualifiers_at: usize,
+    /// What our config and the endpoint add to the source (the full binary puts them after
+    /// the source it finds out itself).
+    pub qualifiers: Qualifiers,
     /// What decides who signs: hashed with the registry into the entry's file name.
     pub key: String,
     /// Whether `docker login` credentials may answer for it (never for a service account).
     pub accepts_stored: bool,
+}
+
+/// What qualifies a credential source in a label: the role our config assumes on top (with
+/// its external ID, fingerprinted), the region override, the endpoint (user information
+/// redacted). Shown as ` role:… external-id:… region:… endpoint:…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Qualifiers {
+    pub role: Option<String>,
+    pub external_id: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+impl fmt::Display for Qualifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, value) in [
+            ("role", &self.role),
+            ("external-id", &self.external_id),
+            ("region", &self.region),
+            ("endpoint", &self.endpoint),
+        ] {
+            if let Some(v) = value {
+                write!(f, " {name}:{v}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The home directory as the SDK finds it (`HOME`, on Windows `USERPROFILE` or
@@ -150,7 +179,7 @@ impl Identity {
         }
         let aws = AwsEnv(vars);
         let mut key = format!("v2;{}", source::vars_text(&aws));
-        let mut label = if let Some(profile) = &rule.profile {
+        let source_label = if let Some(profile) = &rule.profile {
             key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
             format!("profile:{profile}")
         } else if let Some(key_id) = source::env_key_id(&aws) {
@@ -163,23 +192,22 @@ impl Identity {
                 source::ambient_label(&aws).unwrap_or_else(|| "profile:default".into())
             }
         };
-        let qualifiers_at = label.len();
+        let mut qualifiers = Qualifiers::default();
         if let Some(role) = &rule.role_arn {
-            label.push_str(&format!(" role:{role}"));
+            qualifiers.role = Some(role.clone());
             key.push_str(&format!("role={role};"));
             if let Some(id) = &rule.external_id {
                 let id = fingerprint::fingerprint(id.as_bytes());
-                label.push_str(&format!(" external-id:{id}"));
                 key.push_str(&format!("external-id=#{id};"));
+                qualifiers.external_id = Some(id);
             }
         }
         if let Some(region) = &rule.region {
-            label.push_str(&format!(" region:{region}"));
+            qualifiers.region = Some(region.clone());
             key.push_str(&format!("region={region};"));
         }
-        if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| aws.get(v)) {
-            label.push_str(&format!(" endpoint:{}", crate::redact::userinfo(url)));
-        }
+        qualifiers.endpoint = endpoint(&aws);
+        let label = format!("{source_label}{qualifiers}");
         Identity {
             profile: aws.get("AWS_PROFILE").map(str::to_string),
             profile_from_config: rule.profile.is_some(),
@@ -189,7 +217,7 @@ impl Identity {
             web_identity_token: None,
             env: aws,
             label,
-            qualifiers_at,
+            qualifiers,
             key,
             accepts_stored: true,
         }
@@ -217,11 +245,11 @@ impl Identity {
             "v2;service-account;role={role_arn};sub={subject};uid={uid};{}",
             source::vars_text(&aws)
         );
-        let mut label = format!("web-identity:{role_arn} sa:{subject}");
-        let qualifiers_at = label.len();
-        if let Some(url) = ENDPOINT_VARS.iter().find_map(|v| aws.get(v)) {
-            label.push_str(&format!(" endpoint:{}", crate::redact::userinfo(url)));
-        }
+        let qualifiers = Qualifiers {
+            endpoint: endpoint(&aws),
+            ..Qualifiers::default()
+        };
+        let label = format!("web-identity:{role_arn} sa:{subject}{qualifiers}");
         Identity {
             profile: None,
             profile_from_config: false,
@@ -231,11 +259,19 @@ impl Identity {
             web_identity_token: Some(token),
             env: aws,
             label,
-            qualifiers_at,
+            qualifiers,
             key,
             accepts_stored: false,
         }
     }
+}
+
+/// The endpoint override in effect, for labels (user information redacted).
+fn endpoint(aws: &AwsEnv) -> Option<String> {
+    ENDPOINT_VARS
+        .iter()
+        .find_map(|v| aws.get(v))
+        .map(crate::redact::userinfo)
 }
 
 /// First 16 hex digits of SHA-256: enough to tell keys apart, useless to recover one.
