@@ -47,12 +47,12 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     }
     let env = MapEnv(vars);
     let config = Config::load()?;
-    let cache_dir = cache::default_dir().map_err(Error::Other)?.ok_or_else(|| {
+    let cache_dir = cache::default_dir()?.ok_or_else(|| {
         Error::Other(
             "login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set".into(),
         )
     })?;
-    let cache = Cache::open(&cache_dir).map_err(Error::Other)?;
+    let cache = Cache::open(&cache_dir)?;
     let rt = crate::aws::runtime().map_err(Error::Other)?;
     let session = rt.block_on(start_session(&name, &env, &cache_dir, config.timeout))?;
     let mut out = String::new();

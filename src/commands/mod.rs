@@ -79,7 +79,7 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
 fn run_daemon() -> Result<(), Error> {
     let path = config::default_path();
     let config = Config::load_from(path.as_deref())?;
-    let cache = Cache::from_env().map_err(Error::Other)?.ok_or_else(|| {
+    let cache = Cache::from_env()?.ok_or_else(|| {
         Error::Other("the daemon needs the cache, but AWS_ECR_DISABLE_CACHE is set".into())
     })?;
     let deps = Deps {

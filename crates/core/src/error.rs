@@ -39,6 +39,14 @@ impl From<crate::token::config::ConfigError> for Error {
     }
 }
 
+/// The cache's failures stop a command only where it cannot go on without the cache (the
+/// daemon, `login`): its line is the whole message.
+impl From<crate::token::cache::CacheError> for Error {
+    fn from(e: crate::token::cache::CacheError) -> Error {
+        Error::Other(e.to_string())
+    }
+}
+
 impl From<String> for Error {
     fn from(m: String) -> Error {
         Error::Other(m)

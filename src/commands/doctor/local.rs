@@ -80,10 +80,15 @@ pub fn config_checks(
     out
 }
 
-pub fn cache_checks(dir: &Result<Option<PathBuf>, String>, cache: Option<&Cache>) -> Vec<Check> {
+pub fn cache_checks(
+    dir: &Result<Option<PathBuf>, ecr_login_core::token::cache::CacheError>,
+    cache: Option<&Cache>,
+) -> Vec<Check> {
     let dir = match dir {
         Err(e) => {
-            return vec![Check::fail("cache.dir", e.clone()).fix("set HOME, or AWS_ECR_CACHE_DIR")];
+            return vec![
+                Check::fail("cache.dir", e.to_string()).fix("set HOME, or AWS_ECR_CACHE_DIR"),
+            ];
         }
         Ok(None) => {
             return vec![

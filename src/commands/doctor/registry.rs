@@ -335,7 +335,7 @@ fn cached(
             "registry.cache",
             "nothing cached: the next get fetches a token",
         ),
-        Err(warning) => Check::warn("registry.cache", warning),
+        Err(warning) => Check::warn("registry.cache", warning.to_string()),
     };
     if target.identity.accepts_stored
         && let Ok(Some(login)) = cache.read(&target.login_key())

@@ -5,6 +5,8 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
+use super::Why;
+
 /// Options that create with `mode` and never follow a symlink at the last component.
 pub fn open_options(mode: u32) -> OpenOptions {
     let mut options = OpenOptions::new();
@@ -18,53 +20,44 @@ pub fn is_symlink_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }
 
-/// Refuses files and directories that are symlinks, someone else's, or writable by others.
-pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), String> {
+/// Why a file or directory that is a symlink, someone else's, or writable by others is
+/// refused, if it is.
+pub fn owned(meta: &fs::Metadata) -> Result<(), Why> {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
+    let me = unsafe { libc::geteuid() };
     if meta.file_type().is_symlink() {
-        return Err(format!(
-            "{what} {} is a symbolic link; refusing to use it",
-            path.display()
-        ));
+        return Err(Why::Symlink);
     }
-    if meta.uid() != uid {
-        return Err(format!(
-            "{what} {} belongs to uid {}, not to you (uid {uid}); refusing to use it",
-            path.display(),
-            meta.uid()
-        ));
+    if meta.uid() != me {
+        return Err(Why::Owner {
+            uid: meta.uid(),
+            me,
+        });
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "{what} {} is writable by other users (mode {:o}); run: chmod go-w {}",
-            path.display(),
-            meta.mode() & 0o777,
-            path.display()
-        ));
+        return Err(Why::WritableByOthers {
+            mode: meta.mode() & 0o777,
+        });
     }
     Ok(())
 }
 
 /// Whether an open file is one we may use in our private directories: a regular file that
 /// is ours and has one link. `Err` says what it is instead.
-pub fn vet(meta: &fs::Metadata) -> Result<(), String> {
+pub fn vet(meta: &fs::Metadata) -> Result<(), Why> {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
+    let me = unsafe { libc::geteuid() };
     if !meta.is_file() {
-        return Err("is not a regular file".into());
+        return Err(Why::NotRegular);
     }
-    if meta.uid() != uid {
-        return Err(format!(
-            "belongs to uid {}, not to you (uid {uid})",
-            meta.uid()
-        ));
+    if meta.uid() != me {
+        return Err(Why::Owner {
+            uid: meta.uid(),
+            me,
+        });
     }
     if meta.nlink() != 1 {
-        return Err(format!(
-            "has {} links (a hard link to another file)",
-            meta.nlink()
-        ));
+        return Err(Why::Links(meta.nlink()));
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+
+use super::Why;
 use std::time::{Duration, Instant};
 
 const FILE_SHARE_READ: u32 = 0x1;
@@ -32,26 +34,23 @@ pub fn is_symlink_error(e: &io::Error) -> bool {
 }
 
 /// Refuses symlinks (reparse points); ownership is the profile directory's ACL.
-pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &str) -> Result<(), String> {
+pub fn owned(meta: &fs::Metadata) -> Result<(), Why> {
     if meta.file_type().is_symlink() || meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
-        return Err(format!(
-            "{what} {} is a symbolic link; refusing to use it",
-            path.display()
-        ));
+        return Err(Why::Symlink);
     }
     Ok(())
 }
 
-/// Permission bits as Unix would show them: Windows has only "read-only".
 /// Windows: the profile's ACLs keep other users out; a regular file is all we check.
-pub fn vet(meta: &fs::Metadata) -> Result<(), String> {
+pub fn vet(meta: &fs::Metadata) -> Result<(), Why> {
     if meta.is_file() {
         Ok(())
     } else {
-        Err("is not a regular file".into())
+        Err(Why::NotRegular)
     }
 }
 
+/// Permission bits as Unix would show them: Windows has only "read-only".
 pub fn mode(meta: &fs::Metadata) -> u32 {
     if meta.permissions().readonly() {
         0o444

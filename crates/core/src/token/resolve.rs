@@ -294,7 +294,7 @@ pub fn obtain(
             && let Err(e) = cache.write(&entry)
         {
             if write == Write::Required {
-                return Err(Error::Other(e));
+                return Err(Error::Other(e.to_string()));
             }
             tracing::warn!("{e}; the token is served but not cached");
         }

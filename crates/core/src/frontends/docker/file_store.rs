@@ -62,7 +62,9 @@ impl FileStore {
     /// Vets the directory; `Ok(false)` when it does not exist (nothing stored yet).
     fn usable(&self) -> Result<bool, Error> {
         match fs::symlink_metadata(&self.dir) {
-            Ok(meta) => check_owned(&self.dir, &meta, "login store").map(|()| true),
+            Ok(meta) => check_owned(&self.dir, &meta, "login store")
+                .map(|()| true)
+                .map_err(|e| e.to_string()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(format!(
                 "cannot use login store {}: {e}",
@@ -88,7 +90,7 @@ impl FileStore {
             Err(e) => return Err(fail(e.to_string())),
         };
         let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-        check_owned(path, &meta, "login file").map_err(Error::Other)?;
+        check_owned(path, &meta, "login file").map_err(|e| Error::Other(e.to_string()))?;
         let mut text = Vec::new();
         file.take(MAX_LOGIN_BYTES)
             .read_to_end(&mut text)

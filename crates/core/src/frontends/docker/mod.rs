@@ -143,7 +143,7 @@ fn store_login(creds: Credentials, route: &Route, now: i64) -> Result<Vec<u8>, E
     };
     cache
         .write(&entry)
-        .map_err(Error::Other)
+        .map_err(|e| Error::Other(e.to_string()))
         .map(|()| Vec::new())
 }
 

@@ -7,9 +7,11 @@
 //! file that someone else could have planted is refused.
 
 mod entry;
+mod error;
 mod housekeeping;
 
 pub use entry::{Entry, Source, key};
+pub use error::CacheError;
 
 use crate::files::{self, check_owned};
 use crate::token::fetch::FetchError;
@@ -49,7 +51,7 @@ struct FailureRecord {
 }
 
 /// Where the cache lives, or `None` when it is disabled (`AWS_ECR_DISABLE_CACHE`).
-pub fn default_dir() -> Result<Option<PathBuf>, String> {
+pub fn default_dir() -> Result<Option<PathBuf>, CacheError> {
     if std::env::var_os("AWS_ECR_DISABLE_CACHE").is_some_and(|v| !v.is_empty()) {
         return Ok(None);
     }
@@ -58,16 +60,14 @@ pub fn default_dir() -> Result<Option<PathBuf>, String> {
         // The Go helper expands a leading `~`; so do we.
         if let Ok(rest) = dir.strip_prefix("~") {
             let home = crate::token::identity::home_dir(&crate::env::ProcessEnv)
-                .ok_or("AWS_ECR_CACHE_DIR starts with ~ but no home directory is set (HOME)")?;
+                .ok_or(CacheError::TildeWithoutHome)?;
             return Ok(Some(home.join(rest)));
         }
         return Ok(Some(dir));
     }
     directories::ProjectDirs::from("", "", "ecr-login")
         .map(|d| Some(d.cache_dir().to_path_buf()))
-        .ok_or_else(|| {
-            "no home directory to put the cache in (set HOME or AWS_ECR_CACHE_DIR)".into()
-        })
+        .ok_or(CacheError::NoHome)
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub struct Cache {
 impl Cache {
     /// The user's cache ([`default_dir`]): `Ok(None)` when it is disabled, `Err` with the
     /// reason when it cannot be used.
-    pub fn from_env() -> Result<Option<Cache>, String> {
+    pub fn from_env() -> Result<Option<Cache>, CacheError> {
         match default_dir()? {
             Some(dir) => Cache::open(&dir).map(Some),
             None => Ok(None),
@@ -95,25 +95,29 @@ impl Cache {
     }
 
     /// Opens (creating 0700 if needed) and vets the cache directory.
-    pub fn open(dir: &Path) -> Result<Cache, String> {
-        let unusable = |e: io::Error| format!("cannot use cache directory {}: {e}", dir.display());
+    pub fn open(dir: &Path) -> Result<Cache, CacheError> {
+        let unusable = |source: io::Error| CacheError::Unusable {
+            dir: dir.to_path_buf(),
+            source,
+        };
         // One stat on the hit path; a second only after creating the directory.
         let meta = match fs::symlink_metadata(dir) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 if let Some(parent) = dir.parent() {
-                    fs::create_dir_all(parent).map_err(|e| {
-                        format!("cannot create cache directory {}: {e}", parent.display())
+                    fs::create_dir_all(parent).map_err(|source| CacheError::Create {
+                        dir: parent.to_path_buf(),
+                        source,
                     })?;
                 }
                 match create_private_dir(dir) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                    Err(e) => {
-                        return Err(format!(
-                            "cannot create cache directory {}: {e}",
-                            dir.display()
-                        ));
+                    Err(source) => {
+                        return Err(CacheError::Create {
+                            dir: dir.to_path_buf(),
+                            source,
+                        });
                     }
                 }
                 fs::symlink_metadata(dir).map_err(unusable)?
@@ -122,10 +126,7 @@ impl Cache {
         };
         check_owned(dir, &meta, "cache directory")?;
         if !meta.is_dir() {
-            return Err(format!(
-                "cache directory {} is not a directory",
-                dir.display()
-            ));
+            return Err(CacheError::NotADirectory(dir.to_path_buf()));
         }
         crate::token::identity::fingerprint::install(dir);
         Ok(Cache {
@@ -151,55 +152,52 @@ impl Cache {
 
     /// Reads an entry. Missing is `Ok(None)`; unreadable, unsafe or corrupt is `Err` with a
     /// message for a warning: the caller treats it as a miss that the next write repairs.
-    pub fn read(&self, key: &str) -> Result<Option<Entry>, String> {
+    pub fn read(&self, key: &str) -> Result<Option<Entry>, CacheError> {
         let path = self.entry_path(key);
+        let read = |source: io::Error| CacheError::Read {
+            path: path.clone(),
+            source,
+        };
+        let refused = |why: files::Why| {
+            CacheError::Refused(files::Refused {
+                what: "cache entry",
+                path: path.clone(),
+                why,
+            })
+        };
         let file = match files::open_options(0o600).read(true).open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if files::is_symlink_error(&e) => {
-                return Err(format!(
-                    "cache entry {} is a symbolic link; ignoring it",
-                    path.display()
-                ));
-            }
-            Err(e) => return Err(format!("cannot read cache entry {}: {e}", path.display())),
+            Err(e) if files::is_symlink_error(&e) => return Err(refused(files::Why::Symlink)),
+            Err(e) => return Err(read(e)),
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
+        let meta = file.metadata().map_err(read)?;
         check_owned(&path, &meta, "cache entry")?;
-        files::vet(&meta)
-            .map_err(|why| format!("cache entry {} {why}; ignoring it", path.display()))?;
+        files::vet(&meta).map_err(refused)?;
         if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
-            return Err(format!(
-                "cache entry {} is not a cache entry; ignoring it",
-                path.display()
-            ));
+            return Err(CacheError::NotAnEntry(path));
         }
         let mut text = Vec::with_capacity(meta.len() as usize);
         file.take(MAX_ENTRY_BYTES)
             .read_to_end(&mut text)
-            .map_err(|e| format!("cannot read cache entry {}: {e}", path.display()))?;
-        let entry: Entry = serde_json::from_slice(&text).map_err(|e| {
-            format!(
-                "cache entry {} is corrupt ({}); it will be replaced",
-                path.display(),
-                crate::redact::serde_message(&e)
-            )
+            .map_err(read)?;
+        let entry: Entry = serde_json::from_slice(&text).map_err(|e| CacheError::Corrupt {
+            path: path.clone(),
+            detail: crate::redact::serde_message(&e),
         })?;
         if entry.key() != key {
-            return Err(format!(
-                "cache entry {} does not match its name; ignoring it",
-                path.display()
-            ));
+            return Err(CacheError::Misnamed(path));
         }
         Ok(Some(entry))
     }
 
     /// Writes an entry atomically (0600).
-    pub fn write(&self, entry: &Entry) -> Result<(), String> {
+    pub fn write(&self, entry: &Entry) -> Result<(), CacheError> {
         let path = self.entry_path(&entry.key());
-        let fail = |e: io::Error| format!("cannot write cache entry {}: {e}", path.display());
+        let fail = |source: io::Error| CacheError::Write {
+            path: path.clone(),
+            source,
+        };
         let mut bytes = serde_json::to_vec_pretty(entry).map_err(|e| fail(io::Error::other(e)))?;
         bytes.push(b'\n');
         files::write_atomic(&path, &bytes, 0o600).map_err(fail)
@@ -273,7 +271,7 @@ impl Cache {
             match self.read(key) {
                 Ok(Some(entry)) => entries.push(entry),
                 Ok(None) => {}
-                Err(e) => problems.push(e),
+                Err(e) => problems.push(e.to_string()),
             }
         }
         entries.sort_by(|a, b| (&a.registry, &a.identity).cmp(&(&b.registry, &b.identity)));
@@ -395,7 +393,7 @@ mod tests {
         let cache = Cache::open(tmp.path()).unwrap();
         let k = key("r", "i");
         fs::write(tmp.path().join(format!("{k}.json")), "{not json").unwrap();
-        assert!(cache.read(&k).unwrap_err().contains("corrupt"));
+        assert!(cache.read(&k).unwrap_err().to_string().contains("corrupt"));
         // A valid entry under another entry's name is not served for it.
         let other = entry("r", "other");
         fs::write(
@@ -403,7 +401,13 @@ mod tests {
             serde_json::to_vec(&other).unwrap(),
         )
         .unwrap();
-        assert!(cache.read(&k).unwrap_err().contains("does not match"));
+        assert!(
+            cache
+                .read(&k)
+                .unwrap_err()
+                .to_string()
+                .contains("does not match")
+        );
         assert_eq!(cache.read("missing").unwrap(), None);
     }
 
@@ -418,18 +422,30 @@ mod tests {
         assert!(
             Cache::open(&open)
                 .unwrap_err()
+                .to_string()
                 .contains("writable by other users")
         );
         let link = tmp.path().join("link");
         std::os::unix::fs::symlink(tmp.path(), &link).unwrap();
-        assert!(Cache::open(&link).unwrap_err().contains("symbolic link"));
+        assert!(
+            Cache::open(&link)
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link")
+        );
 
         let cache = Cache::open(&tmp.path().join("ok")).unwrap();
         let e = entry("r", "i");
         let target = tmp.path().join("planted");
         fs::write(&target, serde_json::to_vec(&e).unwrap()).unwrap();
         std::os::unix::fs::symlink(&target, cache.dir().join(format!("{}.json", e.key()))).unwrap();
-        assert!(cache.read(&e.key()).unwrap_err().contains("symbolic link"));
+        assert!(
+            cache
+                .read(&e.key())
+                .unwrap_err()
+                .to_string()
+                .contains("symbolic link")
+        );
     }
 
     #[test]
