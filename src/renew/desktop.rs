@@ -122,7 +122,7 @@ fn repair(
     path: &Path,
     was: Option<&str>,
     warm: &[String],
-) -> Result<(Vec<String>, String), String> {
+) -> Result<(Vec<String>, String), user_file::EditError> {
     let added = std::cell::RefCell::new(Vec::new());
     user_file::update(path, false, &|current| {
         let present = helpers(current);
@@ -164,12 +164,12 @@ fn helpers(text: Option<&str>) -> Vec<String> {
 
 /// Records in our config the new fallback (Desktop's store keeps other registries) and
 /// the pins, so `configure --remove` takes out exactly those.
-fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), String> {
+fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), RecordError> {
     let path = config
         .path
         .clone()
         .or_else(config::default_path)
-        .ok_or("no config file to record the repair in")?;
+        .ok_or(RecordError::NoConfigFile)?;
     let fallback = was.filter(|w| config::validate_helper_name(w).is_ok());
     let found = fallback
         .and_then(fallback::find_helper)
@@ -198,4 +198,23 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), S
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
     .map(|_| ())
+    .map_err(RecordError::Edit)
+}
+
+/// Why the repair could not be written down in our config.
+#[derive(Debug)]
+enum RecordError {
+    NoConfigFile,
+    Edit(user_file::EditError),
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::NoConfigFile => f.write_str(
+                "no ecr-login config file to record the repair in (set ECR_LOGIN_CONFIG)",
+            ),
+            RecordError::Edit(e) => e.fmt(f),
+        }
+    }
 }

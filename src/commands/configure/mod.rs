@@ -275,7 +275,7 @@ fn edit_our_config(
         Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
-    .map_err(Error::Other)?;
+    .map_err(Error::from)?;
     if !updated.changes.is_empty() {
         report(out, &updated, req.dry_run);
     }
@@ -318,7 +318,7 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
         Config::parse(&text, &path).map_err(|e| e.to_string())?;
         Ok(((!changes.is_empty()).then_some(text), changes))
     })
-    .map_err(Error::Other)?;
+    .map_err(Error::from)?;
     report(out, &updated, req.dry_run);
     Ok(())
 }

@@ -14,8 +14,82 @@ const ATTEMPTS: usize = 5;
 /// Symlinks followed before giving up (as the kernel does).
 const MAX_LINKS: usize = 40;
 
-/// An edit's outcome: the new text (`None`: no change) and a line per change.
+/// An edit's outcome: the new text (`None`: no change) and a line per change; or why the
+/// content cannot be edited (the edits' own words: not JSON, a `credHelpers` that is not an
+/// object, a result our config would not load).
 pub type Edited = Result<(Option<String>, Vec<String>), String>;
+
+/// Why a file was left as it was.
+#[derive(Debug)]
+pub enum EditError {
+    /// The edit refused the content.
+    Content {
+        path: PathBuf,
+        why: String,
+    },
+    Read {
+        path: PathBuf,
+        source: io::Error,
+    },
+    Write {
+        path: PathBuf,
+        source: io::Error,
+    },
+    CreateDir {
+        dir: PathBuf,
+        source: io::Error,
+    },
+    ReadOnly {
+        path: PathBuf,
+        mode: u32,
+    },
+    /// Another program kept rewriting it.
+    KeptChanging(PathBuf),
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EditError::Content { why, .. } => f.write_str(why),
+            EditError::Read { path, source } => {
+                write!(f, "cannot read {}: {source}", path.display())
+            }
+            EditError::Write { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            EditError::CreateDir { dir, source } => {
+                write!(f, "cannot create {}: {source}", dir.display())
+            }
+            EditError::ReadOnly { path, mode } => write!(
+                f,
+                "{} is read-only (mode {mode:o}); make it writable or add the entries by hand",
+                path.display()
+            ),
+            EditError::KeptChanging(path) => write!(
+                f,
+                "{} kept changing while we edited it (another program is writing it); try again",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EditError::Read { source, .. }
+            | EditError::Write { source, .. }
+            | EditError::CreateDir { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<EditError> for ecr_login_core::error::Error {
+    fn from(e: EditError) -> Self {
+        ecr_login_core::error::Error::Other(e.to_string())
+    }
+}
 
 /// An edit: the file's text (`None`: no file) to its outcome.
 pub type Edit<'a> = dyn Fn(Option<&str>) -> Edited + 'a;
@@ -33,15 +107,18 @@ pub struct Updated {
 }
 
 /// Applies `edit` to the file at `path` (written unless `dry_run`).
-pub fn update(path: &Path, dry_run: bool, edit: &Edit) -> Result<Updated, String> {
+pub fn update(path: &Path, dry_run: bool, edit: &Edit) -> Result<Updated, EditError> {
     let path = follow_links(path);
     for _ in 0..ATTEMPTS {
         let before = match fs::read_to_string(&path) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => return Err(EditError::Read { path, source }),
         };
-        let (text, changes) = edit(before.as_deref())?;
+        let (text, changes) = edit(before.as_deref()).map_err(|why| EditError::Content {
+            path: path.clone(),
+            why,
+        })?;
         let done = |text| Updated {
             path: path.clone(),
             before: before.clone(),
@@ -60,10 +137,7 @@ pub fn update(path: &Path, dry_run: bool, edit: &Edit) -> Result<Updated, String
             Err(e) => return Err(e),
         }
     }
-    Err(format!(
-        "{} kept changing while we edited it (another program is writing it); try again",
-        path.display()
-    ))
+    Err(EditError::KeptChanging(path))
 }
 
 /// The file a path names, through symlinks, even when the last one points nowhere yet.
@@ -83,17 +157,32 @@ fn follow_links(path: &Path) -> PathBuf {
     path
 }
 
+/// Why the write before the rename did not go ahead.
+enum NotWritten {
+    /// Another program changed the file since we read it: read and edit again.
+    Changed,
+    Io(io::Error),
+}
+
+impl From<io::Error> for NotWritten {
+    fn from(e: io::Error) -> NotWritten {
+        NotWritten::Io(e)
+    }
+}
+
 /// Writes `text` unless the file no longer holds `before`: `Ok(false)` then.
-fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, String> {
-    let fail = |e: io::Error| format!("cannot write {}: {e}", path.display());
-    let dir = path.parent().ok_or("the config path has no directory")?;
+fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditError> {
+    let fail = |source: io::Error| EditError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
     let (mode, owner) = match fs::metadata(path) {
         Ok(m) if m.permissions().readonly() => {
-            return Err(format!(
-                "{} is read-only (mode {:o}); make it writable or add the entries by hand",
-                path.display(),
-                files::mode(&m)
-            ));
+            return Err(EditError::ReadOnly {
+                path: path.to_path_buf(),
+                mode: files::mode(&m),
+            });
         }
         Ok(m) => (files::mode(&m), files::owner(&m)),
         Err(_) => {
@@ -103,7 +192,6 @@ fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, String> 
     };
     // As root (sudo), give the file back to whoever owns it, or owns its directory.
     let owner = owner.filter(|_| files::is_root());
-    let changed = std::cell::Cell::new(false);
     let result = files::write_atomic_with(path, text.as_bytes(), mode, |tmp| {
         if let Some(owner) = owner {
             files::set_owner(tmp, owner)?;
@@ -111,24 +199,23 @@ fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, String> 
         let now = match fs::read_to_string(path) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(NotWritten::Io(e)),
         };
         if now.as_deref() != before {
-            changed.set(true);
-            return Err(io::Error::other("changed meanwhile"));
+            return Err(NotWritten::Changed);
         }
         Ok(())
     });
     match result {
         Ok(()) => Ok(true),
-        Err(_) if changed.get() => Ok(false),
-        Err(e) => Err(fail(e)),
+        Err(NotWritten::Changed) => Ok(false),
+        Err(NotWritten::Io(e)) => Err(fail(e)),
     }
 }
 
 /// Creates missing directories, as root giving them to the owner of the nearest existing
 /// one (a user's home when run with sudo).
-fn create_dirs(dir: &Path) -> Result<(), String> {
+fn create_dirs(dir: &Path) -> Result<(), EditError> {
     let owner = nearest_owner(dir).filter(|_| files::is_root());
     let mut missing = Vec::new();
     let mut d = Some(dir);
@@ -136,7 +223,10 @@ fn create_dirs(dir: &Path) -> Result<(), String> {
         missing.push(p.to_path_buf());
         d = p.parent();
     }
-    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    fs::create_dir_all(dir).map_err(|source| EditError::CreateDir {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     if let Some(owner) = owner {
         for p in missing {
             if let Ok(f) = fs::File::open(&p) {

@@ -89,25 +89,34 @@ pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &'static str) -> Resu
 
 /// Writes `bytes` to `path` atomically; a new file gets `mode` (Unix permission bits).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    write_atomic_with(path, bytes, mode, |_| Ok(()))
+    write_atomic_with(path, bytes, mode, |_| Ok::<(), io::Error>(()))
 }
 
 /// [`write_atomic`], running `before_rename` on the written, synced temp file just before it
 /// replaces the target: to give it the old file's owner, or to check that nobody changed
 /// the target meanwhile (an error there leaves the target untouched).
-pub fn write_atomic_with(
+pub fn write_atomic_with<E: From<io::Error>>(
     path: &Path,
     bytes: &[u8],
     mode: u32,
-    before_rename: impl FnOnce(&File) -> io::Result<()>,
-) -> io::Result<()> {
-    via_temp(path, bytes, mode, |file, tmp, dir| {
-        before_rename(&file)?;
+    before_rename: impl FnOnce(&File) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut check = Some(before_rename);
+    let mut refused = None;
+    let result = via_temp(path, bytes, mode, |file, tmp, dir| {
+        if let Err(e) = (check.take().expect("called once"))(&file) {
+            refused = Some(e);
+            return Err(io::Error::other("the check before the rename refused"));
+        }
         // Closed before the rename: Windows will not replace a file that is open.
         drop(file);
         platform::replace(tmp, path)?;
         platform::sync_dir(dir)
-    })
+    });
+    match (result, refused) {
+        (_, Some(e)) => Err(e),
+        (r, None) => r.map_err(E::from),
+    }
 }
 
 /// Writes `bytes` to a new temp file beside `path` (mode `mode`, synced), hands it to
@@ -223,8 +232,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         write_atomic(&path, b"old", 0o644).unwrap();
-        let err = write_atomic_with(&path, b"new", 0o644, |_| Err(io::Error::other("changed")))
-            .unwrap_err();
+        let err = write_atomic_with(&path, b"new", 0o644, |_| {
+            Err::<(), io::Error>(io::Error::other("changed"))
+        })
+        .unwrap_err();
         assert_eq!(err.to_string(), "changed");
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(names(dir.path()), ["f"]);
