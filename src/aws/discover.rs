@@ -15,7 +15,7 @@ pub fn default_registry(
     region: Option<&str>,
     timeout: Duration,
 ) -> Result<String, Error> {
-    let rt = runtime().map_err(Error::Other)?;
+    let rt = runtime().map_err(|e| Error::Other(e.to_string()))?;
     rt.block_on(async {
         let region = match region {
             Some(r) => r.to_string(),

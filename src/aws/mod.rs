@@ -23,16 +23,16 @@ pub struct AwsFetcher;
 impl Fetcher for AwsFetcher {
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError> {
         runtime()
-            .map_err(FetchError::other)?
+            .map_err(|e| FetchError::other(e.to_string()))?
             .block_on(fetch_async(request))
     }
 }
 
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start the async runtime: {e}")))
 }
 
 /// One token request, bounded as a whole by the request's timeout (the SDK's own timeouts

@@ -53,7 +53,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
         )
     })?;
     let cache = Cache::open(&cache_dir)?;
-    let rt = crate::aws::runtime().map_err(Error::Other)?;
+    let rt = crate::aws::runtime().map_err(|e| Error::Other(e.to_string()))?;
     let session = rt.block_on(start_session(&name, &env, &cache_dir, config.timeout))?;
     let mut out = String::new();
     let _ = writeln!(

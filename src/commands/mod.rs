@@ -69,7 +69,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 }
 
 fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
-    let input = frontends::read_stdin().map_err(Error::Input)?;
+    let input = frontends::read_stdin()?;
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::process(&config, cache.as_ref());
@@ -90,7 +90,7 @@ fn run_daemon() -> Result<(), Error> {
     // Started by Task Scheduler, the daemon would keep a console window open.
     #[cfg(windows)]
     crate::service::detach_console();
-    let rt = crate::aws::runtime().map_err(Error::Other)?;
+    let rt = crate::aws::runtime().map_err(|e| Error::Other(e.to_string()))?;
     let result = rt.block_on(async {
         let signals = renew::signals::Signals::new()?;
         let (shutdown, reload) = signals.split();

@@ -56,13 +56,13 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
     match action {
         Action::Get => match frontends::read_stdin() {
             Ok(input) => binary.get(&args, input),
-            Err(e) => output::finish(Protocol::Docker, Err(Error::Input(e))),
+            Err(e) => output::finish(Protocol::Docker, Err(e.into())),
         },
         Action::Store | Action::Erase => {
             crate::logging::init();
             let input = match frontends::read_stdin() {
                 Ok(input) => input,
-                Err(e) => return output::finish(Protocol::Docker, Err(Error::Input(e))),
+                Err(e) => return output::finish(Protocol::Docker, Err(e.into())),
             };
             let (name, handled) = if action == Action::Store {
                 ("store", docker::store(&input, clock::now_ms()))

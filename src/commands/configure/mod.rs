@@ -32,7 +32,8 @@ pub const BINARY: &str = "docker-credential-ecr-login";
 fn hosts(req: &Request) -> Result<Vec<String>, Error> {
     let mut hosts = Vec::new();
     for r in &req.registries {
-        let authority = ecr_login_core::token::host::Authority::parse(r).map_err(Error::Input)?;
+        let authority = ecr_login_core::token::host::Authority::parse(r)
+            .map_err(|e| Error::Input(e.to_string()))?;
         match Registry::from_host(&authority.host) {
             Some(reg) => hosts.push(reg.host().to_string()),
             None if req.ecr.is_some() || req.remove => hosts.push(authority.to_string()),

@@ -221,7 +221,7 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
         Err(e) => {
             groups.push(Group::new(
                 "Registries",
-                vec![Check::fail("registry.host", e)],
+                vec![Check::fail("registry.host", e.to_string())],
             ));
             Vec::new()
         }

@@ -13,24 +13,51 @@ use std::io::Read;
 /// Largest stdin we read (SPEC A.6); a larger one is an error, not a truncation.
 pub const MAX_STDIN: u64 = 64 * 1024;
 
+/// Why a request on stdin could not be read.
+#[derive(Debug)]
+pub enum InputError {
+    Read(std::io::Error),
+    TooLarge,
+    NotUtf8,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Read(e) => write!(f, "cannot read standard input: {e}"),
+            InputError::TooLarge => write!(
+                f,
+                "standard input is larger than {} KiB; expected a registry address",
+                MAX_STDIN / 1024
+            ),
+            InputError::NotUtf8 => f.write_str("standard input is not UTF-8 text"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl From<InputError> for crate::error::Error {
+    fn from(e: InputError) -> Self {
+        crate::error::Error::Input(e.to_string())
+    }
+}
+
 /// Reads all of stdin as UTF-8, refusing more than [`MAX_STDIN`] bytes.
-pub fn read_stdin() -> Result<String, String> {
+pub fn read_stdin() -> Result<String, InputError> {
     read_bounded(std::io::stdin().lock())
 }
 
-pub fn read_bounded(input: impl Read) -> Result<String, String> {
+pub fn read_bounded(input: impl Read) -> Result<String, InputError> {
     let mut buf = Vec::new();
     input
         .take(MAX_STDIN + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read standard input: {e}"))?;
+        .map_err(InputError::Read)?;
     if buf.len() as u64 > MAX_STDIN {
-        return Err(format!(
-            "standard input is larger than {} KiB; expected a registry address",
-            MAX_STDIN / 1024
-        ));
+        return Err(InputError::TooLarge);
     }
-    String::from_utf8(buf).map_err(|_| "standard input is not UTF-8 text".to_string())
+    String::from_utf8(buf).map_err(|_| InputError::NotUtf8)
 }
 
 #[cfg(test)]
@@ -44,11 +71,13 @@ mod tests {
         assert!(
             read_bounded(&big[..])
                 .unwrap_err()
+                .to_string()
                 .contains("larger than 64 KiB")
         );
         assert!(
             read_bounded(&[0xff, 0xfe][..])
                 .unwrap_err()
+                .to_string()
                 .contains("not UTF-8")
         );
     }

@@ -410,15 +410,11 @@ fn validate_pattern(pattern: &str) -> Result<(), String> {
         return Err("empty registry key".into());
     }
     let plain = pattern.replace('*', "x");
-    crate::token::host::Authority::parse(&plain)
-        .map(|_| ())
-        .and_then(|()| {
-            if pattern.contains('/') {
-                Err("a registry key is a host or host:port, without a path".into())
-            } else {
-                Ok(())
-            }
-        })
+    crate::token::host::Authority::parse(&plain).map_err(|e| e.to_string())?;
+    if pattern.contains('/') {
+        return Err("a registry key is a host or host:port, without a path".into());
+    }
+    Ok(())
 }
 
 /// Label-wise glob: `*` matches any run of characters within one DNS label, as the

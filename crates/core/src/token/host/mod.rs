@@ -37,6 +37,47 @@ const PUBLIC_HOSTS: &[(&str, bool)] = &[("public.ecr.aws", false), ("ecr-public.
 /// The region that serves ECR Public's API.
 pub const PUBLIC_REGION: &str = "us-east-1";
 
+/// Why a server string is not a registry address. The input is quoted with its user
+/// information redacted, and never at all where it came with user information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    UnsupportedScheme {
+        shown: String,
+    },
+    /// `name:password@host`: only the host is named.
+    UserInfo {
+        host: String,
+    },
+    NoHost {
+        shown: String,
+    },
+    InvalidHost {
+        shown: String,
+    },
+    InvalidPort {
+        authority: String,
+    },
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::UnsupportedScheme { shown } => {
+                write!(f, "unsupported URL scheme in {shown:?}")
+            }
+            HostError::UserInfo { host } => write!(
+                f,
+                "user information (name:password@) is not allowed in a registry address; give just {host:?}"
+            ),
+            HostError::NoHost { shown } => write!(f, "no registry host in {shown:?}"),
+            HostError::InvalidHost { shown } => write!(f, "not a valid registry host: {shown:?}"),
+            HostError::InvalidPort { authority } => write!(f, "not a valid port in {authority:?}"),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
 /// A server string reduced to its authority: lower-case host and optional port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority {
@@ -47,7 +88,7 @@ pub struct Authority {
 impl Authority {
     /// Parses what a client sent: optional `http(s)://`, host, optional `:port`, optional path.
     /// Anything else (user info, other schemes, empty or odd hosts) is rejected.
-    pub fn parse(server: &str) -> Result<Authority, String> {
+    pub fn parse(server: &str) -> Result<Authority, HostError> {
         let s = server.trim();
         // Errors below may quote the input: never its user information.
         let shown = crate::redact::userinfo(s);
@@ -57,7 +98,7 @@ impl Authority {
         } else if let Some(r) = lower.strip_prefix("http://") {
             r
         } else if lower.contains("://") {
-            return Err(format!("unsupported URL scheme in {shown:?}"));
+            return Err(HostError::UnsupportedScheme { shown });
         } else {
             &lower
         };
@@ -65,19 +106,18 @@ impl Authority {
         let authority = &rest[..end];
         if let Some(at) = authority.rfind('@') {
             // Not repeated whole: what precedes the `@` may be a password.
-            return Err(format!(
-                "user information (name:password@) is not allowed in a registry address; give just {:?}",
-                &authority[at + 1..]
-            ));
+            return Err(HostError::UserInfo {
+                host: authority[at + 1..].to_string(),
+            });
         }
         let (host, port) = split_port(authority)?;
         if host.is_empty() {
-            return Err(format!("no registry host in {shown:?}"));
+            return Err(HostError::NoHost { shown });
         }
         let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
         let is_ipv6 = host.starts_with('[') && host.ends_with(']');
         if !is_ipv6 && !host.chars().all(valid_char) {
-            return Err(format!("not a valid registry host: {shown:?}"));
+            return Err(HostError::InvalidHost { shown });
         }
         Ok(Authority {
             host: host.to_string(),
@@ -95,8 +135,10 @@ impl fmt::Display for Authority {
     }
 }
 
-fn split_port(authority: &str) -> Result<(&str, Option<u16>), String> {
-    let bad_port = || format!("not a valid port in {authority:?}");
+fn split_port(authority: &str) -> Result<(&str, Option<u16>), HostError> {
+    let bad_port = || HostError::InvalidPort {
+        authority: authority.to_string(),
+    };
     if authority.starts_with('[') {
         let close = authority.find(']').ok_or_else(bad_port)?;
         let (host, rest) = authority.split_at(close + 1);
