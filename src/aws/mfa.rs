@@ -214,9 +214,9 @@ pub fn save(
     session_token: &Secret,
     expires_at_ms: i64,
     assumed_role_arn: Option<&str>,
-) -> Result<PathBuf, String> {
+) -> std::io::Result<PathBuf> {
     let dir = sessions_dir(cache);
-    create_private_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    create_private_dir(&dir).map_err(|e| with_path("create", &dir, e))?;
     let expiration = ecr_login_core::clock::rfc3339(expires_at_ms);
     let body = serde_json::json!({
         "Credentials": {
@@ -228,11 +228,15 @@ pub fn save(
         "AssumedRoleUser": { "Arn": assumed_role_arn.unwrap_or_default() },
     });
     let path = dir.join(format!("{}.json", role.cache_key()));
-    let mut bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    let mut bytes = serde_json::to_vec(&body).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    files::write_atomic(&path, &bytes, 0o600)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    files::write_atomic(&path, &bytes, 0o600).map_err(|e| with_path("write", &path, e))?;
     Ok(path)
+}
+
+/// `e`, its message prefixed with what failed on which path (the kind kept).
+fn with_path(what: &str, path: &std::path::Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot {what} {}: {e}", path.display()))
 }
 
 #[cfg(unix)]

@@ -168,7 +168,7 @@ async fn start_session(
         ))
     })?;
     let code = super::tty::read_code(&format!("MFA code for {} (profile {name}): ", role.serial))
-        .map_err(Error::Other)?;
+        .map_err(|e| Error::Other(e.to_string()))?;
     let region = role.region.clone().unwrap_or_else(|| "us-east-1".into());
     let fail = |e: FetchError| {
         Error::Other(format!(
@@ -255,7 +255,7 @@ async fn start_session(
         expires,
         out.assumed_role_user().map(|u| u.arn()),
     )
-    .map_err(Error::Other)?;
+    .map_err(|e| Error::Other(e.to_string()))?;
     Ok((role, expires))
 }
 

@@ -38,12 +38,13 @@ impl State {
         serde_json::from_slice(&text).ok()
     }
 
-    pub fn write(&self, cache_dir: &Path) -> Result<(), String> {
+    pub fn write(&self, cache_dir: &Path) -> std::io::Result<()> {
         let path = cache_dir.join(STATE_FILE);
-        let mut body = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        let mut body = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         body.push(b'\n');
-        files::write_atomic(&path, &body, 0o600)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        files::write_atomic(&path, &body, 0o600).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+        })
     }
 }
 

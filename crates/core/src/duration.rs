@@ -7,11 +7,32 @@ use std::time::Duration;
 /// small enough that adding it to any timestamp cannot overflow.
 pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
 
+/// Why a config value is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    NotADuration(String),
+    TooLong(String),
+}
+
+impl std::fmt::Display for DurationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DurationError::NotADuration(v) => write!(
+                f,
+                "{v:?} is not a duration (examples: 90s, 30m, 2h, 7d, 1h30m)"
+            ),
+            DurationError::TooLong(v) => write!(f, "{v:?} is longer than a century"),
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
+
 /// `90s`, `30m`, `2h`, `7d`, `1h30m`, `500ms`. Longer than [`MAX`] is an error, never an
 /// overflow.
-pub fn parse(v: &str) -> Result<Duration, String> {
-    let bad = || format!("{v:?} is not a duration (examples: 90s, 30m, 2h, 7d, 1h30m)");
-    let too_long = || format!("{v:?} is longer than a century");
+pub fn parse(v: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError::NotADuration(v.to_string());
+    let too_long = || DurationError::TooLong(v.to_string());
     let mut rest = v.trim();
     if rest.is_empty() {
         return Err(bad());
@@ -92,7 +113,13 @@ mod tests {
         }
         assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
         for bad in ["", "h", "5", "5x", "1.5h", "-1s"] {
-            assert!(parse(bad).unwrap_err().contains("not a duration"), "{bad}");
+            assert!(
+                parse(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("not a duration"),
+                "{bad}"
+            );
         }
     }
 
@@ -107,7 +134,10 @@ mod tests {
             "36501d",
         ] {
             assert!(
-                parse(huge).unwrap_err().contains("longer than a century"),
+                parse(huge)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("longer than a century"),
                 "{huge}"
             );
         }

@@ -46,34 +46,90 @@ fn platform_executable(path: &Path, _: &std::fs::Metadata) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("exe") || e.eq_ignore_ascii_case("com"))
 }
 
+/// Why a program is not trusted to receive secrets.
+#[derive(Debug)]
+pub enum Untrusted {
+    /// It (or its directory) could not be looked at.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Owned by someone who is neither root nor us.
+    Owner {
+        path: PathBuf,
+        what: &'static str,
+        uid: u32,
+        me: u32,
+    },
+    /// Writable by group or others.
+    Writable {
+        path: PathBuf,
+        what: &'static str,
+        mode: u32,
+    },
+    NotExecutable(PathBuf),
+}
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Untrusted::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Untrusted::Owner {
+                path,
+                what,
+                uid,
+                me,
+            } => write!(
+                f,
+                "{} ({what}) belongs to uid {uid}, neither root nor you (uid {me})",
+                path.display()
+            ),
+            Untrusted::Writable { path, what, mode } => write!(
+                f,
+                "{} ({what}) is writable by other users (mode {mode:o}); run: chmod go-w {}",
+                path.display(),
+                path.display()
+            ),
+            Untrusted::NotExecutable(path) => {
+                write!(f, "{} is not an executable file", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Untrusted {}
+
 /// Refuses a program that another user could have written: owned by anyone but root or
 /// us, or writable by group or others, the file itself or (Unix) the directory it is in.
-/// The error says what is wrong and names the path.
 #[cfg(unix)]
-pub fn check_trusted(path: &Path) -> Result<(), String> {
+pub fn check_trusted(path: &Path) -> Result<(), Untrusted> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    let real = std::fs::canonicalize(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let io = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| Untrusted::Io { path, source }
+    };
+    let real = std::fs::canonicalize(path).map_err(io(path))?;
     let dir = real.parent().unwrap_or(Path::new("/"));
     for (what, p) in [("program", real.as_path()), ("its directory", dir)] {
-        let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let meta = std::fs::metadata(p).map_err(io(p))?;
         if meta.uid() != 0 && meta.uid() != me {
-            return Err(format!(
-                "{} ({what}) belongs to uid {}, neither root nor you (uid {me})",
-                p.display(),
-                meta.uid()
-            ));
+            return Err(Untrusted::Owner {
+                path: p.to_path_buf(),
+                what,
+                uid: meta.uid(),
+                me,
+            });
         }
         // A sticky directory (/tmp) lets others add files, not replace ours: still refused,
         // since a program there can be swapped by whoever made it.
         if meta.mode() & 0o022 != 0 {
-            return Err(format!(
-                "{} ({what}) is writable by other users (mode {:o}); run: chmod go-w {}",
-                p.display(),
-                meta.mode() & 0o7777,
-                p.display()
-            ));
+            return Err(Untrusted::Writable {
+                path: p.to_path_buf(),
+                what,
+                mode: meta.mode() & 0o7777,
+            });
         }
     }
     Ok(())
@@ -82,11 +138,11 @@ pub fn check_trusted(path: &Path) -> Result<(), String> {
 /// Windows: the ACLs of Program Files and the user's profile are the system's to keep;
 /// only the absolute, regular-file rules apply.
 #[cfg(windows)]
-pub fn check_trusted(path: &Path) -> Result<(), String> {
+pub fn check_trusted(path: &Path) -> Result<(), Untrusted> {
     if path.is_absolute() && is_executable_file(path) {
         Ok(())
     } else {
-        Err(format!("{} is not an executable file", path.display()))
+        Err(Untrusted::NotExecutable(path.to_path_buf()))
     }
 }
 
@@ -163,12 +219,12 @@ mod tests {
         let bin = dir.path().join("bin");
         let ok = program(&bin, "ok", 0o755);
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(check_trusted(&ok), Ok(()));
+        assert!(check_trusted(&ok).is_ok());
         let open = program(&bin, "open", 0o777);
-        let err = check_trusted(&open).unwrap_err();
+        let err = check_trusted(&open).unwrap_err().to_string();
         assert!(err.contains("writable by other users"), "{err}");
         std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let err = check_trusted(&ok).unwrap_err();
+        let err = check_trusted(&ok).unwrap_err().to_string();
         assert!(err.contains("its directory"), "{err}");
     }
 

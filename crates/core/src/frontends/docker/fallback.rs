@@ -148,7 +148,7 @@ fn program(name: &str, recorded: Option<&Path>, config: Option<&Path>) -> Result
         }
         None => find_helper(name).ok_or_else(|| missing(name, config))?,
     };
-    lookup::check_trusted(&program).map_err(refuse)?;
+    lookup::check_trusted(&program).map_err(|e| refuse(e.to_string()))?;
     if is_ecr_login(&program) {
         return Err(refuse(format!(
             "{} is ecr-login itself; set [store] fallback to another helper",

@@ -476,7 +476,9 @@ pub fn parse_min_remaining(v: &str) -> Result<MinRemaining, String> {
         }
         return Ok(MinRemaining::Fraction(n / 100.0));
     }
-    crate::duration::parse(v).map(MinRemaining::Fixed)
+    crate::duration::parse(v)
+        .map(MinRemaining::Fixed)
+        .map_err(|e| e.to_string())
 }
 
 /// toml's message already names line and column; add the key path when serde knows it.
