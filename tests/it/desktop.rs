@@ -5,14 +5,10 @@
 
 use crate::support::harness::*;
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Docker Desktop's config.json, as it writes it (tabs, its own keys).
-const DESKTOP: &str = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {}\n\t},\n\t\"credsStore\": \"desktop\",\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\",\n\t\t\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t},\n\t\"currentContext\": \"desktop-linux\",\n\t\"plugins\": {\"-x-cli-hints\": {\"enabled\": \"true\"}}\n}\n";
 
 /// A registry in use that is not in Desktop's credHelpers: the one the daemon pins.
 const OTHER: &str = "210987654321.dkr.ecr.us-east-1.amazonaws.com";
@@ -75,14 +71,7 @@ impl Drop for Daemon {
 /// PATH, and a `get` for a registry outside credHelpers: the set-up the morning before.
 fn configured(s: &mut Sandbox) -> PathBuf {
     let helpers = s.dir.path().join("helpers");
-    std::fs::create_dir_all(&helpers).unwrap();
-    let desktop = helpers.join("docker-credential-desktop");
-    std::fs::write(
-        &desktop,
-        "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&desktop, std::fs::Permissions::from_mode(0o755)).unwrap();
+    not_found_helper(&helpers, "desktop");
     s.set("PATH", &format!("{}:/usr/bin:/bin", helpers.display()));
     let docker = s.dir.path().join("docker");
     std::fs::create_dir_all(&docker).unwrap();

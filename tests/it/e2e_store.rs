@@ -247,18 +247,7 @@ fn listing(dir: &Path) -> Vec<String> {
 fn docker_desktop_taking_the_creds_store_back_is_repaired() {
     let mut w = setup();
     let helpers = w.path("helpers");
-    std::fs::create_dir_all(&helpers).unwrap();
-    let desktop = helpers.join("docker-credential-desktop");
-    std::fs::write(
-        &desktop,
-        "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &desktop,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    super::support::harness::not_found_helper(&helpers, "desktop");
     w.env = vec![(
         "PATH".into(),
         format!(

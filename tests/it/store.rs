@@ -147,7 +147,6 @@ fn without_a_fallback_logins_stay_in_our_file_store() {
 }
 
 /// Docker Desktop's layout: `credsStore: desktop`, `credHelpers`, `auths`, unknown keys.
-const DESKTOP: &str = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {}\n\t},\n\t\"credsStore\": \"desktop\",\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\",\n\t\t\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t},\n\t\"currentContext\": \"desktop-linux\",\n\t\"plugins\": {\"-x-cli-hints\": {\"enabled\": \"true\"}}\n}\n";
 
 #[test]
 fn configure_store_from_docker_desktop_and_back() {

@@ -24,6 +24,25 @@ pub fn front() -> std::path::PathBuf {
     );
     front
 }
+/// Docker Desktop's config.json, as it writes it (tabs, its own keys, `credsStore: desktop`).
+pub const DESKTOP: &str = "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {}\n\t},\n\t\"credsStore\": \"desktop\",\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\",\n\t\t\"123456789012.dkr.ecr.us-east-1.amazonaws.com\": \"ecr-login\"\n\t},\n\t\"currentContext\": \"desktop-linux\",\n\t\"plugins\": {\"-x-cli-hints\": {\"enabled\": \"true\"}}\n}\n";
+
+/// A credential helper `docker-credential-<name>` in `dir` that knows no server (Docker
+/// Desktop's store, as far as ECR is concerned). Returns its path.
+#[cfg(unix)]
+pub fn not_found_helper(dir: &Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &path,
+        "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
