@@ -16,14 +16,8 @@ pub mod commands;
 pub mod renew;
 pub mod service;
 
-use ecr_login_core::clock;
 use ecr_login_core::dispatch::{self, Binary};
-use ecr_login_core::error::Error;
-use ecr_login_core::frontends::{bazel, docker};
-use ecr_login_core::output::{self, Protocol};
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::Context;
+use ecr_login_core::token::fetch::Fetcher;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -35,26 +29,12 @@ pub fn main() -> ExitCode {
 struct Full;
 
 impl Binary for Full {
-    fn get(&self, _args: &[OsString], input: String) -> ExitCode {
-        ecr_login_core::logging::init();
-        let now = clock::now_ms();
-        if bazel::is_request(&input) {
-            return output::finish(Protocol::Bazel, bazel_request(&input, now));
-        }
-        docker::get(&input, Some(&aws::AwsFetcher), now).finish("get", &input, || {
-            unreachable!("with a fetcher, a miss is fetched")
-        })
+    fn fetcher<'a>(&'a self, _: &'a [OsString], _: &'a str) -> Box<dyn Fetcher + 'a> {
+        Box::new(aws::AwsFetcher)
     }
 
     fn other(&self, args: Vec<OsString>) -> ExitCode {
         ecr_login_core::logging::init();
         commands::run(args)
     }
-}
-
-fn bazel_request(input: &str, now: i64) -> Result<Vec<u8>, Error> {
-    let config = Config::load()?;
-    let cache = Cache::from_env_or_warn();
-    let ctx = Context::process(&config, cache.as_ref());
-    bazel::handle(input, &ctx, &aws::AwsFetcher, now)
 }

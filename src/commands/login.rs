@@ -66,11 +66,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     );
     drop(rt);
     let hosts = hosts_to_fetch(registries, &config, &name);
-    let ctx = Context {
-        config: &config,
-        cache: Some(&cache),
-        env: &env,
-    };
+    let ctx = Context::new(&config, Some(&cache), &env);
     let mut failed = Vec::new();
     for host in &hosts {
         let target = match Target::resolve(host, &config, &env) {

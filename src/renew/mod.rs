@@ -274,11 +274,7 @@ async fn renew(
     let fetcher = Arc::clone(&deps.fetcher);
     let env = Arc::clone(&deps.env);
     tokio::task::spawn_blocking(move || {
-        let ctx = Context {
-            config: &config,
-            cache: Some(&cache),
-            env: env.as_ref(),
-        };
+        let ctx = Context::new(&config, Some(&cache), env.as_ref());
         let renew_after = config.daemon.renew_after;
         resolve::obtain(
             &target,

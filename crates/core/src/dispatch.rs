@@ -1,86 +1,113 @@
-//! What to do with a command line: one table for both binaries. The protocol actions
-//! (exactly one argument, as Docker calls them) and `version` are decided here; `get` and
-//! everything else are each binary's own ([`Binary`]).
+//! What to do with a command line: one table and one request path for both binaries. The
+//! protocol actions (exactly one argument, as Docker calls them) and `version` are decided
+//! and answered here, with the config, cache and environment loaded once; what differs
+//! between the binaries is the [`Fetcher`] a miss goes to and the commands that are not
+//! protocol actions ([`Binary`]).
 
 use crate::clock;
 use crate::error::Error;
-use crate::frontends::{self, docker};
-use crate::output::{self, Protocol};
+use crate::frontends::docker;
+use crate::frontends::docker::protocol::{Action, Request};
+use crate::frontends::{self, bazel};
+use crate::output::{self, Protocol, Reply};
+use crate::token::cache::Cache;
+use crate::token::config::Config;
+use crate::token::fetch::Fetcher;
+use crate::token::resolve::Context;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+/// What a command line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Get,
-    Store,
-    Erase,
-    List,
+pub enum Command {
+    /// A Docker credential protocol action (a Bazel request comes as `get`).
+    Protocol(Action),
     Version,
     /// Everything else: the human commands, `daemon`, `kubelet`, `--help`, mistakes.
     Other,
 }
 
 /// The table: `<binary> <action>` with no further argument is a protocol action.
-pub fn action(args: &[OsString]) -> Action {
+pub fn command(args: &[OsString]) -> Command {
     if args.len() != 2 {
-        return Action::Other;
+        return Command::Other;
     }
     match args[1].to_str() {
-        Some("get") => Action::Get,
-        Some("store") => Action::Store,
-        Some("erase") => Action::Erase,
-        Some("list") => Action::List,
-        Some("version" | "--version" | "-v" | "-V") => Action::Version,
-        _ => Action::Other,
+        Some("version" | "--version" | "-v" | "-V") => Command::Version,
+        Some(name) => Action::from_name(name).map_or(Command::Other, Command::Protocol),
+        None => Command::Other,
     }
 }
 
 /// What differs between the two binaries.
 pub trait Binary {
-    /// `get`, with its standard input already read.
-    fn get(&self, args: &[OsString], input: String) -> ExitCode;
+    /// The fetcher a `get` that misses the cache goes to; `args` and `input` are the
+    /// command line and standard input it came with.
+    fn fetcher<'a>(&'a self, args: &'a [OsString], input: &'a str) -> Box<dyn Fetcher + 'a>;
     /// Anything that is not a protocol action.
     fn other(&self, args: Vec<OsString>) -> ExitCode;
 }
 
 /// Runs the command line in `args` (the process's, in production).
 pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
-    let action = action(&args);
+    let command = command(&args);
     if let Err(e) = crate::privilege::settle() {
-        let protocol = match action {
-            Action::Other => Protocol::Human,
+        let protocol = match command {
+            Command::Other => Protocol::Human,
             _ => Protocol::Docker,
         };
         return output::finish(protocol, Err(Error::Other(e)));
     }
-    match action {
-        Action::Get => match frontends::read_stdin() {
-            Ok(input) => binary.get(&args, input),
-            Err(e) => output::finish(Protocol::Docker, Err(e.into())),
-        },
-        Action::Store | Action::Erase => {
-            crate::logging::init();
-            let input = match frontends::read_stdin() {
+    match command {
+        Command::Protocol(action) => {
+            // `list` reads nothing: clients send it no request.
+            let input = match action {
+                Action::List => Ok(String::new()),
+                _ => frontends::read_stdin(),
+            };
+            let input = match input {
                 Ok(input) => input,
                 Err(e) => return output::finish(Protocol::Docker, Err(e.into())),
             };
-            let (name, handled) = if action == Action::Store {
-                ("store", docker::store(&input, clock::now_ms()))
-            } else {
-                ("erase", docker::erase(&input))
+            let fetcher = binary.fetcher(&args, &input);
+            let protocol = match action {
+                Action::Get if bazel::is_request(&input) => Protocol::Bazel,
+                _ => Protocol::Docker,
             };
-            handled.finish(name, &input, || ExitCode::FAILURE)
+            output::reply(protocol, serve(protocol, action, &input, fetcher.as_ref()))
         }
-        Action::List => {
-            crate::logging::init();
-            output::finish(Protocol::Docker, docker::list(clock::now_ms()))
-        }
-        Action::Version => output::written(
+        Command::Version => output::written(
             output::write_stdout(docker::version_line().as_bytes()),
             ExitCode::SUCCESS,
         ),
-        Action::Other => binary.other(args),
+        Command::Other => binary.other(args),
     }
+}
+
+/// One protocol request, with the config, the cache and the environment loaded once.
+fn serve(
+    protocol: Protocol,
+    action: Action,
+    input: &str,
+    fetcher: &dyn Fetcher,
+) -> Result<Reply, Error> {
+    // A `get` whose miss is handed off is the hot path of every pull: no logging set up,
+    // and a cache that cannot be opened is a miss (the full binary says why).
+    let quiet = action == Action::Get && fetcher.hands_off();
+    if !quiet {
+        crate::logging::init();
+    }
+    let config = Config::load()?;
+    let ctx = if quiet {
+        Context::opening(&config, || Cache::from_env().ok().flatten())
+    } else {
+        Context::opening(&config, Cache::from_env_or_warn)
+    };
+    let now = clock::now_ms();
+    if protocol == Protocol::Bazel {
+        return bazel::handle(input, &ctx, fetcher, now).map(Reply::Answer);
+    }
+    docker::handle(&Request::parse(action, input)?, &ctx, fetcher, now)
 }
 
 #[cfg(test)]
@@ -91,17 +118,17 @@ mod tests {
     fn protocol_actions_take_exactly_one_argument() {
         let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
         for (argv, want) in [
-            (&["x", "get"][..], Action::Get),
-            (&["x", "store"], Action::Store),
-            (&["x", "erase"], Action::Erase),
-            (&["x", "list"], Action::List),
-            (&["x", "-v"], Action::Version),
-            (&["x", "--version"], Action::Version),
-            (&["x", "get", "extra"], Action::Other),
-            (&["x"], Action::Other),
-            (&["x", "status"], Action::Other),
+            (&["x", "get"][..], Command::Protocol(Action::Get)),
+            (&["x", "store"], Command::Protocol(Action::Store)),
+            (&["x", "erase"], Command::Protocol(Action::Erase)),
+            (&["x", "list"], Command::Protocol(Action::List)),
+            (&["x", "-v"], Command::Version),
+            (&["x", "--version"], Command::Version),
+            (&["x", "get", "extra"], Command::Other),
+            (&["x"], Command::Other),
+            (&["x", "status"], Command::Other),
         ] {
-            assert_eq!(action(&args(argv)), want, "{argv:?}");
+            assert_eq!(command(&args(argv)), want, "{argv:?}");
         }
     }
 }

@@ -6,7 +6,7 @@
 //! fetcher that calls AWS lives in the `ecr-login` crate; this crate has no AWS dependency,
 //! so the front binary (`docker-credential-ecr-login`), built from this crate alone,
 //! cannot link the SDK. It answers hits and `store`/`erase`/`list`/`version` itself and
-//! hands everything else to the full binary ([`handoff`]).
+//! hands everything else to the full binary ([`exec::run_in_our_place`]).
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
@@ -19,7 +19,6 @@ pub mod exec;
 pub mod files;
 pub mod frontends;
 pub mod fuzzing;
-pub mod handoff;
 pub mod logging;
 pub mod output;
 pub mod privilege;

@@ -29,6 +29,25 @@ pub enum Protocol {
     Human,
 }
 
+/// What a request comes to.
+#[derive(Debug)]
+pub enum Reply {
+    /// Our answer, for stdout.
+    Answer(Vec<u8>),
+    /// Another program answered in our place (the fallback helper, for a registry that is
+    /// not ours): its stdout, stderr and exit code are the answer.
+    Answered(ExitCode),
+}
+
+/// Tells a reply or an error the way `protocol` wants it; the exit code to return.
+pub fn reply(protocol: Protocol, result: Result<Reply, Error>) -> ExitCode {
+    match result {
+        Ok(Reply::Answered(code)) => code,
+        Ok(Reply::Answer(answer)) => finish(protocol, Ok(answer)),
+        Err(e) => finish(protocol, Err(e)),
+    }
+}
+
 /// Writes the answer or the error the way `protocol` wants it; the exit code to return.
 pub fn finish(protocol: Protocol, result: Result<Vec<u8>, Error>) -> ExitCode {
     match result {

@@ -1,7 +1,74 @@
-//! `docker-credential-ecr-login`: what Docker, podman, skopeo and friends exec. It is built
-//! from `ecr-login-core` alone, which has no AWS dependency, so a cache hit never links
-//! the SDK; a miss is handed to the full binary `ecr-login` beside it.
+//! `docker-credential-ecr-login`: what Docker, podman, skopeo and friends exec.
+//!
+//! It is built from `ecr-login-core` alone, which has no AWS dependency, so the hot path of
+//! every `docker pull` (a cache hit) costs little more than a process start: parse the host,
+//! read the config, compute the identity (the AWS variables, a hash of the profile files),
+//! read the entry, print. It also answers `store`, `erase`, `list` and `version`. A miss,
+//! and anything that is not a protocol action (the human commands, `daemon`, `kubelet`), is
+//! handed to the full binary `ecr-login` beside it, with the same arguments and the stdin
+//! already read, so the caller sees one answer.
 
-fn main() -> std::process::ExitCode {
-    ecr_login_core::handoff::front_main()
+use ecr_login_core::dispatch::{self, Binary};
+use ecr_login_core::error::Error;
+use ecr_login_core::exec::{self, FULL};
+use ecr_login_core::output::{self, Protocol};
+use ecr_login_core::privilege;
+use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    dispatch::run(&Front, std::env::args_os().collect())
+}
+
+struct Front;
+
+impl Binary for Front {
+    fn fetcher<'a>(&'a self, args: &'a [OsString], input: &'a str) -> Box<dyn Fetcher + 'a> {
+        Box::new(HandOff { args, input })
+    }
+
+    fn other(&self, args: Vec<OsString>) -> ExitCode {
+        match to_full(&args, None) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => output::finish(Protocol::Human, Err(Error::Other(e.to_string()))),
+        }
+    }
+}
+
+/// The front binary's fetcher: the request goes, as it came, to the full binary, which
+/// fetches (under the entry's lock) and answers the client itself.
+struct HandOff<'a> {
+    args: &'a [OsString],
+    input: &'a str,
+}
+
+impl Fetcher for HandOff<'_> {
+    /// Returns only when the full binary could not be run: otherwise the process is the
+    /// full binary's (Unix: replaced by it; Windows: exits with its exit code).
+    fn fetch(&self, _: &FetchRequest) -> Result<Fetched, FetchError> {
+        let code = to_full(self.args, Some(self.input.as_bytes()))?;
+        std::process::exit(code.into())
+    }
+
+    fn hands_off(&self) -> bool {
+        true
+    }
+}
+
+/// Runs the full binary in our place with the same arguments and `stdin`; its exit code,
+/// when it ran as a child.
+fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> Result<u8, FetchError> {
+    let acting_as = privilege::acting_as().map(|uid| uid.to_string());
+    let env: Vec<(&str, &str)> = acting_as
+        .iter()
+        .map(|uid| (privilege::ACTING_AS_ENV, uid.as_str()))
+        .collect();
+    let not_run = |detail: String| FetchError::HandOff {
+        program: FULL.into(),
+        detail,
+    };
+    let full = exec::full_path().map_err(|e| not_run(e.to_string()))?;
+    exec::run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &env, stdin)
+        .map_err(|e| not_run(format!("{}: {e}", full.display())))
 }

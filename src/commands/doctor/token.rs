@@ -53,11 +53,7 @@ pub fn request(
     let fetcher = Recording {
         last: Mutex::new(None),
     };
-    let ctx = Context {
-        config: &config,
-        cache: cache.as_ref(),
-        env: &ProcessEnv,
-    };
+    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let started = Instant::now();
     let at = deadline.now_ms(now);
     let call = || resolve::obtain(&target, &ctx, &fetcher, at, &|_| false, Write::Required);

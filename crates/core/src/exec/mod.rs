@@ -14,19 +14,28 @@ mod windows;
 use windows as platform;
 
 use std::ffi::OsString;
-use std::path::Path;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+
+/// The full binary's name; it lives in the same directory as the front one.
+pub const FULL: &str = "ecr-login";
+
+/// The full binary beside this one. Never a bare name: looked up on `PATH` (or in the
+/// current directory), a bare name would run whatever `ecr-login` another user put there.
+pub fn full_path() -> std::io::Result<PathBuf> {
+    let name = format!("{FULL}{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe().map(|exe| exe.with_file_name(&name))
+}
 
 /// Runs `program` with `args` and the variables `env` added, in our place, `stdin` (already
 /// read) as its standard input and `arg0` as what it sees as its own name. Returns only on failure (Unix, where it
 /// replaces this process) or with the child's exit code (Windows, and Unix when the input
-/// is more than a pipe holds).
+/// is more than a pipe holds), as the 8-bit code a shell sees.
 pub fn run_in_our_place(
     program: &Path,
     arg0: Option<&OsString>,
     args: &[OsString],
     env: &[(&str, &str)],
     stdin: Option<&[u8]>,
-) -> std::io::Result<ExitCode> {
+) -> std::io::Result<u8> {
     platform::run(program, arg0, args, env, stdin)
 }

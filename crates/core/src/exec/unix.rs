@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 
 pub fn run(
     program: &Path,
@@ -17,7 +17,7 @@ pub fn run(
     args: &[OsString],
     env: &[(&str, &str)],
     stdin: Option<&[u8]>,
-) -> io::Result<ExitCode> {
+) -> io::Result<u8> {
     let mut cmd = Command::new(program);
     cmd.args(args).envs(env.iter().copied());
     if let Some(arg0) = arg0 {
@@ -55,7 +55,7 @@ fn set_nonblocking(fd: &impl AsRawFd) -> io::Result<()> {
 
 /// Runs `cmd` as a child, writes `input` to its stdin, and returns its exit status as
 /// ours (a signal `N` as `128 + N`, as a shell reports it).
-fn feed_child(mut cmd: Command, input: &[u8]) -> io::Result<ExitCode> {
+fn feed_child(mut cmd: Command, input: &[u8]) -> io::Result<u8> {
     let mut child = cmd.stdin(Stdio::piped()).spawn()?;
     if let Some(mut pipe) = child.stdin.take() {
         // A child that exits without reading all of it is not our error.
@@ -66,7 +66,7 @@ fn feed_child(mut cmd: Command, input: &[u8]) -> io::Result<ExitCode> {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
-    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+    Ok(u8::try_from(code).unwrap_or(1))
 }
 
 #[cfg(test)]
@@ -79,9 +79,9 @@ mod tests {
         let input = vec![b'x'; 1 << 20];
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", r#"test "$(wc -c)" -eq 1048576 && exit 7"#]);
-        assert_eq!(feed_child(cmd, &input).unwrap(), ExitCode::from(7));
+        assert_eq!(feed_child(cmd, &input).unwrap(), 7);
         let mut cmd = Command::new("/bin/sh");
         cmd.args(["-c", "kill -TERM $$"]);
-        assert_eq!(feed_child(cmd, b"").unwrap(), ExitCode::from(128 + 15));
+        assert_eq!(feed_child(cmd, b"").unwrap(), 128 + 15);
     }
 }

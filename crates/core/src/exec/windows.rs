@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 
 pub fn run(
     program: &Path,
@@ -14,7 +14,7 @@ pub fn run(
     args: &[OsString],
     env: &[(&str, &str)],
     stdin: Option<&[u8]>,
-) -> io::Result<ExitCode> {
+) -> io::Result<u8> {
     let mut cmd = Command::new(program);
     cmd.args(args).envs(env.iter().copied());
     cmd.stdin(if stdin.is_some() {
@@ -29,11 +29,9 @@ pub fn run(
         let _ = pipe.write_all(input);
     }
     let status = child.wait()?;
-    Ok(match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => ExitCode::FAILURE,
-    })
+    Ok(status
+        .code()
+        .map_or(1, |code| u8::try_from(code).unwrap_or(1)))
 }
 
 /// Puts `child` in a job object that kills it when our last handle to the job closes,

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use crate::token::config::Config;
 use crate::token::fetch::Fetcher;
 use crate::token::policy;
-use crate::token::resolve::{self, Context, Target};
+use crate::token::resolve::{self, Context, Route, Target};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +36,11 @@ pub fn is_request(input: &str) -> bool {
 
 /// Parses one request into its target; `None` for a URI outside ECR (no I/O).
 pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
+    Ok(route(input, config)?.map(|route| route.target(env)))
+}
+
+/// Parses one request into where it goes; `None` for a URI outside ECR (no I/O).
+fn route(input: &str, config: &Config) -> Result<Option<Route>, Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
             "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {}",
@@ -50,7 +55,7 @@ pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Targe
     if !https {
         return Ok(None);
     }
-    match Target::resolve(&req.uri, config, env) {
+    match Route::of(&req.uri, config) {
         Err(Error::NotFound) => Ok(None),
         other => other.map(Some),
     }
@@ -64,9 +69,10 @@ pub fn handle(
     fetcher: &dyn Fetcher,
     now: i64,
 ) -> Result<Vec<u8>, Error> {
-    let Some(target) = parse(input, ctx.config, ctx.env)? else {
+    let Some(route) = route(input, ctx.config)? else {
         return Ok(json_line(&Response::default()));
     };
+    let target = ctx.target(route);
     let entry = match resolve::serve(&target, ctx, fetcher, now) {
         Err(Error::NotFound) => return Ok(json_line(&Response::default())),
         other => other?,

@@ -46,6 +46,14 @@ pub struct FetchRequest<'a> {
 /// blocking thread.
 pub trait Fetcher: Send + Sync {
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError>;
+
+    /// Whether the fetch happens in another process, which answers the client itself: the
+    /// front binary hands a miss to the full one. The token path then takes no lock (that
+    /// process takes it), records no failure, and warns about nothing (that process does);
+    /// `fetch` returns only when the hand-off failed.
+    fn hands_off(&self) -> bool {
+        false
+    }
 }
 
 const CREDENTIALS_HINT: &str = "provide credentials with `aws configure`, `aws sso login`, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or map this registry to a profile in the ecr-login config";
@@ -121,6 +129,8 @@ pub enum FetchError {
     ExpiredOnArrival { what: Expired, ago_ms: i64 },
     /// Another process was fetching the same token and did not finish within the budget.
     LockTimeout { detail: String },
+    /// The front binary could not hand the request to the full binary beside it.
+    HandOff { program: String, detail: String },
     /// Anything else (the runtime would not start, an unexpected SDK error).
     Other { detail: String },
 }
@@ -151,6 +161,7 @@ impl FetchError {
             FetchError::MalformedToken { .. } => "malformed-token",
             FetchError::ExpiredOnArrival { .. } => "expired-on-arrival",
             FetchError::LockTimeout { .. } => "lock-timeout",
+            FetchError::HandOff { .. } => "hand-off",
             FetchError::Other { .. } => "other",
         }
     }
@@ -345,6 +356,10 @@ impl fmt::Display for FetchError {
                 "{detail}; the endpoint does not answer like ECR: check AWS_ENDPOINT_URL_ECR and any proxy in between, or try again shortly"
             ),
             FetchError::LockTimeout { detail } => f.write_str(detail),
+            FetchError::HandOff { program, detail } => write!(
+                f,
+                "cannot run the full binary {program}: {detail}; it is installed beside docker-credential-ecr-login (reinstall ecr-login)"
+            ),
             FetchError::Other { detail } => write!(
                 f,
                 "the ECR token request failed: {detail}; run: docker-credential-ecr-login doctor"

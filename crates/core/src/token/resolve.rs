@@ -109,26 +109,61 @@ impl Target {
 }
 
 /// What every request needs besides its target: the config, the cache if usable, and the
-/// environment its identity is read from.
+/// environment its identity is read from. Loaded once, at the top of a command.
 pub struct Context<'a> {
     pub config: &'a Config,
-    pub cache: Option<&'a Cache>,
     pub env: &'a dyn Env,
+    cache: Slot<'a>,
+}
+
+/// The cache a context serves from: one already open, or one opened by the first request
+/// that needs it, so a request for another registry never creates the cache directory.
+enum Slot<'a> {
+    Open(Option<&'a Cache>),
+    OnFirstUse(std::sync::OnceLock<Option<Cache>>, fn() -> Option<Cache>),
 }
 
 impl<'a> Context<'a> {
-    /// The context of a request served for this process: its own environment.
-    pub fn process(config: &'a Config, cache: Option<&'a Cache>) -> Context<'a> {
+    pub fn new(config: &'a Config, cache: Option<&'a Cache>, env: &'a dyn Env) -> Context<'a> {
         Context {
             config,
-            cache,
+            env,
+            cache: Slot::Open(cache),
+        }
+    }
+
+    /// The context of a request served for this process: its own environment.
+    pub fn process(config: &'a Config, cache: Option<&'a Cache>) -> Context<'a> {
+        Context::new(config, cache, &crate::env::ProcessEnv)
+    }
+
+    /// This process's context with the cache `open` gives, opened the first time a request
+    /// needs it.
+    pub fn opening(config: &'a Config, open: fn() -> Option<Cache>) -> Context<'a> {
+        Context {
+            config,
             env: &crate::env::ProcessEnv,
+            cache: Slot::OnFirstUse(std::sync::OnceLock::new(), open),
+        }
+    }
+
+    /// The target `route` comes to, signed for as this context's environment signs. The
+    /// cache is opened first: the identity's key fingerprints secrets with the cache's key.
+    pub fn target(&self, route: Route) -> Target {
+        let _ = self.cache();
+        route.target(self.env)
+    }
+
+    /// The cache, if there is a usable one.
+    pub fn cache(&self) -> Option<&Cache> {
+        match &self.cache {
+            Slot::Open(cache) => *cache,
+            Slot::OnFirstUse(cell, open) => cell.get_or_init(open).as_ref(),
         }
     }
 
     fn read(&self, key: &str) -> Option<Entry> {
-        let cache = self.cache?;
-        match cache.read(key) {
+        match self.cache()?.read(key) {
             Ok(entry) => entry,
             Err(warning) => {
                 tracing::warn!("{warning}");
@@ -157,7 +192,7 @@ pub fn serve(
         &|e| servable(e, ctx, now),
         Write::BestEffort,
     )?;
-    if let Some(cache) = ctx.cache {
+    if let Some(cache) = ctx.cache() {
         cache.sweep_now_and_then(
             crate::clock::system_time(now),
             ctx.config.daemon.forget_after,
@@ -187,7 +222,7 @@ fn servable(entry: &Entry, ctx: &Context, now: i64) -> bool {
 }
 
 fn mark_used(target: &Target, ctx: &Context, now: i64) {
-    if let Some(cache) = ctx.cache {
+    if let Some(cache) = ctx.cache() {
         cache.mark_used(&target.key(), crate::clock::system_time(now));
     }
 }
@@ -224,11 +259,13 @@ pub fn obtain(
         return Ok(entry);
     }
     let budget = ctx.config.timeout + LOCK_GRACE;
-    let guard = match ctx.cache.map(|c| c.lock(&key, budget)) {
+    // A fetcher that hands off runs in a process that takes this lock itself.
+    let lock = ctx.cache().filter(|_| !fetcher.hands_off());
+    let guard = match lock.map(|c| c.lock(&key, budget)) {
         Some(Ok(guard)) => Some(guard),
         Some(Err(LockError::Timeout(timeout))) => {
             let error = ctx
-                .cache
+                .cache()
                 .and_then(|c| c.failure_since(&key, now))
                 .unwrap_or(FetchError::LockTimeout {
                     detail: timeout.to_string(),
@@ -243,7 +280,7 @@ pub fn obtain(
         None => None,
     };
     if guard.is_some()
-        && let Some(cache) = ctx.cache
+        && let Some(cache) = ctx.cache()
     {
         if let Some(entry) = ctx.read(&key).filter(|e| fresh(e)) {
             return Ok(entry);
@@ -263,7 +300,7 @@ pub fn obtain(
         Ok(fetched) => fetched,
         Err(error) => {
             if guard.is_some()
-                && let Some(cache) = ctx.cache
+                && let Some(cache) = ctx.cache()
             {
                 // When it failed, on the caller's clock: waiters that came in during the
                 // attempt compare it with their own start.
@@ -288,7 +325,7 @@ pub fn obtain(
             target.registry
         );
     }
-    if let Some(cache) = ctx.cache {
+    if let Some(cache) = ctx.cache() {
         cache.clear_failure(&key);
         if entry.expires_at_ms > now
             && let Err(e) = cache.write(&entry)

@@ -7,16 +7,16 @@
 //! exact "credentials not found in native keychain" stays exact and clients go anonymous.
 
 use super::file_store::{self, FileStore};
-use super::protocol::Credentials;
+use super::protocol::Request;
 use crate::error::Error;
 use crate::exec::lookup;
-use crate::output::{self, Protocol, json_line};
+use crate::output::{Reply, json_line};
 use crate::token::config::Config;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 
 /// Where logins to other registries go.
 #[derive(Debug, Clone)]
@@ -53,37 +53,31 @@ impl Fallback {
         })
     }
 
-    /// Answers a protocol action (`get`, `store`, `erase`) whose stdin was `input`.
-    pub fn answer(&self, action: &str, input: &str) -> ExitCode {
+    /// Answers a request for a registry that is not ours.
+    pub fn answer(&self, request: &Request) -> Result<Reply, Error> {
         match self {
             Fallback::Helper { name, path, config } => {
-                let program = match program(name, path.as_deref(), config.as_deref()) {
-                    Ok(p) => p,
-                    Err(e) => return output::finish(Protocol::Docker, Err(e)),
-                };
-                let args = [OsString::from(action)];
+                let program = program(name, path.as_deref(), config.as_deref())?;
+                let args = [OsString::from(request.action().name())];
                 let env = [(DEPTH_ENV, "1")];
-                match crate::exec::run_in_our_place(
+                crate::exec::run_in_our_place(
                     &program,
                     None,
                     &args,
                     &env,
-                    Some(input.as_bytes()),
-                ) {
-                    Ok(code) => code,
-                    Err(e) => output::finish(
-                        Protocol::Docker,
-                        Err(Error::Other(format!(
-                            "cannot run the fallback credential helper {}: {e}",
-                            program.display()
-                        ))),
-                    ),
-                }
+                    Some(request.input().as_bytes()),
+                )
+                .map(|code| Reply::Answered(code.into()))
+                .map_err(|e| {
+                    Error::Other(format!(
+                        "cannot run the fallback credential helper {}: {e}",
+                        program.display()
+                    ))
+                })
             }
-            Fallback::Files { store, config } => output::finish(
-                Protocol::Docker,
-                files_answer(store, action, input, config.as_deref()),
-            ),
+            Fallback::Files { store, config } => {
+                files_answer(store, request, config.as_deref()).map(Reply::Answer)
+            }
         }
     }
 
@@ -161,7 +155,7 @@ fn program(name: &str, recorded: Option<&Path>, config: Option<&Path>) -> Result
 /// Whether `program` is one of our binaries: by name, in any letter case (a
 /// case-insensitive filesystem), or by its real path.
 fn is_ecr_login(program: &Path) -> bool {
-    let ours = ["docker-credential-ecr-login", crate::handoff::FULL];
+    let ours = ["docker-credential-ecr-login", crate::exec::FULL];
     let stem = program
         .file_stem()
         .and_then(|s| s.to_str())
@@ -182,41 +176,21 @@ fn is_ecr_login(program: &Path) -> bool {
         })
 }
 
-/// The file store's answer to a protocol action, as a credential helper gives it.
+/// The file store's answer to a request, as a credential helper gives it.
 fn files_answer(
     store: &FileStore,
-    action: &str,
-    input: &str,
+    request: &Request,
     config: Option<&Path>,
 ) -> Result<Vec<u8>, Error> {
-    match action {
-        "get" => match store.get(input.trim())? {
+    match request {
+        Request::Get(server) => match store.get(server.trim())? {
             Some(creds) => Ok(json_line(&creds)),
             None => Err(Error::NotFound),
         },
-        "store" => {
-            let creds = parse_store(input)?;
-            store.store(&creds, config).map(|()| Vec::new())
-        }
-        _ => store.erase(input.trim()).map(|_| Vec::new()),
+        Request::Store { login, .. } => store.store(login, config).map(|()| Vec::new()),
+        Request::Erase(server) => store.erase(server.trim()).map(|_| Vec::new()),
+        Request::List => store.list().map(|logins| json_line(&logins)),
     }
-}
-
-/// `store`'s stdin, checked as Docker's own helpers check it.
-pub fn parse_store(input: &str) -> Result<Credentials, Error> {
-    let creds: Credentials = serde_json::from_str(input.trim()).map_err(|e| {
-        Error::Input(format!(
-            "store expects {{\"ServerURL\":…,\"Username\":…,\"Secret\":…}} on standard input: {}",
-            crate::redact::serde_message(&e)
-        ))
-    })?;
-    if creds.server_url.trim().is_empty() {
-        return Err(Error::Input("no credentials server URL".into()));
-    }
-    if creds.username.is_empty() {
-        return Err(Error::Input("no credentials username".into()));
-    }
-    Ok(creds)
 }
 
 /// `docker-credential-<name>` on `PATH`, as Docker finds helpers: an executable file in an

@@ -3,8 +3,110 @@
 //! Key spelling is exact (`ServerURL`, `Username`, `Secret`) because Bazel's rules_oci and
 //! the Rust `docker_credential` crate decode case-sensitively (SPEC Part B).
 
+use crate::error::Error;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
+
+/// The protocol's actions: the one argument Docker calls a helper with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Get,
+    Store,
+    Erase,
+    List,
+}
+
+impl Action {
+    /// The argument that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Get => "get",
+            Action::Store => "store",
+            Action::Erase => "erase",
+            Action::List => "list",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        [Action::Get, Action::Store, Action::Erase, Action::List]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+}
+
+/// One request, parsed. Each keeps the standard input as the client sent it: a registry
+/// that is not ours is handed to the fallback helper byte for byte.
+#[derive(Debug, Clone)]
+pub enum Request<'a> {
+    /// `get`: a server string.
+    Get(&'a str),
+    /// `store`: what `docker login` hands over, checked.
+    Store {
+        login: Credentials,
+        input: &'a str,
+    },
+    /// `erase`: a server string.
+    Erase(&'a str),
+    List,
+}
+
+impl<'a> Request<'a> {
+    /// Parses `action`'s standard input.
+    pub fn parse(action: Action, input: &'a str) -> Result<Request<'a>, Error> {
+        Ok(match action {
+            Action::Get => Request::Get(input),
+            Action::Store => Request::Store {
+                login: parse_login(input)?,
+                input,
+            },
+            Action::Erase => Request::Erase(input),
+            Action::List => Request::List,
+        })
+    }
+
+    pub fn action(&self) -> Action {
+        match self {
+            Request::Get(_) => Action::Get,
+            Request::Store { .. } => Action::Store,
+            Request::Erase(_) => Action::Erase,
+            Request::List => Action::List,
+        }
+    }
+
+    /// Standard input as the client sent it.
+    pub fn input(&self) -> &'a str {
+        match self {
+            Request::Get(input) | Request::Erase(input) | Request::Store { input, .. } => input,
+            Request::List => "",
+        }
+    }
+
+    /// The server string a request is about (`list` is about none).
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            Request::Get(input) | Request::Erase(input) => Some(input.trim()),
+            Request::Store { login, .. } => Some(login.server_url.trim()),
+            Request::List => None,
+        }
+    }
+}
+
+/// `store`'s stdin, checked as Docker's own helpers check it.
+fn parse_login(input: &str) -> Result<Credentials, Error> {
+    let creds: Credentials = serde_json::from_str(input.trim()).map_err(|e| {
+        Error::Input(format!(
+            "store expects {{\"ServerURL\":…,\"Username\":…,\"Secret\":…}} on standard input: {}",
+            crate::redact::serde_message(&e)
+        ))
+    })?;
+    if creds.server_url.trim().is_empty() {
+        return Err(Error::Input("no credentials server URL".into()));
+    }
+    if creds.username.is_empty() {
+        return Err(Error::Input("no credentials username".into()));
+    }
+    Ok(creds)
+}
 
 /// `get`'s reply and `store`'s request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
