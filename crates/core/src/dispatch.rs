@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 /// What a command line asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// A Docker credential protocol action (a Bazel request comes as `get`).
     Protocol(Action),
     Version,
@@ -28,7 +28,7 @@ pub enum Command {
 }
 
 /// The table: `<binary> <action>` with no further argument is a protocol action.
-pub fn command(args: &[OsString]) -> Command {
+pub(crate) fn command(args: &[OsString]) -> Command {
     if args.len() != 2 {
         return Command::Other;
     }

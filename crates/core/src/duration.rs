@@ -5,11 +5,11 @@ use std::time::Duration;
 
 /// The longest duration the config accepts: a century, far beyond any token's life, and
 /// small enough that adding it to any timestamp cannot overflow.
-pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
+pub(crate) const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// Why a config value is not a duration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     NotADuration(String),
     TooLong(String),
 }
@@ -30,7 +30,7 @@ impl std::error::Error for DurationError {}
 
 /// `90s`, `30m`, `2h`, `7d`, `1h30m`, `500ms`. Longer than [`MAX`] is an error, never an
 /// overflow.
-pub fn parse(v: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse(v: &str) -> Result<Duration, DurationError> {
     let bad = || DurationError::NotADuration(v.to_string());
     let too_long = || DurationError::TooLong(v.to_string());
     let mut rest = v.trim();
@@ -72,7 +72,7 @@ pub fn parse(v: &str) -> Result<Duration, DurationError> {
 }
 
 /// `5h59m12s`-style, Go's syntax, which the kubelet expects.
-pub fn go(ms: i64) -> String {
+pub(crate) fn go(ms: i64) -> String {
     let secs = ms.max(0) / 1000;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     match (h, m) {

@@ -60,7 +60,7 @@ const PLAIN_VARS: &[&str] = &[
 
 /// Whether an AWS variable's value is (or may be) a secret: everything but [`PLAIN_VARS`]
 /// and the endpoint overrides (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`).
-pub fn is_secret_var(name: &str) -> bool {
+pub(crate) fn is_secret_var(name: &str) -> bool {
     !(PLAIN_VARS.contains(&name) || name.starts_with("AWS_ENDPOINT_URL"))
 }
 

@@ -4,7 +4,7 @@ use crate::token::fetch::FetchError;
 use std::fmt;
 
 /// The reply that tells docker/cli, containers/image and oras to go anonymous (SPEC Part B).
-pub const NOT_FOUND: &str = "credentials not found in native keychain";
+pub(crate) const NOT_FOUND: &str = "credentials not found in native keychain";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {

@@ -13,8 +13,8 @@ use crate::token::resolve::Target;
 use std::path::Path;
 
 /// The alias every resolving check knows about.
-pub const ALIAS: &str = "registry.example.internal";
-pub const ALIAS_TARGET: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
+pub(crate) const ALIAS: &str = "registry.example.internal";
+pub(crate) const ALIAS_TARGET: &str = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
 
 /// An environment with nothing set: fuzzing never depends on the machine.
 fn empty_env() -> MapEnv {
@@ -29,7 +29,7 @@ fn config() -> Config {
 }
 
 /// An ECR host by an independent reading of SPEC Part C (not the parser's code path).
-pub fn looks_like_ecr_host(host: &str) -> bool {
+pub(crate) fn looks_like_ecr_host(host: &str) -> bool {
     if host == "public.ecr.aws" || host == "ecr-public.aws.com" {
         return true;
     }
@@ -78,7 +78,7 @@ fn text(data: &[u8]) -> Option<&str> {
 }
 
 /// The host parser.
-pub fn host(data: &[u8]) {
+pub(crate) fn host(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(a) = Authority::parse(s) {
         assert_eq!(
@@ -106,7 +106,7 @@ fn check_target(t: &Target) {
 }
 
 /// `get`/`erase` stdin: whatever resolves is ECR itself or the configured alias.
-pub fn server(data: &[u8]) {
+pub(crate) fn server(data: &[u8]) {
     let Some(s) = text(data) else { return };
     match Target::resolve(s, &config(), &empty_env()) {
         Ok(t) => check_target(&t),
@@ -116,7 +116,7 @@ pub fn server(data: &[u8]) {
 }
 
 /// `store` JSON.
-pub fn store(data: &[u8]) {
+pub(crate) fn store(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(c) = serde_json::from_str::<Credentials>(s) {
         let again: Credentials =
@@ -127,7 +127,7 @@ pub fn store(data: &[u8]) {
 }
 
 /// kubelet requests.
-pub fn kubelet(data: &[u8]) {
+pub(crate) fn kubelet(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok((req, t)) = crate::frontends::kubelet::parse(s, &config(), &empty_env()) {
         check_target(&t);
@@ -138,7 +138,7 @@ pub fn kubelet(data: &[u8]) {
 }
 
 /// Bazel requests.
-pub fn bazel(data: &[u8]) {
+pub(crate) fn bazel(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(Some(t)) = crate::frontends::bazel::parse(s, &config(), &empty_env()) {
         check_target(&t);
@@ -146,7 +146,7 @@ pub fn bazel(data: &[u8]) {
 }
 
 /// Config files: whatever loads names only genuine ECR registries as alias targets.
-pub fn config_file(data: &[u8]) {
+pub(crate) fn config_file(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(c) = Config::parse(s, Path::new("fuzz.toml")) {
         for (pattern, rule) in &c.registries {
@@ -161,7 +161,7 @@ pub fn config_file(data: &[u8]) {
 }
 
 /// Cache entry files: whatever parses obeys the expiry rules.
-pub fn cache_entry(data: &[u8]) {
+pub(crate) fn cache_entry(data: &[u8]) {
     let Ok(e) = serde_json::from_slice::<Entry>(data) else {
         return;
     };
@@ -188,7 +188,7 @@ pub fn cache_entry(data: &[u8]) {
 }
 
 /// A fuzz target's invariant check.
-pub type Check = fn(&[u8]);
+pub(crate) type Check = fn(&[u8]);
 
 /// Every target by name, for the corpus replay.
 pub const TARGETS: &[(&str, Check)] = &[

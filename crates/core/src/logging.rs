@@ -10,7 +10,7 @@
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
-pub const LOG_ENV: &str = "ECR_LOGIN_LOG";
+pub(crate) const LOG_ENV: &str = "ECR_LOGIN_LOG";
 
 /// Our crates' targets.
 const OURS: [&str; 2] = ["ecr_login", "ecr_login_core"];
@@ -32,7 +32,7 @@ pub fn init() {
 }
 
 /// The filter for an `ECR_LOGIN_LOG` value.
-pub fn filter(spec: &str) -> Targets {
+pub(crate) fn filter(spec: &str) -> Targets {
     let ours_and_others = |ours: LevelFilter| {
         let others = if ours >= LevelFilter::DEBUG {
             OTHERS_MAX

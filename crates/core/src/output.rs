@@ -31,7 +31,7 @@ pub enum Protocol {
 
 /// What a request comes to.
 #[derive(Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// Our answer, for stdout.
     Answer(Vec<u8>),
     /// Another program answered in our place (the fallback helper, for a registry that is
@@ -40,7 +40,7 @@ pub enum Reply {
 }
 
 /// Tells a reply or an error the way `protocol` wants it; the exit code to return.
-pub fn reply(protocol: Protocol, result: Result<Reply, Error>) -> ExitCode {
+pub(crate) fn reply(protocol: Protocol, result: Result<Reply, Error>) -> ExitCode {
     match result {
         Ok(Reply::Answered(code)) => code,
         Ok(Reply::Answer(answer)) => finish(protocol, Ok(answer)),
@@ -73,7 +73,7 @@ pub fn written(result: std::io::Result<()>, code: ExitCode) -> ExitCode {
 }
 
 /// Tells an error the way `protocol` wants it.
-pub fn report(protocol: Protocol, e: &Error) {
+pub(crate) fn report(protocol: Protocol, e: &Error) {
     let text = e.to_string();
     match protocol {
         Protocol::Docker => {
@@ -104,7 +104,7 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A protocol value as one JSON line.
-pub fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
     let mut line = serde_json::to_vec(value).expect("protocol types always serialise");
     line.push(b'\n');
     line

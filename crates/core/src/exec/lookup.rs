@@ -15,7 +15,7 @@ pub fn find_on_path(file: &str) -> Option<PathBuf> {
 }
 
 /// [`find_on_path`] over a given `PATH` value.
-pub fn find_in(path: &OsStr, file: &str) -> Option<PathBuf> {
+pub(crate) fn find_in(path: &OsStr, file: &str) -> Option<PathBuf> {
     std::env::split_paths(path)
         .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join(file))
@@ -48,13 +48,15 @@ fn platform_executable(path: &Path, _: &std::fs::Metadata) -> bool {
 
 /// Why a program is not trusted to receive secrets.
 #[derive(Debug)]
-pub enum Untrusted {
+pub(crate) enum Untrusted {
     /// It (or its directory) could not be looked at.
+    #[cfg(unix)]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     /// Owned by someone who is neither root nor us.
+    #[cfg(unix)]
     Owner {
         path: PathBuf,
         what: &'static str,
@@ -62,18 +64,23 @@ pub enum Untrusted {
         me: u32,
     },
     /// Writable by group or others.
+    #[cfg(unix)]
     Writable {
         path: PathBuf,
         what: &'static str,
         mode: u32,
     },
+    /// Not an executable file (Windows: the only rule that applies).
+    #[cfg(windows)]
     NotExecutable(PathBuf),
 }
 
 impl std::fmt::Display for Untrusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            #[cfg(unix)]
             Untrusted::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            #[cfg(unix)]
             Untrusted::Owner {
                 path,
                 what,
@@ -84,12 +91,14 @@ impl std::fmt::Display for Untrusted {
                 "{} ({what}) belongs to uid {uid}, neither root nor you (uid {me})",
                 path.display()
             ),
+            #[cfg(unix)]
             Untrusted::Writable { path, what, mode } => write!(
                 f,
                 "{} ({what}) is writable by other users (mode {mode:o}); run: chmod go-w {}",
                 path.display(),
                 path.display()
             ),
+            #[cfg(windows)]
             Untrusted::NotExecutable(path) => {
                 write!(f, "{} is not an executable file", path.display())
             }
@@ -102,7 +111,7 @@ impl std::error::Error for Untrusted {}
 /// Refuses a program that another user could have written: owned by anyone but root or
 /// us, or writable by group or others, the file itself or (Unix) the directory it is in.
 #[cfg(unix)]
-pub fn check_trusted(path: &Path) -> Result<(), Untrusted> {
+pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
@@ -138,7 +147,7 @@ pub fn check_trusted(path: &Path) -> Result<(), Untrusted> {
 /// Windows: the ACLs of Program Files and the user's profile are the system's to keep;
 /// only the absolute, regular-file rules apply.
 #[cfg(windows)]
-pub fn check_trusted(path: &Path) -> Result<(), Untrusted> {
+pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
     if path.is_absolute() && is_executable_file(path) {
         Ok(())
     } else {

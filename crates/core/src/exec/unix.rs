@@ -11,7 +11,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub fn run(
+pub(crate) fn run(
     program: &Path,
     arg0: Option<&OsString>,
     args: &[OsString],

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub fn run(
+pub(crate) fn run(
     program: &Path,
     _arg0: Option<&OsString>,
     args: &[OsString],

@@ -24,7 +24,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const TEMP_PREFIX: &str = ".tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
 /// Why a file or directory of ours is not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +184,7 @@ pub fn open_vetted(options: &fs::OpenOptions, path: &Path) -> io::Result<File> {
 /// Creates `path` holding `bytes` (mode `mode`) only if it does not exist, and whole: the
 /// bytes go to a temp file that is then hard-linked into place, so nobody ever reads a
 /// partial file, and a second creator gets `AlreadyExists` and the first one's bytes.
-pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     via_temp(path, bytes, mode, |file, tmp, dir| {
         drop(file);
         fs::hard_link(tmp, path)?;
@@ -193,7 +193,7 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 }
 
 /// Whether an open error means "that path is a symbolic link" (refused, not followed).
-pub fn is_symlink_error(e: &io::Error) -> bool {
+pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
     platform::is_symlink_error(e)
 }
 

@@ -16,13 +16,13 @@ pub fn open_options(mode: u32) -> OpenOptions {
     options
 }
 
-pub fn is_symlink_error(e: &io::Error) -> bool {
+pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::ELOOP)
 }
 
 /// Why a file or directory that is a symlink, someone else's, or writable by others is
 /// refused, if it is.
-pub fn owned(meta: &fs::Metadata) -> Result<(), Why> {
+pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.file_type().is_symlink() {
@@ -68,7 +68,7 @@ pub fn mode(meta: &fs::Metadata) -> u32 {
 }
 
 /// Sets the exact permission bits, whatever the umask made of them at creation.
-pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(fs::Permissions::from_mode(mode))
 }
@@ -91,10 +91,10 @@ pub fn set_owner(file: &File, owner: Owner) -> io::Result<()> {
     std::os::unix::fs::fchown(file, Some(owner.0), Some(owner.1))
 }
 
-pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn replace(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
 }
 
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }

@@ -29,12 +29,12 @@ pub fn open_options(_mode: u32) -> OpenOptions {
     options
 }
 
-pub fn is_symlink_error(e: &io::Error) -> bool {
+pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
     e.raw_os_error() == Some(ERROR_CANT_ACCESS_FILE)
 }
 
 /// Refuses symlinks (reparse points); ownership is the profile directory's ACL.
-pub fn owned(meta: &fs::Metadata) -> Result<(), Why> {
+pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
     if meta.file_type().is_symlink() || meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
         return Err(Why::Symlink);
     }
@@ -59,7 +59,7 @@ pub fn mode(meta: &fs::Metadata) -> u32 {
     }
 }
 
-pub fn set_mode(_: &fs::File, _: u32) -> io::Result<()> {
+pub(crate) fn set_mode(_: &fs::File, _: u32) -> io::Result<()> {
     Ok(())
 }
 
@@ -81,7 +81,7 @@ pub fn set_owner(_: &fs::File, _: Owner) -> io::Result<()> {
 /// `rename` replaces the target (MoveFileEx with REPLACE_EXISTING), but fails with a
 /// sharing violation while a reader holds it open without delete sharing (another
 /// program, a virus scanner): retry for a short while.
-pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn replace(from: &Path, to: &Path) -> io::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         match fs::rename(from, to) {
@@ -100,6 +100,6 @@ pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Directory entries are durable once MoveFileEx returns on NTFS; a directory cannot be
 /// opened for a flush without backup privileges.
-pub fn sync_dir(_: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(_: &Path) -> io::Result<()> {
     Ok(())
 }

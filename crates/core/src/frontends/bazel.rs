@@ -18,24 +18,24 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
-pub struct Request {
+pub(crate) struct Request {
     pub uri: String,
 }
 
 #[derive(Debug, Serialize, Default)]
-pub struct Response {
+pub(crate) struct Response {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Vec<Secret>>,
 }
 
-pub fn is_request(input: &str) -> bool {
+pub(crate) fn is_request(input: &str) -> bool {
     input.trim_start().starts_with('{')
 }
 
 /// Parses one request into its target; `None` for a URI outside ECR (no I/O).
-pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
+pub(crate) fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
     Ok(route(input, config)?.map(|route| route.target(env)))
 }
 
@@ -63,7 +63,7 @@ fn route(input: &str, config: &Config) -> Result<Option<Route>, Error> {
 
 /// Serves one Bazel request. A URI outside ECR gets `{}`: per the credential helper spec,
 /// "no credentials for this URI", and Bazel goes on without.
-pub fn handle(
+pub(crate) fn handle(
     input: &str,
     ctx: &Context,
     fetcher: &dyn Fetcher,

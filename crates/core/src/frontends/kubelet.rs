@@ -23,11 +23,11 @@ const API_VERSIONS: [&str; 3] = [
 ];
 
 /// The EKS annotation that names the role a service account pulls with.
-pub const ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+pub(crate) const ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Request {
+pub(crate) struct Request {
     pub api_version: String,
     pub kind: String,
     pub image: String,
@@ -38,14 +38,14 @@ pub struct Request {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct AuthConfig {
+pub(crate) struct AuthConfig {
     pub username: String,
     pub password: Secret,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Response {
+pub(crate) struct Response {
     pub api_version: String,
     pub kind: &'static str,
     pub cache_key_type: &'static str,
@@ -55,7 +55,7 @@ pub struct Response {
 
 /// The registry part of an image reference: `host[:port]` before the first `/`.
 /// Docker Hub short names (`nginx`, `library/nginx`) have no registry host.
-pub fn image_registry(image: &str) -> Result<&str, Error> {
+pub(crate) fn image_registry(image: &str) -> Result<&str, Error> {
     let image = image.trim();
     let (first, rest) = image.split_once('/').ok_or_else(|| not_ecr(image))?;
     let looks_like_host = first.contains('.') || first.contains(':') || first == "localhost";
@@ -72,7 +72,11 @@ fn not_ecr(image: &str) -> Error {
 }
 
 /// Parses and validates one request into the target it asks for (no I/O).
-pub fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<(Request, Target), Error> {
+pub(crate) fn parse(
+    input: &str,
+    config: &Config,
+    env: &dyn Env,
+) -> Result<(Request, Target), Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
             "expected a CredentialProviderRequest (credentialprovider.kubelet.k8s.io/v1) on standard input: {}",

@@ -11,7 +11,7 @@ pub mod kubelet;
 use std::io::Read;
 
 /// Largest stdin we read (SPEC A.6); a larger one is an error, not a truncation.
-pub const MAX_STDIN: u64 = 64 * 1024;
+pub(crate) const MAX_STDIN: u64 = 64 * 1024;
 
 /// Why a request on stdin could not be read.
 #[derive(Debug)]
@@ -48,7 +48,7 @@ pub fn read_stdin() -> Result<String, InputError> {
     read_bounded(std::io::stdin().lock())
 }
 
-pub fn read_bounded(input: impl Read) -> Result<String, InputError> {
+pub(crate) fn read_bounded(input: impl Read) -> Result<String, InputError> {
     let mut buf = Vec::new();
     input
         .take(MAX_STDIN + 1)

@@ -31,7 +31,8 @@ pub struct LockGuard {
 
 impl LockGuard {
     /// Whether it holds a real lock (`false`: the filesystem cannot lock).
-    pub fn is_locked(&self) -> bool {
+    #[cfg(test)]
+    fn is_locked(&self) -> bool {
         self.file.is_some()
     }
 }
@@ -153,7 +154,7 @@ fn recorded_holder(path: &Path) -> Option<u32> {
 
 /// Takes the exclusive lock on `path`, waiting at most `budget` for a holder, and at most
 /// [`FIRST_TRY_LIMIT`] for the lock call itself.
-pub fn exclusive(path: &Path, budget: Duration) -> Result<LockGuard, LockError> {
+pub(crate) fn exclusive(path: &Path, budget: Duration) -> Result<LockGuard, LockError> {
     let file = open_lock_file(path).map_err(|e| describe(path, e))?;
     if let Some(fs) = platform_unlockable_fs(path) {
         return Ok(unlocked(path, &format!("a {fs} filesystem")));

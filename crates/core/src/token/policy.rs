@@ -7,15 +7,15 @@ use sha2::{Digest, Sha256};
 
 /// `docker login` credentials cannot be renewed by us, so they are served until this close
 /// to their expiry, then ecr-login goes back to fetching.
-pub const STORED_MARGIN_MS: i64 = 5 * 60 * 1000;
+pub(crate) const STORED_MARGIN_MS: i64 = 5 * 60 * 1000;
 
 /// Lifetime assumed for ECR tokens whose issue time we do not know (SPEC Part D: 12 h).
-pub const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
+pub(crate) const TOKEN_LIFETIME_MS: i64 = 12 * 3600 * 1000;
 
 /// The daemon never renews one entry twice within this: whatever a token's lifetime (a
 /// credential source whose credentials expire in seconds), renewals cannot spin and spend
 /// the account's GetAuthorizationToken quota (20/s for every machine in it).
-pub const MIN_RENEWAL_GAP_MS: i64 = 60_000;
+pub(crate) const MIN_RENEWAL_GAP_MS: i64 = 60_000;
 
 /// Renewal jitter: up to this share of the token's lifetime, at most [`JITTER_CAP_MS`].
 const JITTER_SHARE: f64 = 0.05;
@@ -45,7 +45,7 @@ pub fn servable(entry: &Entry, now: i64, min: MinRemaining) -> bool {
 }
 
 /// When the daemon should renew `entry`: once `renew_after` of its life has passed.
-pub fn renew_at(entry: &Entry, renew_after: f64) -> i64 {
+pub(crate) fn renew_at(entry: &Entry, renew_after: f64) -> i64 {
     entry
         .issued_at_ms
         .saturating_add((lifetime(entry) as f64 * renew_after) as i64)

@@ -49,7 +49,7 @@ impl Route {
 
     /// The key `docker login` credentials for this server are kept under: the ECR host for
     /// ECR hosts (any port), the host:port for aliases.
-    pub fn login_registry(&self) -> String {
+    pub(crate) fn login_registry(&self) -> String {
         login_registry(&self.authority)
     }
 
@@ -60,7 +60,7 @@ impl Route {
     }
 
     /// The target as a given identity (a Kubernetes service account's).
-    pub fn target_as(self, identity: Identity) -> Target {
+    pub(crate) fn target_as(self, identity: Identity) -> Target {
         Target {
             authority: self.authority,
             registry: self.registry,
@@ -95,7 +95,7 @@ impl Target {
     }
 
     /// See [`Route::login_registry`].
-    pub fn login_registry(&self) -> String {
+    pub(crate) fn login_registry(&self) -> String {
         login_registry(&self.authority)
     }
 
@@ -139,7 +139,7 @@ impl<'a> Context<'a> {
 
     /// This process's context with the cache `open` gives, opened the first time a request
     /// needs it.
-    pub fn opening(config: &'a Config, open: fn() -> Option<Cache>) -> Context<'a> {
+    pub(crate) fn opening(config: &'a Config, open: fn() -> Option<Cache>) -> Context<'a> {
         Context {
             config,
             env: &crate::env::ProcessEnv,
@@ -149,13 +149,13 @@ impl<'a> Context<'a> {
 
     /// The target `route` comes to, signed for as this context's environment signs. The
     /// cache is opened first: the identity's key fingerprints secrets with the cache's key.
-    pub fn target(&self, route: Route) -> Target {
+    pub(crate) fn target(&self, route: Route) -> Target {
         let _ = self.cache();
         route.target(self.env)
     }
 
     /// The cache, if there is a usable one.
-    pub fn cache(&self) -> Option<&Cache> {
+    pub(crate) fn cache(&self) -> Option<&Cache> {
         match &self.cache {
             Slot::Open(cache) => *cache,
             Slot::OnFirstUse(cell, open) => cell.get_or_init(open).as_ref(),
@@ -175,7 +175,7 @@ impl<'a> Context<'a> {
 
 /// `get`'s answer: `docker login` credentials while they last, then the cached token while
 /// it has enough life left, else a fresh one.
-pub fn serve(
+pub(crate) fn serve(
     target: &Target,
     ctx: &Context,
     fetcher: &dyn Fetcher,
@@ -204,7 +204,7 @@ pub fn serve(
 
 /// `get`'s answer when the cache has one, with no network and no AWS code: what the
 /// small front binary serves on its own.
-pub fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
+pub(crate) fn cached(target: &Target, ctx: &Context, now: i64) -> Option<Entry> {
     let fresh = |e: &Entry| servable(e, ctx, now);
     if target.identity.accepts_stored
         && let Some(stored) = ctx.read(&target.login_key()).filter(fresh)
@@ -341,7 +341,7 @@ pub fn obtain(
 
 /// The error for a failed fetch. ECR Public falls back to anonymous pulls, which work
 /// when the token API does not.
-pub fn fetch_error(registry: &Registry, error: FetchError) -> Error {
+pub(crate) fn fetch_error(registry: &Registry, error: FetchError) -> Error {
     if registry.is_public() {
         tracing::warn!(
             "ECR token for {registry} ({}): {error}; pulling anonymously",

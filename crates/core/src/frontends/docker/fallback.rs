@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 
 /// Where logins to other registries go.
 #[derive(Debug, Clone)]
-pub enum Fallback {
+pub(crate) enum Fallback {
     /// `docker-credential-<name>`, at the path `configure --store` recorded, else on `PATH`.
     Helper {
         name: String,
@@ -35,10 +35,10 @@ pub enum Fallback {
 
 /// Set in the fallback helper's environment: a fallback that leads back to ecr-login (a
 /// wrapper script, a link we did not recognise) is refused instead of running forever.
-pub const DEPTH_ENV: &str = "ECR_LOGIN_FALLBACK_DEPTH";
+pub(crate) const DEPTH_ENV: &str = "ECR_LOGIN_FALLBACK_DEPTH";
 
 impl Fallback {
-    pub fn from_config(config: &Config) -> Result<Fallback, Error> {
+    pub(crate) fn from_config(config: &Config) -> Result<Fallback, Error> {
         let path = config.path.clone();
         Ok(match &config.store.fallback {
             Some(name) => Fallback::Helper {
@@ -54,7 +54,7 @@ impl Fallback {
     }
 
     /// Answers a request for a registry that is not ours.
-    pub fn answer(&self, request: &Request) -> Result<Reply, Error> {
+    pub(crate) fn answer(&self, request: &Request) -> Result<Reply, Error> {
         match self {
             Fallback::Helper { name, path, config } => {
                 let program = program(name, path.as_deref(), config.as_deref())?;
@@ -82,7 +82,7 @@ impl Fallback {
     }
 
     /// The fallback's logins, as `list` answers: server to user name.
-    pub fn list(&self) -> Result<BTreeMap<String, String>, Error> {
+    pub(crate) fn list(&self) -> Result<BTreeMap<String, String>, Error> {
         match self {
             Fallback::Helper { name, path, config } => {
                 let program = program(name, path.as_deref(), config.as_deref())?;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Overrides where the store lives.
-pub const STORE_ENV: &str = "ECR_LOGIN_STORE_DIR";
+pub(crate) const STORE_ENV: &str = "ECR_LOGIN_STORE_DIR";
 
 /// A login file larger than this is not ours.
 const MAX_LOGIN_BYTES: u64 = 64 * 1024;
@@ -131,7 +131,7 @@ impl FileStore {
     }
 
     /// Forgets a login; `Ok(false)` when there was none.
-    pub fn erase(&self, server: &str) -> Result<bool, Error> {
+    pub(crate) fn erase(&self, server: &str) -> Result<bool, Error> {
         if !self.usable()? || self.get(server)?.is_none() {
             return Ok(false);
         }
@@ -143,7 +143,7 @@ impl FileStore {
     }
 
     /// Every login, as `list` answers: server to user name.
-    pub fn list(&self) -> Result<BTreeMap<String, String>, Error> {
+    pub(crate) fn list(&self) -> Result<BTreeMap<String, String>, Error> {
         let mut out = BTreeMap::new();
         if !self.usable()? {
             return Ok(out);

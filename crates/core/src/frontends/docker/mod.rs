@@ -24,7 +24,7 @@ use protocol::{Credentials, Request};
 /// Answers one request: `get` from the cache (or `fetcher` on a miss), `store` and `erase`
 /// in the cache, `list` from the cache and the fallback. Registries that are not ours go
 /// to the fallback.
-pub fn handle(
+pub(crate) fn handle(
     request: &Request,
     ctx: &Context,
     fetcher: &dyn Fetcher,
@@ -111,7 +111,7 @@ fn store(login: &Credentials, route: &Route, ctx: &Context, now: i64) -> Result<
 
 /// An ECR password is base64 of a JSON object carrying `expiration` in epoch seconds
 /// (observed, not documented). `None` for anything else.
-pub fn token_expiry_ms(secret: &Secret) -> Option<i64> {
+pub(crate) fn token_expiry_ms(secret: &Secret) -> Option<i64> {
     let raw = secret.expose().trim();
     let engines = [
         base64::engine::general_purpose::STANDARD,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol's actions: the one argument Docker calls a helper with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Get,
     Store,
     Erase,
@@ -18,7 +18,7 @@ pub enum Action {
 
 impl Action {
     /// The argument that names it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Get => "get",
             Action::Store => "store",
@@ -27,7 +27,7 @@ impl Action {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Action> {
+    pub(crate) fn from_name(name: &str) -> Option<Action> {
         [Action::Get, Action::Store, Action::Erase, Action::List]
             .into_iter()
             .find(|a| a.name() == name)
@@ -37,7 +37,7 @@ impl Action {
 /// One request, parsed. Each keeps the standard input as the client sent it: a registry
 /// that is not ours is handed to the fallback helper byte for byte.
 #[derive(Debug, Clone)]
-pub enum Request<'a> {
+pub(crate) enum Request<'a> {
     /// `get`: a server string.
     Get(&'a str),
     /// `store`: what `docker login` hands over, checked.
@@ -52,7 +52,7 @@ pub enum Request<'a> {
 
 impl<'a> Request<'a> {
     /// Parses `action`'s standard input.
-    pub fn parse(action: Action, input: &'a str) -> Result<Request<'a>, Error> {
+    pub(crate) fn parse(action: Action, input: &'a str) -> Result<Request<'a>, Error> {
         Ok(match action {
             Action::Get => Request::Get(input),
             Action::Store => Request::Store {
@@ -64,7 +64,7 @@ impl<'a> Request<'a> {
         })
     }
 
-    pub fn action(&self) -> Action {
+    pub(crate) fn action(&self) -> Action {
         match self {
             Request::Get(_) => Action::Get,
             Request::Store { .. } => Action::Store,
@@ -74,7 +74,7 @@ impl<'a> Request<'a> {
     }
 
     /// Standard input as the client sent it.
-    pub fn input(&self) -> &'a str {
+    pub(crate) fn input(&self) -> &'a str {
         match self {
             Request::Get(input) | Request::Erase(input) | Request::Store { input, .. } => input,
             Request::List => "",
@@ -82,7 +82,7 @@ impl<'a> Request<'a> {
     }
 
     /// The server string a request is about (`list` is about none).
-    pub fn server(&self) -> Option<&str> {
+    pub(crate) fn server(&self) -> Option<&str> {
         match self {
             Request::Get(input) | Request::Erase(input) => Some(input.trim()),
             Request::Store { login, .. } => Some(login.server_url.trim()),

@@ -63,7 +63,7 @@ impl Entry {
 #[cfg(test)]
 impl Entry {
     /// A fetched-or-stored entry for unit tests: registry, identity and times as given.
-    pub fn sample(source: Source, issued: i64, expires: i64) -> Entry {
+    pub(crate) fn sample(source: Source, issued: i64, expires: i64) -> Entry {
         Entry {
             registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),
             server: "123456789012.dkr.ecr.us-east-1.amazonaws.com".into(),

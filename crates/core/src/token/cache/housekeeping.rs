@@ -17,7 +17,7 @@ const STAMP: &str = ".swept";
 
 impl Cache {
     /// Sweeps if the last sweep was long enough ago (what a `get` that fetched does).
-    pub fn sweep_now_and_then(&self, now: SystemTime, forget_after: Duration) {
+    pub(crate) fn sweep_now_and_then(&self, now: SystemTime, forget_after: Duration) {
         if let Ok(true) = touch_unless_fresh(&self.dir.join(STAMP), now, GET_SWEEP_EVERY) {
             self.sweep(now, forget_after);
         }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 /// The identity under which `docker login` credentials are kept.
-pub const STORED_IDENTITY: &str = "docker-login";
+pub(crate) const STORED_IDENTITY: &str = "docker-login";
 
 /// Usage markers are rewritten at most this often, so a hit costs one `stat`, not a write.
 const USED_GRANULARITY: Duration = Duration::from_secs(3600);
@@ -205,12 +205,12 @@ impl Cache {
 
     /// Takes the per-entry lock that serialises fetches for one (registry, identity),
     /// waiting at most `budget` for another process's fetch.
-    pub fn lock(&self, key: &str, budget: Duration) -> Result<LockGuard, LockError> {
+    pub(crate) fn lock(&self, key: &str, budget: Duration) -> Result<LockGuard, LockError> {
         lock::exclusive(&self.dir.join(format!("{key}.lock")), budget)
     }
 
     /// Records that fetching `key` failed at `at_ms` (while holding its lock).
-    pub fn record_failure(&self, key: &str, error: &FetchError, at_ms: i64) {
+    pub(crate) fn record_failure(&self, key: &str, error: &FetchError, at_ms: i64) {
         let record = FailureRecord {
             at_ms,
             pid: std::process::id(),
@@ -241,7 +241,7 @@ impl Cache {
     }
 
     /// Forgets the failure record of `key` (after a success).
-    pub fn clear_failure(&self, key: &str) {
+    pub(crate) fn clear_failure(&self, key: &str) {
         let _ = fs::remove_file(self.failure_path(key));
     }
 
@@ -280,7 +280,7 @@ impl Cache {
 
     /// Removes every entry for any of these registry hosts (all identities, fetched and
     /// stored), in one pass over the cache, and returns how many went.
-    pub fn remove_registries(&self, registries: &[&str]) -> usize {
+    pub(crate) fn remove_registries(&self, registries: &[&str]) -> usize {
         let (entries, _) = self.entries();
         entries
             .iter()
@@ -290,7 +290,7 @@ impl Cache {
     }
 
     /// Removes an entry and every file beside it (usage marker, lock, failure record).
-    pub fn remove(&self, key: &str) -> io::Result<()> {
+    pub(crate) fn remove(&self, key: &str) -> io::Result<()> {
         for suffix in &KEY_FILES[1..] {
             let _ = fs::remove_file(self.dir.join(format!("{key}.{suffix}")));
         }
@@ -342,7 +342,7 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Mode bits of a path.
 #[cfg(all(test, unix))]
-pub fn mode_of(path: &Path) -> io::Result<u32> {
+pub(crate) fn mode_of(path: &Path) -> io::Result<u32> {
     use std::os::unix::fs::MetadataExt;
     Ok(fs::symlink_metadata(path)?.mode() & 0o7777)
 }

@@ -35,7 +35,7 @@ const REGION_PARTITIONS: &[(&str, &str)] = &[
 const PUBLIC_HOSTS: &[(&str, bool)] = &[("public.ecr.aws", false), ("ecr-public.aws.com", true)];
 
 /// The region that serves ECR Public's API.
-pub const PUBLIC_REGION: &str = "us-east-1";
+pub(crate) const PUBLIC_REGION: &str = "us-east-1";
 
 /// Why a server string is not a registry address. The input is quoted with its user
 /// information redacted, and never at all where it came with user information.

@@ -16,14 +16,14 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 /// The key file's name in the cache directory.
-pub const KEY_FILE: &str = ".fingerprint-key";
+pub(crate) const KEY_FILE: &str = ".fingerprint-key";
 const KEY_LEN: usize = 32;
 
 static KEY: OnceLock<[u8; KEY_LEN]> = OnceLock::new();
 
 /// Uses the key of the cache in `dir` (making it if needed) for this process, unless one
 /// is in use already.
-pub fn install(dir: &Path) {
+pub(crate) fn install(dir: &Path) {
     if KEY.get().is_none()
         && let Some(key) = load(dir, true)
     {
@@ -32,7 +32,7 @@ pub fn install(dir: &Path) {
 }
 
 /// The first 64 bits of HMAC-SHA-256(key, value), hex.
-pub fn fingerprint(value: &[u8]) -> String {
+pub(crate) fn fingerprint(value: &[u8]) -> String {
     super::hex(&hmac(key(), value)[..8])
 }
 

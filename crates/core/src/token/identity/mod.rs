@@ -71,7 +71,7 @@ impl AwsEnv {
     }
 
     /// The variables that may be written down with an entry: everything but secrets.
-    pub fn recordable(&self) -> BTreeMap<String, String> {
+    pub(crate) fn recordable(&self) -> BTreeMap<String, String> {
         self.0
             .iter()
             .filter(|(k, _)| !is_secret_var(k))
@@ -151,7 +151,7 @@ impl fmt::Display for Qualifiers {
 
 /// The home directory as the SDK finds it (`HOME`, on Windows `USERPROFILE` or
 /// `HOMEDRIVE` + `HOMEPATH`), for `~` in profile file paths.
-pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
+pub(crate) fn home_dir(env: &dyn Env) -> Option<PathBuf> {
     if let Some(home) = env.var("HOME") {
         return Some(home.into());
     }
@@ -228,7 +228,7 @@ impl Identity {
     /// pod's token is never served to a pod whose service account could not assume the
     /// role itself, nor to a re-created account of the same name. Without a UID claim the
     /// token itself (hashed) stands in: one fetch per token.
-    pub fn web_identity(
+    pub(crate) fn web_identity(
         role_arn: &str,
         token: Secret,
         subject: &str,
@@ -275,15 +275,15 @@ fn endpoint(aws: &AwsEnv) -> Option<String> {
 }
 
 /// First 16 hex digits of SHA-256: enough to tell keys apart, useless to recover one.
-pub fn short_hash(value: &str) -> String {
+pub(crate) fn short_hash(value: &str) -> String {
     short_hash_bytes(value.as_bytes())
 }
 
-pub fn short_hash_bytes(value: &[u8]) -> String {
+pub(crate) fn short_hash_bytes(value: &[u8]) -> String {
     hex(&Sha256::digest(value)[..8])
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

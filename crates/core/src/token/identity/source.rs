@@ -50,7 +50,7 @@ pub fn ambient_label(vars: &AwsEnv) -> Option<String> {
 const NOT_IDENTITY: &[&str] = &["AWS_CA_BUNDLE"];
 
 /// The variables, one `NAME=value;` each, secrets as a hash.
-pub fn vars_text(vars: &AwsEnv) -> String {
+pub(crate) fn vars_text(vars: &AwsEnv) -> String {
     let mut out = String::new();
     for (name, value) in vars.all() {
         if NOT_IDENTITY.contains(&name.as_str()) {
@@ -70,7 +70,10 @@ pub fn vars_text(vars: &AwsEnv) -> String {
 
 /// The files the profile provider reads: `AWS_CONFIG_FILE` and
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`.
-pub fn profile_files(vars: &AwsEnv, home: Option<&Path>) -> [(&'static str, Option<PathBuf>); 2] {
+pub(crate) fn profile_files(
+    vars: &AwsEnv,
+    home: Option<&Path>,
+) -> [(&'static str, Option<PathBuf>); 2] {
     let file = |var: &str, default: &str| {
         let raw = vars
             .get(var)
@@ -88,7 +91,7 @@ pub fn profile_files(vars: &AwsEnv, home: Option<&Path>) -> [(&'static str, Opti
 
 /// `~/x` with the home directory, as the SDK expands it; `None` when `~` cannot be
 /// resolved (the SDK then reads nothing there either).
-pub fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
+pub(crate) fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
     match path.strip_prefix('~') {
         Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
             Some(home?.join(rest.trim_start_matches(['/', '\\'])))
@@ -98,7 +101,7 @@ pub fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The files in effect and the container token, as text.
-pub fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
+pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
     let mut out = String::new();
     for (what, path) in profile_files(vars, home) {
         match path {
@@ -136,7 +139,7 @@ pub fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
 
 /// The unverified `iss`, `sub` and `aud` claims of the JWT in `path` (`?` for each one
 /// that cannot be read).
-pub fn web_identity_claims(path: &Path) -> String {
+pub(crate) fn web_identity_claims(path: &Path) -> String {
     use base64::Engine;
     let mut token = Vec::new();
     let claims: Option<serde_json::Value> = fs::File::open(path)
@@ -193,7 +196,7 @@ fn machine_facts() -> String {
 }
 
 /// A hash of a file's content, as the SDK would read it; `-` when it is missing.
-pub fn fingerprint(path: &Path) -> String {
+pub(crate) fn fingerprint(path: &Path) -> String {
     let mut content = Vec::new();
     match fs::File::open(path).and_then(|f| f.take(MAX_PROFILE_FILE).read_to_end(&mut content)) {
         Ok(_) => super::short_hash_bytes(&content),
