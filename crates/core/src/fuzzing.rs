@@ -140,7 +140,9 @@ pub(crate) fn kubelet(data: &[u8]) {
 /// Bazel requests.
 pub(crate) fn bazel(data: &[u8]) {
     let Some(s) = text(data) else { return };
-    if let Ok(Some(t)) = crate::frontends::bazel::parse(s, &config(), &empty_env()) {
+    if let Ok(Some(t)) =
+        crate::frontends::bazel::route(s, &config()).map(|r| r.map(|r| r.target(&empty_env())))
+    {
         check_target(&t);
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod exec;
 pub mod files;
 pub mod frontends;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod logging;
 pub mod output;

@@ -5,14 +5,13 @@
 //! one binary serves `--credential_helper=*.dkr.ecr.*.amazonaws.com=<path>` too.
 
 use crate::clock::rfc3339;
-use crate::env::Env;
 use crate::error::Error;
 use crate::output::json_line;
 use crate::secret::Secret;
 use crate::token::config::Config;
 use crate::token::fetch::Fetcher;
 use crate::token::policy;
-use crate::token::resolve::{self, Context, Route, Target};
+use crate::token::resolve::{self, Context, Route};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,13 +33,8 @@ pub(crate) fn is_request(input: &str) -> bool {
     input.trim_start().starts_with('{')
 }
 
-/// Parses one request into its target; `None` for a URI outside ECR (no I/O).
-pub(crate) fn parse(input: &str, config: &Config, env: &dyn Env) -> Result<Option<Target>, Error> {
-    Ok(route(input, config)?.map(|route| route.target(env)))
-}
-
 /// Parses one request into where it goes; `None` for a URI outside ECR (no I/O).
-fn route(input: &str, config: &Config) -> Result<Option<Route>, Error> {
+pub(crate) fn route(input: &str, config: &Config) -> Result<Option<Route>, Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
             "expected a Bazel credential request {{\"uri\":\"https://…\"}}: {}",
@@ -99,11 +93,9 @@ mod tests {
 
     #[test]
     fn non_ecr_uri_is_no_target() {
-        let env = crate::env::MapEnv::default();
-        let out = parse(
+        let out = route(
             r#"{"uri":"https://bcr.bazel.build/modules/x"}"#,
             &Config::default(),
-            &env,
         )
         .unwrap();
         assert!(out.is_none());
@@ -113,7 +105,6 @@ mod tests {
     /// Issue 13: no `Authorization` header for a URI that would send it in clear.
     #[test]
     fn only_https_uris_get_credentials() {
-        let env = crate::env::MapEnv::default();
         let c = Config::default();
         let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/";
         for (uri, served) in [
@@ -123,19 +114,14 @@ mod tests {
             (ecr.to_string(), false),
         ] {
             let request = serde_json::json!({ "uri": uri }).to_string();
-            assert_eq!(
-                parse(&request, &c, &env).unwrap().is_some(),
-                served,
-                "{uri}"
-            );
+            assert_eq!(route(&request, &c).unwrap().is_some(), served, "{uri}");
         }
     }
 
     #[test]
     fn bad_requests_are_errors() {
-        let env = crate::env::MapEnv::default();
-        assert!(parse("{", &Config::default(), &env).is_err());
-        assert!(parse(r#"{"url":"x"}"#, &Config::default(), &env).is_err());
+        assert!(route("{", &Config::default()).is_err());
+        assert!(route(r#"{"url":"x"}"#, &Config::default()).is_err());
     }
 
     #[test]
