@@ -27,9 +27,10 @@ pub fn full_path() -> std::io::Result<PathBuf> {
 }
 
 /// Runs `program` with `args` and the variables `env` added, in our place, `stdin` (already
-/// read) as its standard input and `arg0` as what it sees as its own name. Returns only on failure (Unix, where it
-/// replaces this process) or with the child's exit code (Windows, and Unix when the input
-/// is more than a pipe holds), as the 8-bit code a shell sees.
+/// read) as its standard input and `arg0` as what it sees as its own name (Unix; Windows
+/// has no such thing). Returns only on failure (Unix, where it replaces this process) or
+/// with the child's exit code (Windows, and Unix when the input is more than a pipe
+/// holds), as the 8-bit code a shell sees.
 pub fn run_in_our_place(
     program: &Path,
     arg0: Option<&OsString>,
@@ -37,5 +38,7 @@ pub fn run_in_our_place(
     env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> std::io::Result<u8> {
-    platform::run(program, arg0, args, env, stdin)
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).envs(env.iter().copied());
+    platform::run(cmd, arg0, stdin)
 }

@@ -8,18 +8,13 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub(crate) fn run(
-    program: &Path,
+pub(super) fn run(
+    mut cmd: Command,
     arg0: Option<&OsString>,
-    args: &[OsString],
-    env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> io::Result<u8> {
-    let mut cmd = Command::new(program);
-    cmd.args(args).envs(env.iter().copied());
     if let Some(arg0) = arg0 {
         cmd.arg0(arg0);
     }

@@ -5,18 +5,13 @@
 
 use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
-pub(crate) fn run(
-    program: &Path,
+pub(super) fn run(
+    mut cmd: Command,
     _arg0: Option<&OsString>,
-    args: &[OsString],
-    env: &[(&str, &str)],
     stdin: Option<&[u8]>,
 ) -> io::Result<u8> {
-    let mut cmd = Command::new(program);
-    cmd.args(args).envs(env.iter().copied());
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
