@@ -51,7 +51,7 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
             Action::Other => Protocol::Human,
             _ => Protocol::Docker,
         };
-        return output::finish(protocol, Err(Error::Other(e)));
+        return output::finish(protocol, Err(Error::from(e)));
     }
     match action {
         Action::Get => match frontends::read_stdin() {
