@@ -18,7 +18,7 @@ use ecr_login_core::secret::Secret;
 use ecr_login_core::token::cache::{self, Cache};
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::resolve::{self, Context, Target, Write};
+use ecr_login_core::token::resolve::{Context, Target};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -77,25 +77,8 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
             }
             Err(e) => return Err(e),
         };
-        let fresh = |e: &cache::Entry| e.fetched_at_ms >= now;
-        match resolve::obtain(
-            &target,
-            &ctx,
-            &crate::aws::AwsFetcher,
-            now,
-            &fresh,
-            Write::Required,
-        ) {
-            Ok(e) => {
-                let _ = writeln!(
-                    out,
-                    "fetched {} for {}: valid {}",
-                    target.registry,
-                    e.signer,
-                    duration::human(e.expires_at_ms.saturating_sub(now))
-                );
-            }
-            Err(e) => failed.push(e.to_string()),
+        if let Err(e) = super::refresh::renew_now(&target, &ctx, now, "fetched", &mut out) {
+            failed.push(e.to_string());
         }
     }
     if hosts.is_empty() {
@@ -104,12 +87,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
             "no registry named or configured for profile {name}: the next get fetches with this session"
         );
     }
-    if failed.is_empty() {
-        Ok(out)
-    } else {
-        let _ = ecr_login_core::output::write_stdout(out.as_bytes());
-        Err(Error::Other(failed.join("\n")))
-    }
+    super::refresh::report(out, &failed)
 }
 
 /// The registries to fetch after logging in: those named, else those our config maps to

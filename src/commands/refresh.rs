@@ -7,7 +7,7 @@ use ecr_login_core::duration;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
 use ecr_login_core::output;
-use ecr_login_core::token::cache::Cache;
+use ecr_login_core::token::cache::{Cache, Entry};
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::resolve::{self, Context, Target, Write};
 use std::fmt::Write as _;
@@ -48,21 +48,38 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     let mut out = String::new();
     let mut failed = Vec::new();
     for target in &targets {
-        // Someone else renewing while we wait on the lock counts as done.
-        let fresh = |e: &ecr_login_core::token::cache::Entry| e.fetched_at_ms >= now;
-        match resolve::obtain(target, &ctx, &AwsFetcher, now, &fresh, Write::Required) {
-            Ok(e) => {
-                let _ = writeln!(
-                    out,
-                    "renewed {} for {}: valid {}",
-                    target.registry,
-                    e.signer,
-                    duration::human(e.expires_at_ms.saturating_sub(now))
-                );
-            }
-            Err(e) => failed.push(e.to_string()),
+        if let Err(e) = renew_now(target, &ctx, now, "renewed", &mut out) {
+            failed.push(e.to_string());
         }
     }
+    report(out, &failed)
+}
+
+/// Fetches `target`'s token now, through the same path as `get`, and adds `<verb>
+/// <registry> for <signer>: valid <for how long>` to `out`.
+pub fn renew_now(
+    target: &Target,
+    ctx: &Context,
+    now: i64,
+    verb: &str,
+    out: &mut String,
+) -> Result<(), Error> {
+    // Someone else renewing while we wait on the lock counts as done.
+    let fresh = |e: &Entry| e.fetched_at_ms >= now;
+    let e = resolve::obtain(target, ctx, &AwsFetcher, now, &fresh, Write::Required)?;
+    let _ = writeln!(
+        out,
+        "{verb} {} for {}: valid {}",
+        target.registry,
+        e.signer,
+        duration::human(e.expires_at_ms.saturating_sub(now))
+    );
+    Ok(())
+}
+
+/// The report; when some registries failed, the report goes out on stdout and their lines
+/// are the error.
+pub fn report(out: String, failed: &[String]) -> Result<String, Error> {
     if failed.is_empty() {
         Ok(out)
     } else {

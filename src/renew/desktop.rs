@@ -15,6 +15,8 @@
 //! `configure`'s own: byte-preserving, atomic, through links, as the file's owner.
 //! `[store] repair = false` turns all of this off.
 
+use crate::commands::configure::docker_config::DockerEditError;
+use crate::commands::configure::ecr_config::ConfigEditError;
 use crate::commands::configure::{HELPER, creds_store, docker_config, ecr_config, user_file};
 use ecr_login_core::frontends::docker::fallback;
 use ecr_login_core::token::config::{self, Config};
@@ -122,9 +124,9 @@ fn repair(
     path: &Path,
     was: Option<&str>,
     warm: &[String],
-) -> Result<(Vec<String>, String), user_file::EditError> {
+) -> Result<(Vec<String>, String), user_file::EditError<DockerEditError>> {
     let added = std::cell::RefCell::new(Vec::new());
-    user_file::update(path, false, &|current| {
+    user_file::update::<DockerEditError>(path, false, &|current| {
         let present = helpers(current);
         let missing: Vec<String> = warm
             .iter()
@@ -180,8 +182,8 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), R
             all.push(p.clone());
         }
     }
-    user_file::update(&path, false, &|current| {
-        let mut text = current.unwrap_or_default().to_string();
+    let edit = |text: &str| {
+        let mut text = text.to_string();
         let mut changes = Vec::new();
         if let Some(f) = fallback {
             let (t, c) = ecr_config::set_store(
@@ -192,10 +194,11 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), R
             changes.extend(c);
         }
         let (t, c) = ecr_config::set_store_list(&text, "pinned", Some(&all))?;
-        text = t;
         changes.extend(c);
-        Config::parse(&text, &path).map_err(|e| e.to_string())?;
-        Ok(((!changes.is_empty()).then_some(text), changes))
+        Ok((t, changes))
+    };
+    user_file::update(&path, false, &|current| {
+        ecr_config::checked(&path, edit(current.unwrap_or_default()))
     })
     .map(|_| ())
     .map_err(RecordError::Edit)
@@ -205,7 +208,7 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), R
 #[derive(Debug)]
 enum RecordError {
     NoConfigFile,
-    Edit(user_file::EditError),
+    Edit(user_file::EditError<ConfigEditError>),
 }
 
 impl std::fmt::Display for RecordError {

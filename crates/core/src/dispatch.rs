@@ -56,7 +56,7 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
             Command::Other => Protocol::Human,
             _ => Protocol::Docker,
         };
-        return output::finish(protocol, Err(Error::Other(e)));
+        return output::finish(protocol, Err(Error::from(e)));
     }
     match command {
         Command::Protocol(action) => {

@@ -47,6 +47,13 @@ impl From<crate::token::cache::CacheError> for Error {
     }
 }
 
+/// Not being able to settle who we act as stops every command; its line is the message.
+impl From<crate::privilege::PrivilegeError> for Error {
+    fn from(e: crate::privilege::PrivilegeError) -> Error {
+        Error::Other(e.to_string())
+    }
+}
+
 impl From<String> for Error {
     fn from(m: String) -> Error {
         Error::Other(m)

@@ -8,20 +8,54 @@
 //!   that the user's own runs would refuse. When that is impossible, we stop.
 //! - **No core dumps**: once a process holds a token, a core file would be a copy of it.
 
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The uid we switched to (`u32::MAX`: none).
 static ACTING_AS: AtomicU32 = AtomicU32::new(u32::MAX);
 
-/// Sets the process up as described above. An error is the one line to show.
-pub fn settle() -> Result<(), String> {
+/// Why the process cannot go on: it would act as root in another user's home.
+#[derive(Debug)]
+pub enum PrivilegeError {
+    /// As root, `$HOME` could not be looked at, so whose it is is unknown.
+    InspectHome { home: PathBuf, source: io::Error },
+    /// As root with the home of `uid`, and becoming that user failed.
+    BecomeUser { uid: u32, source: io::Error },
+}
+
+impl fmt::Display for PrivilegeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrivilegeError::InspectHome { home, source } => write!(
+                f,
+                "cannot inspect the home directory {}: {source}",
+                home.display()
+            ),
+            PrivilegeError::BecomeUser { uid, source } => write!(
+                f,
+                "running as root with the home directory of uid {uid}, and cannot act as that user ({source}); run ecr-login as that user instead"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PrivilegeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PrivilegeError::InspectHome { source, .. }
+            | PrivilegeError::BecomeUser { source, .. } => Some(source),
+        }
+    }
+}
+
+/// Sets the process up as described above.
+pub fn settle() -> Result<(), PrivilegeError> {
     platform::no_core_dumps();
     if let Some((uid, gid)) = platform::home_owner_if_root()? {
-        platform::become_user(uid, gid).map_err(|e| {
-            format!(
-                "running as root with the home directory of uid {uid}, and cannot act as that user ({e}); run ecr-login as that user instead"
-            )
-        })?;
+        platform::become_user(uid, gid)
+            .map_err(|source| PrivilegeError::BecomeUser { uid, source })?;
         ACTING_AS.store(uid, Ordering::Relaxed);
     }
     Ok(())
@@ -44,6 +78,7 @@ pub fn acting_as() -> Option<u32> {
 
 #[cfg(unix)]
 mod platform {
+    use super::PrivilegeError;
     use std::io;
     use std::os::unix::fs::MetadataExt;
 
@@ -63,7 +98,7 @@ mod platform {
     }
 
     /// As root, the owner of `$HOME` when that is another user.
-    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, String> {
+    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {
             return Ok(None);
@@ -76,10 +111,10 @@ mod platform {
             Ok(meta) if meta.uid() != 0 => Ok(Some((meta.uid(), meta.gid()))),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!(
-                "cannot inspect the home directory {}: {e}",
-                std::path::Path::new(&home).display()
-            )),
+            Err(source) => Err(PrivilegeError::InspectHome {
+                home: home.into(),
+                source,
+            }),
         }
     }
 
@@ -110,6 +145,8 @@ mod platform {
 
 #[cfg(windows)]
 mod platform {
+    use super::PrivilegeError;
+
     pub fn euid() -> Option<u32> {
         None
     }
@@ -117,7 +154,7 @@ mod platform {
     pub fn no_core_dumps() {}
 
     /// Windows has no root acting in another user's profile through a variable.
-    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, String> {
+    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
         Ok(None)
     }
 

@@ -4,8 +4,10 @@
 //! `configure --remove`, which puts that one back.
 
 use super::HELPER;
+use super::docker_config::{DockerEditError, parse};
 use super::json_text::ObjectText;
 use base64::Engine;
+use ecr_login_core::error::Error;
 use ecr_login_core::frontends::docker::file_store::FileStore;
 use ecr_login_core::frontends::docker::protocol::Credentials;
 use ecr_login_core::secret::Secret;
@@ -22,14 +24,6 @@ pub struct Switch {
     pub previous: Option<String>,
 }
 
-fn parse(text: Option<&str>) -> Result<ObjectText, String> {
-    let text = match text {
-        Some(t) if !t.trim().is_empty() => t,
-        _ => "{}\n",
-    };
-    ObjectText::parse(text).map_err(|e| format!("{e}; fix or move it first"))
-}
-
 fn current(doc: &ObjectText) -> Option<String> {
     doc.get("credsStore")
         .and_then(|raw| serde_json::from_str::<String>(raw).ok())
@@ -41,7 +35,7 @@ pub fn value(text: &str) -> Option<String> {
 }
 
 /// Sets `"credsStore": "ecr-login"`, every other byte untouched.
-pub fn enable(text: Option<&str>) -> Result<Switch, String> {
+pub fn enable(text: Option<&str>) -> Result<Switch, DockerEditError> {
     let doc = parse(text)?;
     let previous = current(&doc);
     if previous.as_deref() == Some(HELPER) {
@@ -50,10 +44,11 @@ pub fn enable(text: Option<&str>) -> Result<Switch, String> {
     // Checked before anything is written: a value we could not record as the fallback
     // would be lost once credsStore is switched.
     if let Some(p) = previous.as_deref().filter(|p| !p.is_empty()) {
-        ecr_login_core::token::config::validate_helper_name(p).map_err(|e| {
-            format!(
-                "has credsStore {p:?}, which cannot be kept as the fallback ({e}); fix it first"
-            )
+        ecr_login_core::token::config::validate_helper_name(p).map_err(|why| {
+            DockerEditError::UnkeepableStore {
+                name: p.to_string(),
+                why,
+            }
         })?;
     }
     let after = doc.set("credsStore", &format!("\"{HELPER}\""))?;
@@ -71,7 +66,7 @@ pub fn enable(text: Option<&str>) -> Result<Switch, String> {
 }
 
 /// Puts back the `credsStore` that `enable` replaced (`""`: none), if ecr-login is it.
-pub fn disable(text: Option<&str>, previous: &str) -> Result<Switch, String> {
+pub fn disable(text: Option<&str>, previous: &str) -> Result<Switch, DockerEditError> {
     let doc = parse(text)?;
     if current(&doc).as_deref() != Some(HELPER) {
         return Ok(Switch::default());
@@ -79,7 +74,7 @@ pub fn disable(text: Option<&str>, previous: &str) -> Result<Switch, String> {
     let (after, change) = if previous.is_empty() {
         (doc.remove("credsStore")?, "removed credsStore".to_string())
     } else {
-        let raw = serde_json::to_string(previous).map_err(|e| e.to_string())?;
+        let raw = serde_json::to_string(previous)?;
         (
             doc.set("credsStore", &raw)?,
             format!("credsStore: \"{HELPER}\" -> \"{previous}\""),
@@ -135,18 +130,11 @@ pub fn inline_logins(text: Option<&str>) -> Vec<Credentials> {
 }
 
 /// Moves inline logins into our store; a line per login.
-pub fn keep_inline_logins(
-    store: &FileStore,
-    logins: &[Credentials],
-) -> Result<Vec<String>, String> {
+pub fn keep_inline_logins(store: &FileStore, logins: &[Credentials]) -> Result<Vec<String>, Error> {
     let mut lines = Vec::new();
     for login in logins {
-        if store
-            .get(&login.server_url)
-            .map_err(|e| e.to_string())?
-            .is_none()
-        {
-            store.store(login, None).map_err(|e| e.to_string())?;
+        if store.get(&login.server_url)?.is_none() {
+            store.store(login, None)?;
             lines.push(format!(
                 "kept the login to {} from auths in {} (Docker does not read auths with a credsStore)",
                 login.server_url,

@@ -2,10 +2,74 @@
 //! remove our `credHelpers` entries and keep every other key, in order.
 
 use super::HELPER;
-use super::json_text::ObjectText;
+use super::json_text::{JsonError, ObjectText};
 use ecr_login_core::error::Error;
+use ecr_login_core::token::config::HelperNameError;
 use serde_json::{Map, Value};
+use std::fmt;
 use std::path::PathBuf;
+
+/// Why Docker's config was left as it was. Each reads after the file's name ("… is not
+/// valid JSON").
+#[derive(Debug)]
+pub enum DockerEditError {
+    /// The file is not one JSON object.
+    Unparsable(JsonError),
+    /// It has a `credHelpers` that is not an object.
+    HelpersNotAnObject,
+    /// Its `credsStore` could not be kept as our fallback, so switching would lose it.
+    UnkeepableStore { name: String, why: HelperNameError },
+    /// Our own edit did not make JSON (a bug, never the file's fault).
+    Splice(JsonError),
+}
+
+impl fmt::Display for DockerEditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DockerEditError::Unparsable(e) => write!(f, "{e}; fix or move it first"),
+            DockerEditError::HelpersNotAnObject => {
+                f.write_str("has a credHelpers that is not an object; fix it first")
+            }
+            DockerEditError::UnkeepableStore { name, why } => write!(
+                f,
+                "has credsStore {name:?}, which cannot be kept as the fallback ({why}); fix it first"
+            ),
+            DockerEditError::Splice(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DockerEditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DockerEditError::Unparsable(e) | DockerEditError::Splice(e) => Some(e),
+            DockerEditError::UnkeepableStore { why, .. } => Some(why),
+            DockerEditError::HelpersNotAnObject => None,
+        }
+    }
+}
+
+/// What our own edits return: a splice that went wrong.
+impl From<JsonError> for DockerEditError {
+    fn from(e: JsonError) -> DockerEditError {
+        DockerEditError::Splice(e)
+    }
+}
+
+impl From<serde_json::Error> for DockerEditError {
+    fn from(e: serde_json::Error) -> DockerEditError {
+        DockerEditError::Splice(JsonError::Invalid(e))
+    }
+}
+
+/// A Docker config's text as one JSON object (no file, or only white space: `{}`).
+pub fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
+    let text = match text {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => "{}\n",
+    };
+    ObjectText::parse(text).map_err(DockerEditError::Unparsable)
+}
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn path() -> Result<PathBuf, Error> {
@@ -24,16 +88,12 @@ pub fn edit(
     text: Option<&str>,
     hosts: &[String],
     remove: bool,
-) -> Result<(Option<String>, Vec<String>), String> {
-    let text = match text {
-        Some(t) if !t.trim().is_empty() => t,
-        _ => "{}\n",
-    };
-    let doc = ObjectText::parse(text).map_err(|e| format!("{e}; fix or move it first"))?;
+) -> Result<(Option<String>, Vec<String>), DockerEditError> {
+    let doc = parse(text)?;
     let mut helpers: Map<String, Value> = match doc.get("credHelpers") {
         Some(raw) => match serde_json::from_str(raw) {
             Ok(Value::Object(map)) => map,
-            _ => return Err("has a credHelpers that is not an object; fix it first".into()),
+            _ => return Err(DockerEditError::HelpersNotAnObject),
         },
         None => Map::new(),
     };
@@ -75,12 +135,12 @@ pub fn edit(
 }
 
 /// A value as Docker writes its config: pretty, tab-indented.
-pub fn tab_indented(value: &Value) -> Result<String, String> {
+pub fn tab_indented(value: &Value) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-    serde::Serialize::serialize(value, &mut ser).map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| e.to_string())
+    serde::Serialize::serialize(value, &mut ser)?;
+    String::from_utf8(out).map_err(serde::ser::Error::custom)
 }
 
 #[cfg(test)]
@@ -125,7 +185,15 @@ mod tests {
             text.unwrap(),
             "{\n\t\"credHelpers\": {\n\t\t\"public.ecr.aws\": \"ecr-login\"\n\t}\n}\n"
         );
-        assert!(edit(Some("[1]"), &hosts, false).is_err());
-        assert!(edit(Some("{oops"), &hosts, false).is_err());
+        for garbage in ["[1]", "{oops"] {
+            assert!(matches!(
+                edit(Some(garbage), &hosts, false),
+                Err(DockerEditError::Unparsable(_))
+            ));
+        }
+        assert!(matches!(
+            edit(Some("{\"credHelpers\": []}"), &hosts, false),
+            Err(DockerEditError::HelpersNotAnObject)
+        ));
     }
 }

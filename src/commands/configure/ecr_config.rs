@@ -2,6 +2,92 @@
 //! `profile`, `role_arn` and `ecr` that `configure` writes, and the `[store]` settings of
 //! `configure --store`.
 
+use super::user_file::Edited;
+use ecr_login_core::token::config::{Config, ConfigError};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why an edit of the TOML could not be made.
+#[derive(Debug)]
+pub enum TomlEditError {
+    /// Boxed: toml's error is large, and this one travels inside two more.
+    Toml(Box<toml_edit::TomlError>),
+    /// A top-level key we write under (`registries`, `store`) holds something else.
+    NotATable(&'static str),
+    /// A `[registries]` entry that is not a table.
+    RuleNotATable(String),
+}
+
+impl fmt::Display for TomlEditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TomlEditError::Toml(e) => e.fmt(f),
+            TomlEditError::NotATable(key) => write!(f, "`{key}` is not a table"),
+            TomlEditError::RuleNotATable(host) => {
+                write!(f, "registries.\"{host}\" is not a table")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TomlEditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TomlEditError::Toml(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+impl From<toml_edit::TomlError> for TomlEditError {
+    fn from(e: toml_edit::TomlError) -> TomlEditError {
+        TomlEditError::Toml(Box::new(e))
+    }
+}
+
+/// Why our config file was left as it was.
+#[derive(Debug)]
+pub enum ConfigEditError {
+    /// The edit could not be made.
+    Edit { path: PathBuf, why: TomlEditError },
+    /// The edited text is one we would refuse to load, so it is never written.
+    WouldNotLoad(ConfigError),
+}
+
+impl fmt::Display for ConfigEditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigEditError::Edit { path, why } => {
+                write!(f, "config file {}: {why}", path.display())
+            }
+            ConfigEditError::WouldNotLoad(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConfigEditError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigEditError::Edit { why, .. } => Some(why),
+            ConfigEditError::WouldNotLoad(e) => Some(e),
+        }
+    }
+}
+
+/// An edit of our config at `path` as `user_file::update` takes it: a refusal names the
+/// file, a text the config would not load is refused, and no change is no text.
+pub fn checked(
+    path: &Path,
+    edited: Result<(String, Vec<String>), TomlEditError>,
+) -> Edited<ConfigEditError> {
+    let (text, changes) = edited.map_err(|why| ConfigEditError::Edit {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    Config::parse(&text, path).map_err(ConfigEditError::WouldNotLoad)?;
+    Ok(((!changes.is_empty()).then_some(text), changes))
+}
+
 /// Sets `profile`/`role_arn`/`ecr` for each host in our TOML config, keeping comments.
 pub fn edit(
     text: &str,
@@ -9,8 +95,8 @@ pub fn edit(
     profile: Option<&str>,
     role_arn: Option<&str>,
     ecr: Option<&str>,
-) -> Result<(String, Vec<String>), String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+) -> Result<(String, Vec<String>), TomlEditError> {
+    let mut doc: toml_edit::DocumentMut = text.parse()?;
     let registries = doc
         .entry("registries")
         .or_insert_with(|| {
@@ -19,14 +105,14 @@ pub fn edit(
             toml_edit::Item::Table(t)
         })
         .as_table_mut()
-        .ok_or("`registries` is not a table")?;
+        .ok_or(TomlEditError::NotATable("registries"))?;
     let mut changes = Vec::new();
     for host in hosts {
         let rule = registries
             .entry(host)
             .or_insert_with(toml_edit::table)
             .as_table_mut()
-            .ok_or_else(|| format!("registries.\"{host}\" is not a table"))?;
+            .ok_or_else(|| TomlEditError::RuleNotATable(host.clone()))?;
         for (key, value) in [("profile", profile), ("role_arn", role_arn), ("ecr", ecr)] {
             let Some(value) = value else { continue };
             if rule.get(key).and_then(|v| v.as_str()) != Some(value) {
@@ -42,7 +128,7 @@ pub fn edit(
 pub fn set_store(
     text: &str,
     settings: &[(&str, Option<&str>)],
-) -> Result<(String, Vec<String>), String> {
+) -> Result<(String, Vec<String>), TomlEditError> {
     edit_store(text, |store| {
         let mut changes = Vec::new();
         for (key, value) in settings {
@@ -67,13 +153,13 @@ pub fn set_store(
 fn edit_store(
     text: &str,
     edit: impl FnOnce(&mut toml_edit::Table) -> Vec<String>,
-) -> Result<(String, Vec<String>), String> {
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+) -> Result<(String, Vec<String>), TomlEditError> {
+    let mut doc: toml_edit::DocumentMut = text.parse()?;
     let store = doc
         .entry("store")
         .or_insert_with(toml_edit::table)
         .as_table_mut()
-        .ok_or("`store` is not a table")?;
+        .ok_or(TomlEditError::NotATable("store"))?;
     let changes = edit(store);
     if store.is_empty() {
         doc.remove("store");
@@ -86,7 +172,7 @@ pub fn set_store_list(
     text: &str,
     key: &str,
     values: Option<&[String]>,
-) -> Result<(String, Vec<String>), String> {
+) -> Result<(String, Vec<String>), TomlEditError> {
     edit_store(text, |store| {
         let current: Vec<String> = store
             .get(key)
@@ -117,8 +203,6 @@ pub fn set_store_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecr_login_core::token::config::Config;
-    use std::path::Path;
 
     #[test]
     fn toml_edits_keep_comments() {

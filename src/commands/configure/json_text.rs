@@ -5,7 +5,39 @@
 //! indentation another). So we validate the whole text with serde_json, locate the spans
 //! of the top-level members with a small scanner, and splice.
 
+use std::fmt;
 use std::ops::Range;
+
+/// Why a text is not one JSON object.
+#[derive(Debug)]
+pub enum JsonError {
+    Invalid(serde_json::Error),
+    NotAnObject,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::Invalid(e) => write!(f, "is not valid JSON ({e})"),
+            JsonError::NotAnObject => f.write_str("is not a JSON object"),
+        }
+    }
+}
+
+impl std::error::Error for JsonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            JsonError::Invalid(e) => Some(e),
+            JsonError::NotAnObject => None,
+        }
+    }
+}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> JsonError {
+        JsonError::Invalid(e)
+    }
+}
 
 /// A JSON object's text and the spans of its top-level members.
 #[derive(Debug)]
@@ -26,11 +58,10 @@ struct Member {
 
 impl ObjectText {
     /// Parses `text`, which must be one JSON object (surrounding white space allowed).
-    pub fn parse(text: &str) -> Result<ObjectText, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("is not valid JSON ({e})"))?;
+    pub fn parse(text: &str) -> Result<ObjectText, JsonError> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
         if !value.is_object() {
-            return Err("is not a JSON object".into());
+            return Err(JsonError::NotAnObject);
         }
         let b = text.as_bytes();
         let mut i = skip_ws(b, 0);
@@ -51,8 +82,7 @@ impl ObjectText {
             }
             let key_start = i;
             let key_end = skip_string(b, i);
-            let key: String = serde_json::from_str(&text[key_start..key_end])
-                .map_err(|e| format!("is not valid JSON ({e})"))?;
+            let key: String = serde_json::from_str(&text[key_start..key_end])?;
             i = skip_ws(b, key_end);
             i = skip_ws(b, i + 1); // the colon
             let value_start = i;
@@ -93,7 +123,7 @@ impl ObjectText {
 
     /// Sets `key` to the raw JSON `value` (replacing it where it is, else appending it).
     /// `value` may span lines; they are indented like the member.
-    pub fn set(&self, key: &str, value: &str) -> Result<ObjectText, String> {
+    pub fn set(&self, key: &str, value: &str) -> Result<ObjectText, JsonError> {
         let indent = self.indent();
         let nested = value.replace('\n', &format!("\n{}", indent.trim_start_matches('\n')));
         let text = match self.member(key) {
@@ -103,7 +133,7 @@ impl ObjectText {
                 &self.text[m.value.end..]
             ),
             None => {
-                let name = serde_json::to_string(key).map_err(|e| e.to_string())?;
+                let name = serde_json::to_string(key)?;
                 match self.members.last() {
                     Some(last) => format!(
                         "{},{indent}{name}: {nested}{}",
@@ -122,7 +152,7 @@ impl ObjectText {
     }
 
     /// Removes `key` and the comma that separated it.
-    pub fn remove(&self, key: &str) -> Result<ObjectText, String> {
+    pub fn remove(&self, key: &str) -> Result<ObjectText, JsonError> {
         let Some(index) = self.members.iter().rposition(|m| m.key == key) else {
             return ObjectText::parse(&self.text);
         };

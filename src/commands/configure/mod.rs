@@ -125,31 +125,42 @@ fn edit(req: &Request) -> Result<String, Error> {
     } else {
         Vec::new()
     };
-    let updated = user_file::update(&docker_path, req.dry_run, &|current| {
-        let (mut text, mut changes) = if edit_helpers {
-            docker_config::edit(current, &hosts, req.remove)?
-        } else {
-            (None, Vec::new())
-        };
-        if !unpin.is_empty() {
-            let (unpinned, more) = docker_config::edit(text.as_deref().or(current), &unpin, true)?;
-            text = unpinned.or(text);
-            changes.extend(more);
+    let updated = user_file::update::<docker_config::DockerEditError>(
+        &docker_path,
+        req.dry_run,
+        &|current| {
+            let (mut text, mut changes) = if edit_helpers {
+                docker_config::edit(current, &hosts, req.remove)?
+            } else {
+                (None, Vec::new())
+            };
+            if !unpin.is_empty() {
+                let (unpinned, more) =
+                    docker_config::edit(text.as_deref().or(current), &unpin, true)?;
+                text = unpinned.or(text);
+                changes.extend(more);
+            }
+            let base = text.as_deref().or(current);
+            let sw = if enabling {
+                creds_store::enable(base)?
+            } else if disabling {
+                creds_store::disable(base, &previous)?
+            } else {
+                creds_store::Switch::default()
+            };
+            changes.extend(sw.changes.iter().cloned());
+            text = sw.text.clone().or(text);
+            *switch.borrow_mut() = sw;
+            Ok((text, changes))
+        },
+    )
+    .map_err(|e| match e {
+        // The edit's words read after the file's name ("… is not valid JSON").
+        user_file::EditError::Content { why, .. } => {
+            Error::Other(format!("{} {why}", docker_path.display()))
         }
-        let base = text.as_deref().or(current);
-        let sw = if enabling {
-            creds_store::enable(base)?
-        } else if disabling {
-            creds_store::disable(base, &previous)?
-        } else {
-            creds_store::Switch::default()
-        };
-        changes.extend(sw.changes.iter().cloned());
-        text = sw.text.clone().or(text);
-        *switch.borrow_mut() = sw;
-        Ok((text, changes))
-    })
-    .map_err(|e| Error::Other(format!("{} {e}", docker_path.display())))?;
+        e => Error::from(e),
+    })?;
     report(&mut out, &updated, req.dry_run);
     let current = updated
         .text
@@ -224,9 +235,7 @@ fn store_mode(
                 let store = ecr_login_core::frontends::docker::file_store::FileStore::new(
                     ecr_login_core::frontends::docker::file_store::default_dir()?,
                 );
-                for line in
-                    creds_store::keep_inline_logins(&store, &logins).map_err(Error::Other)?
-                {
+                for line in creds_store::keep_inline_logins(&store, &logins)? {
                     let _ = writeln!(out, "{line}");
                 }
             }
@@ -266,17 +275,13 @@ fn update_store_list(
 fn edit_our_config(
     out: &mut String,
     req: &Request,
-    edit: impl Fn(&str) -> Result<(String, Vec<String>), String>,
+    edit: impl Fn(&str) -> Result<(String, Vec<String>), ecr_config::TomlEditError>,
 ) -> Result<(), Error> {
     let path = config::default_path()
         .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
-        let (text, changes) = edit(current.unwrap_or_default())
-            .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        Config::parse(&text, &path).map_err(|e| e.to_string())?;
-        Ok(((!changes.is_empty()).then_some(text), changes))
-    })
-    .map_err(Error::from)?;
+        ecr_config::checked(&path, edit(current.unwrap_or_default()))
+    })?;
     if !updated.changes.is_empty() {
         report(out, &updated, req.dry_run);
     }
@@ -307,19 +312,15 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
     let path = config::default_path()
         .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
-        let (text, changes) = ecr_config::edit(
+        let edited = ecr_config::edit(
             current.unwrap_or_default(),
             hosts,
             req.profile.as_deref(),
             req.role_arn.as_deref(),
             req.ecr.as_deref(),
-        )
-        .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        // Never write a file we would refuse to load.
-        Config::parse(&text, &path).map_err(|e| e.to_string())?;
-        Ok(((!changes.is_empty()).then_some(text), changes))
-    })
-    .map_err(Error::from)?;
+        );
+        ecr_config::checked(&path, edited)
+    })?;
     report(out, &updated, req.dry_run);
     Ok(())
 }

@@ -15,17 +15,17 @@ const ATTEMPTS: usize = 5;
 const MAX_LINKS: usize = 40;
 
 /// An edit's outcome: the new text (`None`: no change) and a line per change; or why the
-/// content cannot be edited (the edits' own words: not JSON, a `credHelpers` that is not an
-/// object, a result our config would not load).
-pub type Edited = Result<(Option<String>, Vec<String>), String>;
+/// content cannot be edited (the edit's own error: Docker's config that is not JSON, a
+/// result our config would not load).
+pub type Edited<E> = Result<(Option<String>, Vec<String>), E>;
 
-/// Why a file was left as it was.
+/// Why a file was left as it was; `E` is why its edit refused the content.
 #[derive(Debug)]
-pub enum EditError {
+pub enum EditError<E> {
     /// The edit refused the content.
     Content {
         path: PathBuf,
-        why: String,
+        why: E,
     },
     Read {
         path: PathBuf,
@@ -47,10 +47,10 @@ pub enum EditError {
     KeptChanging(PathBuf),
 }
 
-impl std::fmt::Display for EditError {
+impl<E: std::fmt::Display> std::fmt::Display for EditError<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EditError::Content { why, .. } => f.write_str(why),
+            EditError::Content { why, .. } => why.fmt(f),
             EditError::Read { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }
@@ -74,25 +74,26 @@ impl std::fmt::Display for EditError {
     }
 }
 
-impl std::error::Error for EditError {
+impl<E: std::error::Error + 'static> std::error::Error for EditError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            EditError::Content { why, .. } => Some(why),
             EditError::Read { source, .. }
             | EditError::Write { source, .. }
             | EditError::CreateDir { source, .. } => Some(source),
-            _ => None,
+            EditError::ReadOnly { .. } | EditError::KeptChanging(_) => None,
         }
     }
 }
 
-impl From<EditError> for ecr_login_core::error::Error {
-    fn from(e: EditError) -> Self {
+impl<E: std::fmt::Display> From<EditError<E>> for ecr_login_core::error::Error {
+    fn from(e: EditError<E>) -> Self {
         ecr_login_core::error::Error::Other(e.to_string())
     }
 }
 
 /// An edit: the file's text (`None`: no file) to its outcome.
-pub type Edit<'a> = dyn Fn(Option<&str>) -> Edited + 'a;
+pub type Edit<'a, E> = dyn Fn(Option<&str>) -> Edited<E> + 'a;
 
 /// What an update did.
 #[derive(Debug)]
@@ -107,7 +108,7 @@ pub struct Updated {
 }
 
 /// Applies `edit` to the file at `path` (written unless `dry_run`).
-pub fn update(path: &Path, dry_run: bool, edit: &Edit) -> Result<Updated, EditError> {
+pub fn update<E>(path: &Path, dry_run: bool, edit: &Edit<E>) -> Result<Updated, EditError<E>> {
     let path = follow_links(path);
     for _ in 0..ATTEMPTS {
         let before = match fs::read_to_string(&path) {
@@ -171,7 +172,7 @@ impl From<io::Error> for NotWritten {
 }
 
 /// Writes `text` unless the file no longer holds `before`: `Ok(false)` then.
-fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditError> {
+fn write<E>(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditError<E>> {
     let fail = |source: io::Error| EditError::Write {
         path: path.to_path_buf(),
         source,
@@ -215,7 +216,7 @@ fn write(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditErro
 
 /// Creates missing directories, as root giving them to the owner of the nearest existing
 /// one (a user's home when run with sudo).
-fn create_dirs(dir: &Path) -> Result<(), EditError> {
+fn create_dirs<E>(dir: &Path) -> Result<(), EditError<E>> {
     let owner = nearest_owner(dir).filter(|_| files::is_root());
     let mut missing = Vec::new();
     let mut d = Some(dir);
@@ -247,7 +248,7 @@ fn nearest_owner(dir: &Path) -> Option<files::Owner> {
 mod tests {
     use super::*;
 
-    fn add_line(line: &'static str) -> impl Fn(Option<&str>) -> Edited {
+    fn add_line(line: &'static str) -> impl Fn(Option<&str>) -> Edited<std::convert::Infallible> {
         move |before| {
             let before = before.unwrap_or_default();
             Ok((

@@ -273,18 +273,20 @@ mod tests {
     #[test]
     fn our_version_line_and_others() {
         let ours = version_line();
-        assert_eq!(our_version(ours.trim()), Some(env!("CARGO_PKG_VERSION")));
-        assert_eq!(
-            our_version("docker-credential-ecr-login (ecr-login) 0.0.9"),
-            Some("0.0.9")
-        );
-        for other in [
-            "0.6.0",
-            "amazon-ecr-credential-helper",
-            "docker-credential-ecr-login 0.7.1",
-            "",
-        ] {
-            assert_eq!(our_version(other), None, "{other}");
+        let cases = [
+            (ours.trim(), Some(env!("CARGO_PKG_VERSION"))),
+            (
+                "docker-credential-ecr-login (ecr-login) 0.0.9",
+                Some("0.0.9"),
+            ),
+            // Not our version line.
+            ("0.6.0", None),
+            ("amazon-ecr-credential-helper", None),
+            ("docker-credential-ecr-login 0.7.1", None),
+            ("", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(our_version(line), want, "{line}");
         }
         assert!(older("0.0.9", "0.1.0") && older("0.1.0", "0.10.0") && older("1.2", "1.2.1"));
         assert!(!older("0.1.0", "0.1.0") && !older("0.2.0-rc1", "0.1.9"));

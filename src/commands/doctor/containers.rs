@@ -7,6 +7,7 @@
 
 use super::Check;
 use super::docker::{Reach, inline_login};
+use super::json_file::{self, JsonFileError};
 use crate::commands::configure::HELPER;
 use ecr_login_core::exec::lookup;
 use serde_json::{Map, Value};
@@ -44,19 +45,10 @@ fn auth_paths() -> Vec<PathBuf> {
     paths
 }
 
-fn read(path: PathBuf) -> Result<Option<AuthFile>, String> {
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+fn read(path: PathBuf) -> Result<Option<AuthFile>, JsonFileError> {
+    let Some(value) = json_file::read(&path)? else {
+        return Ok(None);
     };
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{} is not valid JSON ({})",
-            path.display(),
-            ecr_login_core::redact::serde_message(&e)
-        )
-    })?;
     let member = |k: &str| {
         value
             .get(k)
@@ -120,7 +112,8 @@ pub fn checks(servers: &[String], reach: &[Reach]) -> Vec<Check> {
         match read(path) {
             Ok(Some(file)) => files.push(file),
             Ok(None) => {}
-            Err(e) => out.push(Check::warn("containers.file", e).fix("fix or remove the file")),
+            Err(e) => out
+                .push(Check::warn("containers.file", e.to_string()).fix("fix or remove the file")),
         }
     }
     let conf = registries_conf();

@@ -10,7 +10,7 @@ use ecr_login_core::clock::rfc3339;
 use ecr_login_core::duration::human;
 use ecr_login_core::frontends::docker::fallback;
 use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::{self, Config};
+use ecr_login_core::token::config::{self, Config, ConfigError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use std::time::Duration;
 const SERVICE_LIMIT: Duration = Duration::from_secs(2);
 
 pub fn config_checks(
-    config: &Result<Config, String>,
+    config: &Result<Config, ConfigError>,
     docker: &super::docker::DockerConfig,
 ) -> Vec<Check> {
     let path = config::default_path();

@@ -14,6 +14,7 @@ mod binary;
 mod containers;
 mod discover;
 mod docker;
+mod json_file;
 mod local;
 mod network;
 mod probe;
@@ -158,7 +159,7 @@ impl Deadline {
 pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
     let deadline = Deadline::new();
     let version = env!("CARGO_PKG_VERSION");
-    let config = Config::load().map_err(|e| e.to_string());
+    let config = Config::load();
     let usable = config.clone().unwrap_or_default();
     let docker = docker::DockerConfig::load();
     let cache_dir = ecr_login_core::token::cache::default_dir();

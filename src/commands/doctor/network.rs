@@ -15,8 +15,10 @@ use aws_types::service_config::ServiceConfigKey;
 use ecr_login_core::redact::userinfo;
 use ecr_login_core::token::cache::Cache;
 use ecr_login_core::token::config::Config;
+use ecr_login_core::token::fetch::FetchError;
 use ecr_login_core::token::resolve::Target;
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+use std::fmt;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -30,7 +32,7 @@ pub struct Endpoint {
     pub host: String,
     pub port: u16,
     /// The CA bundle added to the system roots, or why it cannot be used.
-    pub bundle: Result<Option<transport::Bundle>, String>,
+    pub bundle: Result<Option<transport::Bundle>, FetchError>,
 }
 
 impl Endpoint {
@@ -38,9 +40,55 @@ impl Endpoint {
         let bundle = match &self.bundle {
             Ok(Some(b)) => b.path.display().to_string(),
             Ok(None) => String::new(),
-            Err(e) => e.clone(),
+            Err(e) => e.to_string(),
         };
         format!("{} {bundle}", self.url)
+    }
+}
+
+/// The SDK's own errors (its endpoint resolver and builders), whatever their type.
+type SdkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why there is no endpoint to probe for a registry.
+#[derive(Debug)]
+pub enum EndpointError {
+    /// Not an ECR registry: nothing to call.
+    NoRegistry,
+    /// The SDK's config did not load for this registry's identity.
+    NotResolved(FetchError),
+    /// The endpoint's parameters did not build.
+    Params(SdkError),
+    /// The SDK's resolver names no endpoint for these settings.
+    NoEndpoint(SdkError),
+    /// The URL it named does not parse (shown without user information).
+    BadUrl {
+        url: String,
+        source: http::uri::InvalidUri,
+    },
+    NoHost(String),
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndpointError::NoRegistry => f.write_str("no ECR registry"),
+            EndpointError::NotResolved(e) => write!(f, "not resolved: {e}"),
+            EndpointError::Params(e) => e.fmt(f),
+            EndpointError::NoEndpoint(e) => write!(f, "the SDK cannot name an endpoint: {e}"),
+            EndpointError::BadUrl { url, source } => write!(f, "{}: {source}", userinfo(url)),
+            EndpointError::NoHost(url) => write!(f, "{} has no host", userinfo(url)),
+        }
+    }
+}
+
+impl std::error::Error for EndpointError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EndpointError::NotResolved(e) => Some(e),
+            EndpointError::Params(e) | EndpointError::NoEndpoint(e) => Some(&**e),
+            EndpointError::BadUrl { source, .. } => Some(source),
+            EndpointError::NoRegistry | EndpointError::NoHost(_) => None,
+        }
     }
 }
 
@@ -50,16 +98,15 @@ pub fn endpoint(
     target: &Target,
     env: &Env,
     timeout: Duration,
-) -> Result<Endpoint, String> {
+) -> Result<Endpoint, EndpointError> {
     let profile = rt.block_on(sdk::profile(env));
     let ca = profile
         .as_ref()
         .and_then(|(name, p)| p.get("ca_bundle").map(|b| (name.as_str(), b)));
-    let bundle =
-        transport::bundle(env.get("AWS_CA_BUNDLE").ok().as_deref(), ca).map_err(|e| e.to_string());
+    let bundle = transport::bundle(env.get("AWS_CA_BUNDLE").ok().as_deref(), ca);
     let config = rt
         .block_on(sdk::load(&target.registry, &target.identity, env, timeout))
-        .map_err(|e| format!("not resolved: {e}"))?;
+        .map_err(EndpointError::NotResolved)?;
     let public = target.registry.is_public();
     let service = if public { "ECR PUBLIC" } else { "ECR" };
     let key = ServiceConfigKey::builder()
@@ -67,7 +114,7 @@ pub fn endpoint(
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EndpointError::Params(e.into()))?;
     let overridden = config
         .service_config()
         .and_then(|c| c.load_config(key))
@@ -77,29 +124,26 @@ pub fn endpoint(
         config.use_fips().unwrap_or(false),
         config.use_dual_stack().unwrap_or(false),
     );
+    // The two SDKs' endpoint modules are alike, and their types are their own.
+    macro_rules! resolve {
+        ($sdk:ident) => {{
+            let params = $sdk::config::endpoint::Params::builder()
+                .region(region.clone())
+                .use_fips(fips)
+                .use_dual_stack(dual)
+                .set_endpoint(overridden.clone())
+                .build()
+                .map_err(|e| EndpointError::Params(e.into()))?;
+            rt.block_on($sdk::config::endpoint::DefaultResolver::new().resolve_endpoint(&params))
+        }};
+    }
     let resolved = if public {
-        let params = aws_sdk_ecrpublic::config::endpoint::Params::builder()
-            .region(region.clone())
-            .use_fips(fips)
-            .use_dual_stack(dual)
-            .set_endpoint(overridden.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
-        rt.block_on(
-            aws_sdk_ecrpublic::config::endpoint::DefaultResolver::new().resolve_endpoint(&params),
-        )
+        resolve!(aws_sdk_ecrpublic)
     } else {
-        let params = aws_sdk_ecr::config::endpoint::Params::builder()
-            .region(region.clone())
-            .use_fips(fips)
-            .use_dual_stack(dual)
-            .set_endpoint(overridden.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
-        rt.block_on(aws_sdk_ecr::config::endpoint::DefaultResolver::new().resolve_endpoint(&params))
+        resolve!(aws_sdk_ecr)
     };
     let url = resolved
-        .map_err(|e| format!("the SDK cannot name an endpoint: {e}"))?
+        .map_err(EndpointError::NoEndpoint)?
         .url()
         .to_string();
     let specific = if public {
@@ -119,13 +163,14 @@ pub fn endpoint(
         }
         Some(_) => "endpoint_url in the AWS profile".into(),
     };
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|e| format!("{}: {e}", userinfo(&url)))?;
+    let uri: http::Uri = match url.parse() {
+        Ok(uri) => uri,
+        Err(source) => return Err(EndpointError::BadUrl { url, source }),
+    };
     let https = uri.scheme_str() != Some("http");
     let host = uri
         .host()
-        .ok_or_else(|| format!("{} has no host", userinfo(&url)))?
+        .ok_or_else(|| EndpointError::NoHost(url.clone()))?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
@@ -207,7 +252,7 @@ fn bundle_check(endpoint: &Endpoint) -> Check {
                 None => "the system roots; no AWS_CA_BUNDLE or ca_bundle in the profile".into(),
             },
         ),
-        Err(e) => Check::fail("network.ca-bundle", e.clone())
+        Err(e) => Check::fail("network.ca-bundle", e.to_string())
             .fix("fix the file, or point AWS_CA_BUNDLE (or the profile's ca_bundle) at your organisation's PEM bundle"),
     }
 }
@@ -242,7 +287,7 @@ pub fn run(
             if let (Some(_), Err(why)) = (&plan.target, &plan.endpoint) {
                 groups.push(Group::new(
                     format!("Network {}", plan.server),
-                    vec![Check::fail("network.endpoint", why.clone()).registry(&plan.server)],
+                    vec![Check::fail("network.endpoint", why.to_string()).registry(&plan.server)],
                 ));
             }
             continue;

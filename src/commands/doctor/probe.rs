@@ -8,6 +8,7 @@ use super::network::Endpoint;
 use super::{Check, Deadline};
 use ecr_login_core::clock::rfc3339;
 use hyper_util::client::proxy::matcher::Intercept;
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
@@ -23,6 +24,44 @@ pub struct Probe {
     pub checks: Vec<Check>,
     /// Whether a token request has a way through.
     pub reachable: bool,
+}
+
+/// Why the endpoint (or its proxy) was not reached: no address, or no connection.
+#[derive(Debug)]
+enum Unreached {
+    NoAddress,
+    Lookup(io::Error),
+    ResolverSilent(Duration),
+    ConnectSilent(Duration),
+    Connect(io::Error),
+}
+
+impl fmt::Display for Unreached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreached::NoAddress => f.write_str("no address"),
+            Unreached::Lookup(e) | Unreached::Connect(e) => e.fmt(f),
+            Unreached::ResolverSilent(limit) => write!(
+                f,
+                "no answer from the resolver within {}s",
+                limit.as_secs_f32()
+            ),
+            Unreached::ConnectSilent(limit) => write!(
+                f,
+                "no answer within {}s (a black-holed address?)",
+                limit.as_secs_f32()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Unreached {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Unreached::Lookup(e) | Unreached::Connect(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 fn ms(d: Duration) -> String {
@@ -181,7 +220,7 @@ fn resolve(
     host: &str,
     port: u16,
     deadline: &Deadline,
-) -> Result<(Vec<SocketAddr>, Option<Duration>), String> {
+) -> Result<(Vec<SocketAddr>, Option<Duration>), Unreached> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok((vec![SocketAddr::new(ip, port)], None));
     }
@@ -195,28 +234,20 @@ fn resolve(
     });
     match rx.recv_timeout(limit) {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok((addrs, Some(started.elapsed()))),
-        Ok(Ok(_)) => Err("no address".into()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!(
-            "no answer from the resolver within {}s",
-            limit.as_secs_f32()
-        )),
+        Ok(Ok(_)) => Err(Unreached::NoAddress),
+        Ok(Err(e)) => Err(Unreached::Lookup(e)),
+        Err(_) => Err(Unreached::ResolverSilent(limit)),
     }
 }
 
-fn connect(addrs: &[SocketAddr], deadline: &Deadline) -> Result<TcpStream, String> {
-    let mut last = String::from("no address");
+fn connect(addrs: &[SocketAddr], deadline: &Deadline) -> Result<TcpStream, Unreached> {
+    let mut last = Unreached::NoAddress;
     for addr in addrs.iter().take(3) {
         let limit = deadline.step(CONNECT_LIMIT);
         match TcpStream::connect_timeout(addr, limit) {
             Ok(s) => return Ok(s),
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                last = format!(
-                    "no answer within {}s (a black-holed address?)",
-                    limit.as_secs_f32()
-                );
-            }
-            Err(e) => last = e.to_string(),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => last = Unreached::ConnectSilent(limit),
+            Err(e) => last = Unreached::Connect(e),
         }
         if deadline.left() < Duration::from_millis(500) {
             break;

@@ -3,7 +3,7 @@
 //! `aws login`, an MFA role: [`super::sessions`]), the region, the cached entry, and the
 //! last failed token request on record, which is what `get` told Docker the last time.
 
-use super::network::{self, Endpoint};
+use super::network::{self, Endpoint, EndpointError};
 use super::{Check, Group, Status, sessions, token};
 use crate::aws::{sdk, source};
 use ecr_login_core::clock::rfc3339;
@@ -21,7 +21,7 @@ pub struct Plan {
     pub target: Option<Target>,
     /// Why the token request is not worth trying (a check here failed).
     pub blocked: Option<String>,
-    pub endpoint: Result<Endpoint, String>,
+    pub endpoint: Result<Endpoint, EndpointError>,
 }
 
 fn title(server: &str) -> String {
@@ -44,7 +44,7 @@ pub fn checks(
                 server: server.to_string(),
                 target: None,
                 blocked: Some("the host is not an ECR registry".into()),
-                endpoint: Err("no ECR registry".into()),
+                endpoint: Err(EndpointError::NoRegistry),
             };
             return (
                 Group::new(title(server), vec![check.registry(server)]),

@@ -4,12 +4,13 @@
 //! token path itself requires ([`crate::aws::source::describe`]), and the MFA session is
 //! found as `get` finds it ([`crate::aws::mfa::find`]).
 
-use super::Check;
+use super::{Check, json_file};
 use crate::aws::{mfa, sdk};
 use aws_types::os_shim_internal::{Env, Fs};
 use ecr_login_core::clock::rfc3339;
 use ecr_login_core::duration::human;
 use ecr_login_core::token::identity::Identity;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// How deep a `source_profile` chain is followed for the fix's profile name.
@@ -81,19 +82,15 @@ fn login_fix(chain: &[(String, Option<String>, bool, bool)]) -> String {
     format!("aws login{}", flag(name))
 }
 
-/// A JSON file's field, if the file is readable JSON.
-fn field(path: &Path, name: &str, inner: Option<&str>) -> Result<Option<String>, String> {
-    let text = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|_| format!("{} is not JSON", path.display()))?;
+/// A string member of a JSON object (of its member `inner`, if given), if not empty.
+fn field<'a>(doc: &'a Value, inner: Option<&str>, name: &str) -> Option<&'a str> {
     let v = match inner {
-        Some(k) => v.get(k).cloned().unwrap_or_default(),
-        None => v,
+        Some(k) => doc.get(k)?,
+        None => doc,
     };
-    Ok(v.get(name)
-        .and_then(|x| x.as_str())
+    v.get(name)
+        .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string))
 }
 
 pub fn checks(
@@ -148,22 +145,22 @@ pub fn checks(
 
 fn sso(path: &Path, chain: &[(String, Option<String>, bool, bool)], now: i64) -> Check {
     let fix = sso_fix(chain);
-    if !path.exists() {
-        return Check::fail(
-            "registry.sso",
-            format!(
-                "no SSO session: its token cache {} is missing (never logged in, or aws sso logout)",
-                path.display()
-            ),
-        )
-        .fix(fix);
-    }
-    let expires = match field(path, "expiresAt", None) {
-        Ok(Some(at)) => mfa::parse_expiration(&at),
-        Ok(None) => None,
-        Err(e) => return Check::warn("registry.sso", e).fix(fix),
+    let doc = match json_file::read(path) {
+        Ok(Some(doc)) => doc,
+        Ok(None) => {
+            return Check::fail(
+                "registry.sso",
+                format!(
+                    "no SSO session: its token cache {} is missing (never logged in, or aws sso logout)",
+                    path.display()
+                ),
+            )
+            .fix(fix);
+        }
+        Err(e) => return Check::warn("registry.sso", e.to_string()).fix(fix),
     };
-    let refresh = field(path, "refreshToken", None).ok().flatten().is_some();
+    let expires = field(&doc, None, "expiresAt").and_then(mfa::parse_expiration);
+    let refresh = field(&doc, None, "refreshToken").is_some();
     match expires {
         Some(at) if at <= now && refresh => Check::warn(
             "registry.sso",
@@ -196,20 +193,25 @@ fn sso(path: &Path, chain: &[(String, Option<String>, bool, bool)], now: i64) ->
 }
 
 fn login(path: &Path, chain: &[(String, Option<String>, bool, bool)], now: i64) -> Check {
-    if !path.exists() {
-        return Check::fail(
-            "registry.login",
-            format!(
-                "the aws login (console) session is gone: {} is missing (aws logout)",
-                path.display()
-            ),
-        )
-        .fix(login_fix(chain));
-    }
-    let until = field(path, "expiresAt", Some("accessToken"))
-        .ok()
-        .flatten()
-        .and_then(|t| mfa::parse_expiration(&t))
+    // A file we cannot read still names a session; only its expiry goes unsaid.
+    let doc = match json_file::read(path) {
+        Ok(Some(doc)) => Some(doc),
+        Ok(None) => {
+            return Check::fail(
+                "registry.login",
+                format!(
+                    "the aws login (console) session is gone: {} is missing (aws logout)",
+                    path.display()
+                ),
+            )
+            .fix(login_fix(chain));
+        }
+        Err(_) => None,
+    };
+    let until = doc
+        .as_ref()
+        .and_then(|doc| field(doc, Some("accessToken"), "expiresAt"))
+        .and_then(mfa::parse_expiration)
         .map_or_else(String::new, |at| {
             if at > now {
                 format!(

@@ -6,6 +6,9 @@
 //! the file, line and key, because silently ignoring a typo in `role_arn` would push with
 //! the wrong identity.
 
+mod error;
+
+pub use error::{BadValue, ConfigError, HelperNameError, Invalid, MinRemainingError, PatternError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -164,22 +167,6 @@ pub fn default_path() -> Option<PathBuf> {
     Some(dirs.config_dir().join("config.toml"))
 }
 
-/// Why our config file cannot be used: one line naming the file, and the line and key
-/// where it went wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    message: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 impl Config {
     /// Loads the config file if there is one. A missing file is the defaults; an
     /// unreadable or malformed one is an error naming the file.
@@ -194,92 +181,101 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ConfigError {
-                path: path.to_path_buf(),
-                message: format!("cannot read config file {}: {e}", path.display()),
-            }),
+            Err(e) => Err(ConfigError::read(path.to_path_buf(), e)),
         }
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        Config::parse_text(text, path).map_err(|message| ConfigError {
-            path: path.to_path_buf(),
-            message,
-        })
+        Config::parse_text(text, path)
+            .map_err(|invalid| ConfigError::invalid(path.to_path_buf(), invalid))
     }
 
-    fn parse_text(text: &str, path: &Path) -> Result<Config, String> {
-        let where_ = |detail: String| format!("config file {}: {detail}", path.display());
-        let file: File = toml::from_str(text).map_err(|e| where_(describe_toml_error(text, &e)))?;
+    fn parse_text(text: &str, path: &Path) -> Result<Config, Invalid> {
+        let file: File = toml::from_str(text).map_err(|source| Invalid::Syntax {
+            line: source
+                .span()
+                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
+            source,
+        })?;
         let mut config = Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
         };
         for (pattern, rule) in file.registries {
             let key = format!("registries.\"{pattern}\"");
-            validate_pattern(&pattern).map_err(|e| where_(format!("{key}: {e}")))?;
+            validate_pattern(&pattern).map_err(|e| Invalid::value(&key, e))?;
             if let Some(ecr) = &rule.ecr
                 && crate::token::host::Registry::parse(ecr).is_none()
             {
-                return Err(where_(format!(
-                    "{key}.ecr: {ecr:?} is not an ECR registry host"
-                )));
+                return Err(Invalid::value(
+                    format!("{key}.ecr"),
+                    BadValue::NotAnEcrHost(ecr.clone()),
+                ));
             }
             if let Some(arn) = &rule.role_arn
                 && (!arn.starts_with("arn:") || arn.chars().any(char::is_control))
             {
-                return Err(where_(format!("{key}.role_arn: {arn:?} is not an ARN")));
+                return Err(Invalid::value(
+                    format!("{key}.role_arn"),
+                    BadValue::NotAnArn(arn.clone()),
+                ));
             }
             config.registries.push((pattern.to_ascii_lowercase(), rule));
         }
         if let Some(v) = file.cache.min_remaining {
             config.cache.min_remaining =
-                parse_min_remaining(&v).map_err(|e| where_(format!("cache.min_remaining: {e}")))?;
+                parse_min_remaining(&v).map_err(|e| Invalid::value("cache.min_remaining", e))?;
         }
         if let Some(v) = file.daemon.renew_after {
             if !(0.05..=0.95).contains(&v) {
-                return Err(where_(format!(
-                    "daemon.renew_after: {v} is outside 0.05..0.95 (a fraction of the token's life)"
-                )));
+                return Err(Invalid::value(
+                    "daemon.renew_after",
+                    BadValue::RenewAfter(v.to_string()),
+                ));
             }
             config.daemon.renew_after = v;
         }
         if let Some(v) = file.daemon.keep_warm {
             for host in &v {
                 let authority = crate::token::host::Authority::parse(host)
-                    .map_err(|e| where_(format!("daemon.keep_warm: {e}")))?;
+                    .map_err(|e| Invalid::value("daemon.keep_warm", e))?;
                 let ecr = crate::token::host::Registry::from_host(&authority.host).is_some()
                     || config
                         .rule_for(&authority.to_string())
                         .is_some_and(|r| r.ecr.is_some());
                 if !ecr {
-                    return Err(where_(format!(
-                        "daemon.keep_warm: {host:?} is neither an ECR registry host nor an alias with `ecr = …` in [registries]"
-                    )));
+                    return Err(Invalid::value(
+                        "daemon.keep_warm",
+                        BadValue::NotEcrNorAlias(host.clone()),
+                    ));
                 }
             }
             config.daemon.keep_warm = v;
         }
         if let Some(v) = file.daemon.forget_after {
-            config.daemon.forget_after = crate::duration::parse(&v)
-                .map_err(|e| where_(format!("daemon.forget_after: {e}")))?;
+            config.daemon.forget_after =
+                crate::duration::parse(&v).map_err(|e| Invalid::value("daemon.forget_after", e))?;
         }
         if let Some(name) = file.store.fallback.as_ref().filter(|n| !n.is_empty()) {
-            validate_helper_name(name).map_err(|e| where_(format!("store.fallback: {e}")))?;
+            validate_helper_name(name).map_err(|e| Invalid::value("store.fallback", e))?;
         }
         if let Some(p) = &file.store.fallback_path
             && !p.is_absolute()
         {
-            return Err(where_(format!(
-                "store.fallback_path: {} is not an absolute path",
-                p.display()
-            )));
+            return Err(Invalid::value(
+                "store.fallback_path",
+                BadValue::NotAbsolute(p.clone()),
+            ));
         }
         for host in &file.store.pinned {
-            if crate::token::host::Authority::parse(host).is_err() {
-                return Err(where_(format!(
-                    "store.pinned: {host:?} is not a registry host"
-                )));
+            if let Err(source) = crate::token::host::Authority::parse(host) {
+                return Err(Invalid::value(
+                    "store.pinned",
+                    BadValue::NotARegistryHost {
+                        host: host.clone(),
+                        source,
+                    },
+                ));
             }
         }
         config.store = StoreSettings {
@@ -291,9 +287,9 @@ impl Config {
             previous: file.store.previous,
         };
         if let Some(v) = file.timeout {
-            let t = crate::duration::parse(&v).map_err(|e| where_(format!("timeout: {e}")))?;
+            let t = crate::duration::parse(&v).map_err(|e| Invalid::value("timeout", e))?;
             if t.is_zero() {
-                return Err(where_("timeout: must be more than zero".into()));
+                return Err(Invalid::value("timeout", BadValue::Zero));
             }
             config.timeout = t;
         }
@@ -386,9 +382,9 @@ pub fn is_role_arn(arn: &str) -> bool {
 
 /// A credential helper's name, as Docker's `credsStore` takes it: the part after
 /// `docker-credential-`.
-pub fn validate_helper_name(name: &str) -> Result<(), String> {
+pub fn validate_helper_name(name: &str) -> Result<(), HelperNameError> {
     if name.eq_ignore_ascii_case("ecr-login") {
-        return Err("\"ecr-login\" would hand other registries back to ecr-login itself; name another helper (pass, secretservice, osxkeychain, wincred, desktop), or remove the setting to keep logins in ecr-login's own store".into());
+        return Err(HelperNameError::Ourselves);
     }
     let valid = !name.is_empty()
         && name.len() <= 64
@@ -399,20 +395,18 @@ pub fn validate_helper_name(name: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not a credential helper name (the part after docker-credential-, e.g. \"pass\")"
-        ))
+        Err(HelperNameError::NotAName(name.to_string()))
     }
 }
 
-fn validate_pattern(pattern: &str) -> Result<(), String> {
+fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
     if pattern.is_empty() {
-        return Err("empty registry key".into());
+        return Err(PatternError::Empty);
     }
     let plain = pattern.replace('*', "x");
-    crate::token::host::Authority::parse(&plain).map_err(|e| e.to_string())?;
+    crate::token::host::Authority::parse(&plain).map_err(PatternError::Host)?;
     if pattern.contains('/') {
-        return Err("a registry key is a host or host:port, without a path".into());
+        return Err(PatternError::WithPath);
     }
     Ok(())
 }
@@ -465,32 +459,20 @@ fn label_match_steps(p: &[u8], s: &[u8]) -> (bool, usize) {
 }
 
 /// `50%` (a share of the lifetime) or a duration such as `2h`.
-pub fn parse_min_remaining(v: &str) -> Result<MinRemaining, String> {
+pub fn parse_min_remaining(v: &str) -> Result<MinRemaining, MinRemainingError> {
     if let Some(pct) = v.trim().strip_suffix('%') {
         let n: f64 = pct
             .trim()
             .parse()
-            .map_err(|_| format!("{v:?} is not a percentage"))?;
+            .map_err(|_| MinRemainingError::NotAPercentage(v.to_string()))?;
         if !(0.0..=100.0).contains(&n) {
-            return Err(format!("{v:?} is not between 0% and 100%"));
+            return Err(MinRemainingError::OutOfRange(v.to_string()));
         }
         return Ok(MinRemaining::Fraction(n / 100.0));
     }
     crate::duration::parse(v)
         .map(MinRemaining::Fixed)
-        .map_err(|e| e.to_string())
-}
-
-/// toml's message already names line and column; add the key path when serde knows it.
-fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
-    let msg = e.message().trim().to_string();
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {msg}")
-        }
-        None => msg,
-    }
+        .map_err(MinRemainingError::Duration)
 }
 
 #[cfg(test)]

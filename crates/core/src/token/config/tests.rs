@@ -1,7 +1,12 @@
 use super::*;
 
-fn parse(text: &str) -> Result<Config, String> {
-    Config::parse(text, Path::new("/etc/ecr-login.toml")).map_err(|e| e.to_string())
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("/etc/ecr-login.toml"))
+}
+
+/// The user's line for a config that does not parse.
+fn refused(text: &str) -> String {
+    parse(text).unwrap_err().to_string()
 }
 
 #[test]
@@ -79,18 +84,20 @@ profile = "noport"
 
 #[test]
 fn errors_name_line_and_key() {
-    let e = parse("[registries.\"h\"]\nprofile = \"a\"\nrole = \"x\"\n").unwrap_err();
+    let e = refused("[registries.\"h\"]\nprofile = \"a\"\nrole = \"x\"\n");
     assert!(
         e.contains("/etc/ecr-login.toml") && e.contains("line 3") && e.contains("role"),
         "{e}"
     );
-    let e = parse("[cache]\nmin_remaining = \"lots\"\n").unwrap_err();
+    let e = refused("[cache]\nmin_remaining = \"lots\"\n");
     assert!(e.contains("cache.min_remaining"), "{e}");
-    let e = parse("[registries.\"alias\"]\necr = \"evil.com\"\n").unwrap_err();
+    let e = refused("[registries.\"alias\"]\necr = \"evil.com\"\n");
     assert!(e.contains("registries.\"alias\".ecr"), "{e}");
-    let e = parse("timeout = \"0s\"\n").unwrap_err();
-    assert!(e.contains("timeout"), "{e}");
-    let e = parse("[daemon\n").unwrap_err();
+    assert_eq!(
+        refused("timeout = \"0s\"\n"),
+        "config file /etc/ecr-login.toml: timeout: must be more than zero"
+    );
+    let e = refused("[daemon\n");
     assert!(e.contains("line 1"), "{e}");
 }
 
@@ -148,7 +155,7 @@ role_arn = "arn:aws:iam::1:role/pull"
 
 #[test]
 fn keep_warm_names_ecr_registries_only() {
-    let e = parse("[daemon]\nkeep_warm = [\"ghcr.io\"]\n").unwrap_err();
+    let e = refused("[daemon]\nkeep_warm = [\"ghcr.io\"]\n");
     assert!(
         e.contains("daemon.keep_warm") && e.contains("ghcr.io"),
         "{e}"
@@ -161,12 +168,19 @@ fn store_fallback_names_another_helper() {
     let c = parse("[store]\nfallback = \"pass\"\nprevious = \"\"\n").unwrap();
     assert_eq!(c.store.fallback.as_deref(), Some("pass"));
     assert_eq!(c.store.previous.as_deref(), Some(""));
+    assert_eq!(
+        validate_helper_name("ECR-Login"),
+        Err(HelperNameError::Ourselves)
+    );
     for bad in ["ecr-login", "../evil", "a b", ""] {
         let e = parse(&format!("[store]\nfallback = {bad:?}\n"));
         if bad.is_empty() {
             assert_eq!(e.unwrap().store.fallback, None);
         } else {
-            assert!(e.unwrap_err().contains("store.fallback"), "{bad}");
+            assert!(
+                e.unwrap_err().to_string().contains("store.fallback"),
+                "{bad}"
+            );
         }
     }
 }
@@ -177,5 +191,8 @@ fn min_remaining() {
         parse_min_remaining("25%").unwrap(),
         MinRemaining::Fraction(0.25)
     );
-    assert!(parse_min_remaining("150%").is_err());
+    assert_eq!(
+        parse_min_remaining("150%"),
+        Err(MinRemainingError::OutOfRange("150%".into()))
+    );
 }
