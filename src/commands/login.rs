@@ -18,7 +18,7 @@ use ecr_login_core::secret::Secret;
 use ecr_login_core::token::cache::{self, Cache};
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::resolve::{Context, Target};
+use ecr_login_core::token::resolve::{Context, Route};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -69,7 +69,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     let ctx = Context::new(&config, Some(&cache), &env);
     let mut failed = Vec::new();
     for host in &hosts {
-        let target = match Target::resolve(host, &config, &env) {
+        let target = match Route::of(host, &config).map(|r| r.target(&env)) {
             Ok(t) => t,
             Err(Error::NotFound) => {
                 failed.push(format!("{host} is not an ECR registry"));

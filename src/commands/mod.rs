@@ -72,7 +72,7 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let input = frontends::read_stdin()?;
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
-    let ctx = Context::process(&config, cache.as_ref());
+    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     kubelet::handle(&input, &ctx, &AwsFetcher, now)
 }
 

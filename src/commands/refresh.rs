@@ -9,7 +9,7 @@ use ecr_login_core::error::Error;
 use ecr_login_core::output;
 use ecr_login_core::token::cache::{Cache, Entry};
 use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::{self, Context, Target, Write};
+use ecr_login_core::token::resolve::{self, Context, Route, Target, Write};
 use std::fmt::Write as _;
 
 /// `refresh`: renew the named registries now, or every warm one. Returns a report line
@@ -30,12 +30,14 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     } else {
         registries
             .iter()
-            .map(|r| match Target::resolve(r, &config, &ProcessEnv) {
-                Err(Error::NotFound) => Err(Error::Input(format!(
-                    "{r} is not an ECR registry (nor an alias in the ecr-login config)"
-                ))),
-                other => other,
-            })
+            .map(
+                |r| match Route::of(r, &config).map(|r| r.target(&ProcessEnv)) {
+                    Err(Error::NotFound) => Err(Error::Input(format!(
+                        "{r} is not an ECR registry (nor an alias in the ecr-login config)"
+                    ))),
+                    other => other,
+                },
+            )
             .collect::<Result<_, _>>()?
     };
     if targets.is_empty() {
@@ -44,7 +46,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
                 .into(),
         );
     }
-    let ctx = Context::process(&config, cache.as_ref());
+    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let mut out = String::new();
     let mut failed = Vec::new();
     for target in &targets {

@@ -5,7 +5,7 @@ use super::schedule::forgotten;
 use ecr_login_core::env::{Env, WithAwsVars};
 use ecr_login_core::token::cache::{Cache, Entry, Source};
 use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::Target;
+use ecr_login_core::token::resolve::{Route, Target};
 use std::collections::HashMap;
 
 /// A registry to keep warm, as `get` would resolve it, with its current entry.
@@ -24,7 +24,7 @@ pub struct Warm {
 pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<Warm> {
     let mut warm: HashMap<String, Warm> = HashMap::new();
     for host in &config.daemon.keep_warm {
-        match Target::resolve(host, config, env) {
+        match Route::of(host, config).map(|r| r.target(env)) {
             Ok(target) => {
                 let key = target.key();
                 let entry = cache.read(&key).ok().flatten();
@@ -78,7 +78,8 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
 fn reproduce(entry: &Entry, config: &Config, env: &dyn Env) -> Option<Target> {
     [false, true].into_iter().find_map(|base_secrets| {
         let env = WithAwsVars::new(&entry.aws_env, env, base_secrets);
-        Target::resolve(&entry.server, config, &env)
+        Route::of(&entry.server, config)
+            .map(|r| r.target(&env))
             .ok()
             .filter(|t| t.key() == entry.key())
     })

@@ -11,7 +11,7 @@ use ecr_login_core::token::cache::Cache;
 use ecr_login_core::token::config::Config;
 use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use ecr_login_core::token::policy;
-use ecr_login_core::token::resolve::Target;
+use ecr_login_core::token::resolve::{Context, Route, Target};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -171,7 +171,9 @@ impl World {
     }
 
     fn target(&self) -> Target {
-        Target::resolve(REGISTRY, &self.config, &MapEnv::default()).unwrap()
+        Route::of(REGISTRY, &self.config)
+            .map(|r| r.target(&MapEnv::default()))
+            .unwrap()
     }
 
     /// The registry's entry as `get` would find it now, if it would serve it.
@@ -408,18 +410,12 @@ async fn used_registries_are_kept_warm_and_idle_ones_forgotten() {
         "[daemon]\nrenew_after = 0.5\nforget_after = \"90m\"\n",
         |c| FakeFetcher::new(c, 2 * H),
     );
-    // As if `get` had fetched it a moment ago.
+    // As if `get` had fetched it a moment ago: the same call.
     let target = w.target();
     let now = w.clock.now_ms();
-    let fetched = w.fetcher.fetch(&FetchRequest {
-        registry: &target.registry,
-        identity: &target.identity,
-        timeout: Duration::from_secs(5),
-    });
-    let entry = ecr_login_core::token::resolve::entry_from(&target, fetched.unwrap(), now);
-    w.cache.write(&entry).unwrap();
-    w.cache
-        .mark_used(&entry.key(), ecr_login_core::clock::system_time(now));
+    let env = MapEnv::default();
+    let ctx = Context::new(&w.config, Some(&w.cache), &env);
+    ecr_login_core::token::resolve::serve(&target, &ctx, w.fetcher.as_ref(), now).unwrap();
     w.run_for(Duration::from_secs(4 * 3600)).await;
     let times = w.fetcher.times();
     // Renewed at 1 h (half of 2 h), then not again: by 2 h it had gone unused for 90 min.

@@ -9,7 +9,7 @@ use crate::frontends::docker::protocol::Credentials;
 use crate::token::cache::Entry;
 use crate::token::config::{Config, MinRemaining};
 use crate::token::host::{Authority, Registry};
-use crate::token::resolve::Target;
+use crate::token::resolve::{Route, Target};
 use std::path::Path;
 
 /// The alias every resolving check knows about.
@@ -108,7 +108,7 @@ fn check_target(t: &Target) {
 /// `get`/`erase` stdin: whatever resolves is ECR itself or the configured alias.
 pub(crate) fn server(data: &[u8]) {
     let Some(s) = text(data) else { return };
-    match Target::resolve(s, &config(), &empty_env()) {
+    match Route::of(s, &config()).map(|r| r.target(&empty_env())) {
         Ok(t) => check_target(&t),
         Err(Error::NotFound | Error::Input(_)) => {}
         Err(e) => panic!("unexpected error kind: {e:?}"),

@@ -18,8 +18,10 @@ static ACTING_AS: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// Why the process cannot go on: it would act as root in another user's home.
 #[derive(Debug)]
-pub enum PrivilegeError {
-    /// As root, `$HOME` could not be looked at, so whose it is is unknown.
+pub(crate) enum PrivilegeError {
+    /// As root, `$HOME` could not be looked at, so whose it is is unknown (Unix: Windows
+    /// has no root to look for).
+    #[cfg(unix)]
     InspectHome { home: PathBuf, source: io::Error },
     /// As root with the home of `uid`, and becoming that user failed.
     BecomeUser { uid: u32, source: io::Error },
@@ -28,6 +30,7 @@ pub enum PrivilegeError {
 impl fmt::Display for PrivilegeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            #[cfg(unix)]
             PrivilegeError::InspectHome { home, source } => write!(
                 f,
                 "cannot inspect the home directory {}: {source}",
@@ -44,14 +47,15 @@ impl fmt::Display for PrivilegeError {
 impl std::error::Error for PrivilegeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            PrivilegeError::InspectHome { source, .. }
-            | PrivilegeError::BecomeUser { source, .. } => Some(source),
+            #[cfg(unix)]
+            PrivilegeError::InspectHome { source, .. } => Some(source),
+            PrivilegeError::BecomeUser { source, .. } => Some(source),
         }
     }
 }
 
 /// Sets the process up as described above.
-pub fn settle() -> Result<(), PrivilegeError> {
+pub(crate) fn settle() -> Result<(), PrivilegeError> {
     platform::no_core_dumps();
     if let Some((uid, gid)) = platform::home_owner_if_root()? {
         platform::become_user(uid, gid)
@@ -82,12 +86,12 @@ mod platform {
     use std::io;
     use std::os::unix::fs::MetadataExt;
 
-    pub fn euid() -> Option<u32> {
+    pub(crate) fn euid() -> Option<u32> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         Some(unsafe { libc::geteuid() })
     }
 
-    pub fn no_core_dumps() {
+    pub(crate) fn no_core_dumps() {
         let zero = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
@@ -98,7 +102,7 @@ mod platform {
     }
 
     /// As root, the owner of `$HOME` when that is another user.
-    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
+    pub(crate) fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {
             return Ok(None);
@@ -119,7 +123,7 @@ mod platform {
     }
 
     /// Gives up root for good: supplementary groups, then the group, then the user.
-    pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    pub(crate) fn become_user(uid: u32, gid: u32) -> io::Result<()> {
         let check = |r: libc::c_int| {
             if r == 0 {
                 Ok(())
@@ -147,18 +151,18 @@ mod platform {
 mod platform {
     use super::PrivilegeError;
 
-    pub fn euid() -> Option<u32> {
+    pub(crate) fn euid() -> Option<u32> {
         None
     }
 
-    pub fn no_core_dumps() {}
+    pub(crate) fn no_core_dumps() {}
 
     /// Windows has no root acting in another user's profile through a variable.
-    pub fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
+    pub(crate) fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
         Ok(None)
     }
 
-    pub fn become_user(_: u32, _: u32) -> std::io::Result<()> {
+    pub(crate) fn become_user(_: u32, _: u32) -> std::io::Result<()> {
         Ok(())
     }
 }

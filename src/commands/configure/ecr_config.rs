@@ -222,7 +222,11 @@ mod tests {
         );
         let c = Config::parse(&after, Path::new("x")).unwrap();
         assert_eq!(
-            c.rule_for("127.0.0.1:5000").unwrap().profile.as_deref(),
+            ecr_login_core::token::resolve::Route::of("127.0.0.1:5000", &c)
+                .unwrap()
+                .rule
+                .and_then(|r| r.profile)
+                .as_deref(),
             Some("dev")
         );
     }

@@ -88,12 +88,6 @@ pub struct Target {
 }
 
 impl Target {
-    /// Resolves a server string as a client sends it, signed for as `env` would sign
-    /// ([`Route::of`], then the identity).
-    pub fn resolve(server: &str, config: &Config, env: &dyn Env) -> Result<Target, Error> {
-        Route::of(server, config).map(|route| route.target(env))
-    }
-
     /// See [`Route::login_registry`].
     pub(crate) fn login_registry(&self) -> String {
         login_registry(&self.authority)
@@ -130,11 +124,6 @@ impl<'a> Context<'a> {
             env,
             cache: Slot::Open(cache),
         }
-    }
-
-    /// The context of a request served for this process: its own environment.
-    pub fn process(config: &'a Config, cache: Option<&'a Cache>) -> Context<'a> {
-        Context::new(config, cache, &crate::env::ProcessEnv)
     }
 
     /// This process's context with the cache `open` gives, opened the first time a request
@@ -175,7 +164,7 @@ impl<'a> Context<'a> {
 
 /// `get`'s answer: `docker login` credentials while they last, then the cached token while
 /// it has enough life left, else a fresh one.
-pub(crate) fn serve(
+pub fn serve(
     target: &Target,
     ctx: &Context,
     fetcher: &dyn Fetcher,
@@ -372,7 +361,7 @@ fn expired_on_arrival(entry: &Entry, now: i64) -> Option<FetchError> {
     })
 }
 
-pub fn entry_from(target: &Target, fetched: Fetched, now: i64) -> Entry {
+pub(crate) fn entry_from(target: &Target, fetched: Fetched, now: i64) -> Entry {
     let expires = match fetched.credentials_expire_at_ms {
         Some(c) if c < fetched.token_expires_at_ms => c,
         _ => fetched.token_expires_at_ms,

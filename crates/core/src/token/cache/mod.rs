@@ -192,7 +192,7 @@ impl Cache {
     }
 
     /// Writes an entry atomically (0600).
-    pub fn write(&self, entry: &Entry) -> Result<(), CacheError> {
+    pub(crate) fn write(&self, entry: &Entry) -> Result<(), CacheError> {
         let path = self.entry_path(&entry.key());
         let fail = |source: io::Error| CacheError::Write {
             path: path.clone(),
@@ -299,7 +299,7 @@ impl Cache {
 
     /// Records that `key` was served at `now`, writing only when the record is older than
     /// [`USED_GRANULARITY`]: the cache-hit path pays one `stat`.
-    pub fn mark_used(&self, key: &str, now: SystemTime) {
+    pub(crate) fn mark_used(&self, key: &str, now: SystemTime) {
         if let Err(e) = touch_unless_fresh(&self.used_path(key), now, USED_GRANULARITY) {
             tracing::debug!("cannot record use of cache entry {key}: {e}");
         }

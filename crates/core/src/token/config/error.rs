@@ -73,7 +73,7 @@ impl std::error::Error for ConfigError {
 
 /// What is wrong in the file's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Invalid {
+pub(crate) enum Invalid {
     /// Not TOML, or a key we do not know: toml's words (which name line and column), and
     /// the line where serde knows it.
     Syntax {
@@ -119,7 +119,7 @@ impl std::error::Error for Invalid {
 
 /// Why a value is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BadValue {
+pub(crate) enum BadValue {
     /// A `[registries]` key that is not a host pattern.
     Pattern(PatternError),
     NotAnEcrHost(String),
@@ -212,7 +212,7 @@ impl From<HelperNameError> for BadValue {
 
 /// Why a `[registries]` key is not a host pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatternError {
+pub(crate) enum PatternError {
     Empty,
     Host(HostError),
     WithPath,
@@ -265,7 +265,7 @@ impl std::error::Error for HelperNameError {}
 
 /// Why a `min_remaining` is neither a percentage nor a duration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MinRemainingError {
+pub(crate) enum MinRemainingError {
     NotAPercentage(String),
     OutOfRange(String),
     Duration(DurationError),

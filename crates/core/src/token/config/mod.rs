@@ -8,7 +8,8 @@
 
 mod error;
 
-pub use error::{BadValue, ConfigError, HelperNameError, Invalid, MinRemainingError, PatternError};
+pub(crate) use error::{BadValue, Invalid, MinRemainingError, PatternError};
+pub use error::{ConfigError, HelperNameError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -299,7 +300,7 @@ impl Config {
     /// The rule that applies to a host, aliases resolved: an alias (`ecr = …`) takes its
     /// own `profile`, `role_arn` (with `external_id`) and `region`, and whatever it does
     /// not set from its ECR registry's rule, so it signs as that registry is configured.
-    pub fn effective_rule(&self, authority: &str) -> Option<RegistryRule> {
+    pub(crate) fn effective_rule(&self, authority: &str) -> Option<RegistryRule> {
         let rule = self.rule_for(authority)?;
         let Some(target) = rule
             .ecr
@@ -325,7 +326,7 @@ impl Config {
     /// The rule for a host (`host` or `host:port`, lower-case): an exact key wins over any
     /// wildcard; among wildcards, the one with fewer `*` wins, then the longer pattern.
     /// A key without a port also matches the host on any port.
-    pub fn rule_for(&self, authority: &str) -> Option<&RegistryRule> {
+    pub(crate) fn rule_for(&self, authority: &str) -> Option<&RegistryRule> {
         let host = authority.rsplit_once(':').map_or(authority, |(h, p)| {
             if p.bytes().all(|b| b.is_ascii_digit()) {
                 h
@@ -352,7 +353,7 @@ impl Config {
 /// Whether `arn` is an IAM role's ARN: `arn:<partition>:iam::<12 digits>:role/<path and
 /// name>`, with only the characters IAM allows (so a newline or a quote can never reach a
 /// log line or a key through it).
-pub fn is_role_arn(arn: &str) -> bool {
+pub(crate) fn is_role_arn(arn: &str) -> bool {
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
         parts.next(),
@@ -413,7 +414,7 @@ fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
 
 /// Label-wise glob: `*` matches any run of characters within one DNS label, as the
 /// kubelet's `matchImages` does, so `*.amazonaws.com` never matches `a.b.amazonaws.com`.
-pub fn glob_match(pattern: &str, host: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, host: &str) -> bool {
     let p: Vec<&str> = pattern.split('.').collect();
     let h: Vec<&str> = host.split('.').collect();
     p.len() == h.len()
@@ -459,7 +460,7 @@ fn label_match_steps(p: &[u8], s: &[u8]) -> (bool, usize) {
 }
 
 /// `50%` (a share of the lifetime) or a duration such as `2h`.
-pub fn parse_min_remaining(v: &str) -> Result<MinRemaining, MinRemainingError> {
+pub(crate) fn parse_min_remaining(v: &str) -> Result<MinRemaining, MinRemainingError> {
     if let Some(pct) = v.trim().strip_suffix('%') {
         let n: f64 = pct
             .trim()
