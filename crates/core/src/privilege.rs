@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::io;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
