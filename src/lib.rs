@@ -17,7 +17,7 @@ pub mod renew;
 pub mod service;
 
 use ecr_login_core::dispatch::{self, Binary};
-use ecr_login_core::token::fetch::Fetcher;
+use ecr_login_core::fetch::Fetcher;
 use std::ffi::OsString;
 use std::process::ExitCode;
 

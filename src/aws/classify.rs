@@ -5,8 +5,8 @@
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::identity::Identity;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::identity::Identity;
 use std::time::Duration;
 
 /// An API failure reduced to what classification needs.

@@ -4,9 +4,9 @@
 
 use super::{classify, runtime, sdk};
 use ecr_login_core::error::Error;
-use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::host::Registry;
-use ecr_login_core::token::identity::Identity;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::host::Registry;
+use ecr_login_core::identity::Identity;
 use std::time::Duration;
 
 /// The host of the caller's default registry in `region` (else the configured region).

@@ -13,7 +13,7 @@ pub mod sdk;
 pub mod source;
 pub mod transport;
 
-use ecr_login_core::token::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
+use ecr_login_core::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 
 /// Fetches tokens with the AWS SDK, on a fresh current-thread runtime per request (the
 /// caller is synchronous: `get`, or one of the daemon's blocking threads).

@@ -13,10 +13,10 @@ use aws_types::os_shim_internal::Env;
 use base64::Engine;
 use ecr_login_core::clock::epoch_ms;
 use ecr_login_core::env::is_aws_var;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::host::Registry;
+use ecr_login_core::identity::Identity;
 use ecr_login_core::secret::Secret;
-use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::host::Registry;
-use ecr_login_core::token::identity::Identity;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -114,7 +114,7 @@ pub struct Signing {
 /// the SDK's chain) or a service account does.
 pub async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaRole> {
     let env_keys_sign = !identity.profile_from_config
-        && ecr_login_core::token::identity::source::env_key_id(&identity.env).is_some();
+        && ecr_login_core::identity::env_key_id(&identity.env).is_some();
     if identity.web_identity_token.is_some() || env_keys_sign {
         return None;
     }
@@ -143,7 +143,7 @@ pub async fn credentials(
     let base = match mfa_role(identity, env).await {
         Some(role) => {
             let home = env.get("HOME").ok().map(std::path::PathBuf::from);
-            let cache = ecr_login_core::token::cache::default_dir().ok().flatten();
+            let cache = ecr_login_core::cache::default_dir().ok().flatten();
             let now = ecr_login_core::clock::now_ms();
             let session = super::mfa::find(&role, cache.as_deref(), home.as_deref(), now)
                 .ok_or_else(|| FetchError::MfaRequired {

@@ -6,7 +6,7 @@
 
 use aws_config::profile::{Profile, ProfileFileLoadError, ProfileSet};
 use aws_types::os_shim_internal::{Env, Fs};
-use ecr_login_core::token::identity::{Identity, source};
+use ecr_login_core::identity::{self, Identity};
 use sha1::{Digest, Sha1};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
     let aws = &identity.env;
     let suffix = identity.qualifiers.to_string();
     if identity.web_identity_token.is_some()
-        || (!identity.profile_from_config && source::env_key_id(aws).is_some())
+        || (!identity.profile_from_config && identity::env_key_id(aws).is_some())
     {
         return plain(identity.label.clone());
     }
@@ -65,7 +65,7 @@ pub async fn describe(identity: &Identity, env: &Env) -> Signer {
     if identity.profile_from_config {
         return plain(format!("profile:{name} (not found){suffix}"));
     }
-    let label = source::ambient_label(aws).unwrap_or_else(|| "instance-metadata".into());
+    let label = identity::ambient_label(aws).unwrap_or_else(|| "instance-metadata".into());
     plain(format!("{label}{suffix}"))
 }
 

@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use ecr_login_core::token::fetch::FetchError;
+use ecr_login_core::fetch::FetchError;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};

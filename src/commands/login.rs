@@ -11,14 +11,14 @@
 use crate::aws::{mfa, sdk, transport};
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
+use ecr_login_core::cache::{self, Cache};
+use ecr_login_core::config::Config;
 use ecr_login_core::duration;
 use ecr_login_core::env::{Env as _, MapEnv, ProcessEnv};
 use ecr_login_core::error::Error;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::resolve::{Context, Route};
 use ecr_login_core::secret::Secret;
-use ecr_login_core::token::cache::{self, Cache};
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::resolve::{Context, Route};
 use std::fmt::Write as _;
 use std::time::Duration;
 

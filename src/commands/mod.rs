@@ -16,14 +16,14 @@ use crate::aws::AwsFetcher;
 use crate::renew::{self, Deps};
 use args::{Cli, Command};
 use clap::Parser;
+use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::{self, SystemClock};
+use ecr_login_core::config::{self, Config};
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
-use ecr_login_core::frontends::{self, kubelet};
 use ecr_login_core::output::{self, Protocol};
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::{self, Config};
-use ecr_login_core::token::resolve::Context;
+use ecr_login_core::resolve::Context;
+use ecr_login_core::{kubelet, read_stdin};
 use std::ffi::OsString;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,7 +69,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 }
 
 fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
-    let input = frontends::read_stdin()?;
+    let input = read_stdin()?;
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);

@@ -3,13 +3,13 @@
 
 use crate::aws::AwsFetcher;
 use crate::renew::warm::warm_set;
+use ecr_login_core::cache::{Cache, Entry};
+use ecr_login_core::config::Config;
 use ecr_login_core::duration;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
 use ecr_login_core::output;
-use ecr_login_core::token::cache::{Cache, Entry};
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::{self, Context, Route, Target, Write};
+use ecr_login_core::resolve::{self, Context, Route, Target, Write};
 use std::fmt::Write as _;
 
 /// `refresh`: renew the named registries now, or every warm one. Returns a report line

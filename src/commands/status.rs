@@ -2,12 +2,12 @@
 //! table) and machines (`--json`). Never prints a secret.
 
 use crate::renew::state::{self, State};
+use ecr_login_core::cache::{Cache, Entry, Source};
 use ecr_login_core::clock::epoch_ms;
+use ecr_login_core::config::Config;
 use ecr_login_core::duration::human as human_duration;
 use ecr_login_core::error::Error;
-use ecr_login_core::token::cache::{Cache, Entry, Source};
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::policy;
+use ecr_login_core::policy;
 use serde::Serialize;
 use std::fmt::Write as _;
 

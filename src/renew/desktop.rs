@@ -18,8 +18,8 @@
 use crate::commands::configure::docker_config::DockerEditError;
 use crate::commands::configure::ecr_config::ConfigEditError;
 use crate::commands::configure::{HELPER, creds_store, docker_config, ecr_config, user_file};
-use ecr_login_core::frontends::docker::fallback;
-use ecr_login_core::token::config::{self, Config};
+use ecr_login_core::config::{self, Config};
+use ecr_login_core::docker::find_helper;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::SystemTime;
@@ -174,7 +174,7 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), R
         .ok_or(RecordError::NoConfigFile)?;
     let fallback = was.filter(|w| config::validate_helper_name(w).is_ok());
     let found = fallback
-        .and_then(fallback::find_helper)
+        .and_then(find_helper)
         .map(|p| p.display().to_string());
     let mut all = config.store.pinned.clone();
     for p in pinned {

@@ -3,8 +3,8 @@
 //! daemon adds: backoff after failures, forgetting idle registries, and never sleeping
 //! past a minute, so a laptop that slept through a renewal renews right after waking.
 
-use ecr_login_core::token::fetch::FetchError;
-use ecr_login_core::token::policy::jitter;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::policy::jitter;
 use std::time::Duration;
 
 /// The loop never sleeps longer than this: the wall-clock check interval.

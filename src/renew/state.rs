@@ -3,7 +3,7 @@
 
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
-use ecr_login_core::token::lock::{self, LockGuard};
+use ecr_login_core::lock::{self, LockGuard};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

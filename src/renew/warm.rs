@@ -2,10 +2,10 @@
 //! `forget_after`, each re-resolved as `get` would resolve it now.
 
 use super::schedule::forgotten;
+use ecr_login_core::cache::{Cache, Entry, Source};
+use ecr_login_core::config::Config;
 use ecr_login_core::env::{Env, WithAwsVars};
-use ecr_login_core::token::cache::{Cache, Entry, Source};
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::resolve::{Route, Target};
+use ecr_login_core::resolve::{Route, Target};
 use std::collections::HashMap;
 
 /// A registry to keep warm, as `get` would resolve it, with its current entry.

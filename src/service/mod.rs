@@ -44,7 +44,7 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
 pub fn carried_env() -> Vec<(String, String)> {
     [
         "AWS_ECR_CACHE_DIR",
-        ecr_login_core::token::config::CONFIG_ENV,
+        ecr_login_core::config::CONFIG_ENV,
         "AWS_PROFILE",
         "AWS_REGION",
     ]

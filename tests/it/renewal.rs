@@ -4,14 +4,14 @@
 //! (READY, SIGTERM, SIGHUP, one daemon per cache dir) is in `daemon.rs`.
 
 use ecr_login::renew::{self, Deps, Reload};
+use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::Clock;
+use ecr_login_core::config::Config;
 use ecr_login_core::env::MapEnv;
+use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use ecr_login_core::policy;
+use ecr_login_core::resolve::{Context, Route, Target};
 use ecr_login_core::secret::Secret;
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
-use ecr_login_core::token::policy;
-use ecr_login_core::token::resolve::{Context, Route, Target};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -415,7 +415,7 @@ async fn used_registries_are_kept_warm_and_idle_ones_forgotten() {
     let now = w.clock.now_ms();
     let env = MapEnv::default();
     let ctx = Context::new(&w.config, Some(&w.cache), &env);
-    ecr_login_core::token::resolve::serve(&target, &ctx, w.fetcher.as_ref(), now).unwrap();
+    ecr_login_core::resolve::serve(&target, &ctx, w.fetcher.as_ref(), now).unwrap();
     w.run_for(Duration::from_secs(4 * 3600)).await;
     let times = w.fetcher.times();
     // Renewed at 1 h (half of 2 h), then not again: by 2 h it had gone unused for 90 min.

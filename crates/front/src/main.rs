@@ -11,9 +11,9 @@
 use ecr_login_core::dispatch::{self, Binary};
 use ecr_login_core::error::Error;
 use ecr_login_core::exec::{self, FULL};
+use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use ecr_login_core::output::{self, Protocol};
 use ecr_login_core::privilege;
-use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use std::ffi::OsString;
 use std::process::ExitCode;
 

@@ -7,11 +7,11 @@ use super::HELPER;
 use super::docker_config::{DockerEditError, parse};
 use super::json_text::ObjectText;
 use base64::Engine;
+use ecr_login_core::docker::Credentials;
+use ecr_login_core::docker::FileStore;
 use ecr_login_core::error::Error;
-use ecr_login_core::frontends::docker::file_store::FileStore;
-use ecr_login_core::frontends::docker::protocol::Credentials;
+use ecr_login_core::host::Registry;
 use ecr_login_core::secret::Secret;
-use ecr_login_core::token::host::Registry;
 use serde_json::Value;
 
 /// What switching Docker's config over found and did.
@@ -44,7 +44,7 @@ pub fn enable(text: Option<&str>) -> Result<Switch, DockerEditError> {
     // Checked before anything is written: a value we could not record as the fallback
     // would be lost once credsStore is switched.
     if let Some(p) = previous.as_deref().filter(|p| !p.is_empty()) {
-        ecr_login_core::token::config::validate_helper_name(p).map_err(|why| {
+        ecr_login_core::config::validate_helper_name(p).map_err(|why| {
             DockerEditError::UnkeepableStore {
                 name: p.to_string(),
                 why,

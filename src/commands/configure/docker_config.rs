@@ -3,8 +3,8 @@
 
 use super::HELPER;
 use super::json_text::{JsonError, ObjectText};
+use ecr_login_core::config::HelperNameError;
 use ecr_login_core::error::Error;
-use ecr_login_core::token::config::HelperNameError;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! `configure --store`.
 
 use super::user_file::Edited;
-use ecr_login_core::token::config::{Config, ConfigError};
+use ecr_login_core::config::{Config, ConfigError};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -222,7 +222,7 @@ mod tests {
         );
         let c = Config::parse(&after, Path::new("x")).unwrap();
         assert_eq!(
-            ecr_login_core::token::resolve::Route::of("127.0.0.1:5000", &c)
+            ecr_login_core::resolve::Route::of("127.0.0.1:5000", &c)
                 .unwrap()
                 .rule
                 .and_then(|r| r.profile)

@@ -14,12 +14,12 @@ pub mod preview;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
+use ecr_login_core::config::{self, Config, RegistryRule};
+use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
-use ecr_login_core::frontends::docker::fallback;
-use ecr_login_core::token::config::{self, Config, RegistryRule};
-use ecr_login_core::token::host::Registry;
-use ecr_login_core::token::identity::Identity;
+use ecr_login_core::host::Registry;
+use ecr_login_core::identity::Identity;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs;
@@ -32,8 +32,8 @@ pub const BINARY: &str = "docker-credential-ecr-login";
 fn hosts(req: &Request) -> Result<Vec<String>, Error> {
     let mut hosts = Vec::new();
     for r in &req.registries {
-        let authority = ecr_login_core::token::host::Authority::parse(r)
-            .map_err(|e| Error::Input(e.to_string()))?;
+        let authority =
+            ecr_login_core::host::Authority::parse(r).map_err(|e| Error::Input(e.to_string()))?;
         match Registry::from_host(&authority.host) {
             Some(reg) => hosts.push(reg.host().to_string()),
             None if req.ecr.is_some() || req.remove => hosts.push(authority.to_string()),
@@ -212,7 +212,7 @@ fn store_mode(
         let fallback = (!previous.is_empty()).then_some(previous.as_str());
         // Recorded where it is now, so a PATH that changes later (a project's
         // node_modules/.bin) never decides which program receives other registries' logins.
-        let found = fallback.and_then(fallback::find_helper);
+        let found = fallback.and_then(find_helper);
         if let (Some(name), None) = (fallback, &found) {
             let _ = writeln!(
                 out,
@@ -232,9 +232,8 @@ fn store_mode(
         if fallback.is_none() && !req.dry_run {
             let logins = creds_store::inline_logins(docker_text);
             if !logins.is_empty() {
-                let store = ecr_login_core::frontends::docker::file_store::FileStore::new(
-                    ecr_login_core::frontends::docker::file_store::default_dir()?,
-                );
+                let store =
+                    ecr_login_core::docker::FileStore::new(ecr_login_core::docker::default_dir()?);
                 for line in creds_store::keep_inline_logins(&store, &logins)? {
                     let _ = writeln!(out, "{line}");
                 }
@@ -326,7 +325,7 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
 }
 
 fn warnings(out: &mut String, docker_config: Option<&str>) {
-    if fallback::find_helper("ecr-login").is_none() {
+    if find_helper("ecr-login").is_none() {
         let _ = writeln!(
             out,
             "warning: {BINARY} is not on PATH, so Docker cannot exec it; install it into a PATH directory (bash packaging/install.sh from a checkout, or the .deb, .rpm, Homebrew or Scoop package)"

@@ -6,8 +6,8 @@
 
 use super::process::{self, Ran};
 use super::{Check, Deadline};
+use ecr_login_core::docker::version_line;
 use ecr_login_core::exec::lookup;
-use ecr_login_core::frontends::docker::version_line;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

@@ -3,9 +3,9 @@
 //! `credHelpers` sends to us or that are ECR hosts (whatever helper they name).
 
 use super::docker::DockerConfig;
-use ecr_login_core::token::cache::{Cache, Source};
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::host::{Authority, Registry};
+use ecr_login_core::cache::{Cache, Source};
+use ecr_login_core::config::Config;
+use ecr_login_core::host::{Authority, Registry};
 
 /// The registries to check, as clients name them (`host` or `host:port`), each once,
 /// sorted. Named ones are kept as given (trimmed), so a bad one is reported as such.

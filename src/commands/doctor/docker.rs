@@ -7,9 +7,9 @@
 use super::Check;
 use crate::commands::configure::{HELPER, creds_store, docker_config};
 use crate::renew::state::State;
+use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::host::{Authority, Registry};
+use ecr_login_core::host::{Authority, Registry};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 

@@ -6,11 +6,11 @@ use super::{Check, Deadline};
 use crate::commands::configure::HELPER;
 use crate::renew::state::State;
 use crate::service;
+use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::rfc3339;
+use ecr_login_core::config::{self, Config, ConfigError};
+use ecr_login_core::docker::find_helper;
 use ecr_login_core::duration::human;
-use ecr_login_core::frontends::docker::fallback;
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::{self, Config, ConfigError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -64,7 +64,7 @@ pub fn config_checks(
             .fallback_path
             .clone()
             .filter(|p| p.exists())
-            .or_else(|| fallback::find_helper(name));
+            .or_else(|| find_helper(name));
         out.push(match found {
             Some(p) => Check::pass(
                 "config.fallback",
@@ -81,7 +81,7 @@ pub fn config_checks(
 }
 
 pub fn cache_checks(
-    dir: &Result<Option<PathBuf>, ecr_login_core::token::cache::CacheError>,
+    dir: &Result<Option<PathBuf>, ecr_login_core::cache::CacheError>,
     cache: Option<&Cache>,
 ) -> Vec<Check> {
     let dir = match dir {

@@ -25,9 +25,9 @@ mod sessions;
 mod tls;
 mod token;
 
+use ecr_login_core::cache::Cache;
+use ecr_login_core::config::Config;
 use ecr_login_core::output;
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::Config;
 use serde::Serialize;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -162,7 +162,7 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
     let config = Config::load();
     let usable = config.clone().unwrap_or_default();
     let docker = docker::DockerConfig::load();
-    let cache_dir = ecr_login_core::token::cache::default_dir();
+    let cache_dir = ecr_login_core::cache::default_dir();
     let cache = match &cache_dir {
         // Opened only if it exists: doctor creates nothing.
         Ok(Some(dir)) if dir.exists() => Cache::open(dir).ok(),

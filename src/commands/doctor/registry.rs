@@ -6,14 +6,14 @@
 use super::network::{self, Endpoint, EndpointError};
 use super::{Check, Group, Status, sessions, token};
 use crate::aws::{sdk, source};
+use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::rfc3339;
+use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::env::ProcessEnv;
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::host::{Authority, Registry};
-use ecr_login_core::token::policy;
-use ecr_login_core::token::resolve::{Route, Target};
+use ecr_login_core::host::{Authority, Registry};
+use ecr_login_core::policy;
+use ecr_login_core::resolve::{Route, Target};
 
 /// What the network checks need of a registry.
 pub struct Plan {

@@ -9,7 +9,7 @@ use crate::aws::{mfa, sdk};
 use aws_types::os_shim_internal::{Env, Fs};
 use ecr_login_core::clock::rfc3339;
 use ecr_login_core::duration::human;
-use ecr_login_core::token::identity::Identity;
+use ecr_login_core::identity::Identity;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -117,7 +117,7 @@ pub fn checks(
         });
     }
     if let Some(role) = rt.block_on(sdk::mfa_role(identity, env)) {
-        let cache = ecr_login_core::token::cache::default_dir().ok().flatten();
+        let cache = ecr_login_core::cache::default_dir().ok().flatten();
         let home = env.get("HOME").ok().map(PathBuf::from);
         out.push(match mfa::find(&role, cache.as_deref(), home.as_deref(), now) {
             Some(s) => Check::pass(

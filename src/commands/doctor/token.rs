@@ -6,14 +6,14 @@
 
 use super::{Check, Deadline};
 use crate::aws::AwsFetcher;
+use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::rfc3339;
+use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
-use ecr_login_core::token::cache::Cache;
-use ecr_login_core::token::config::Config;
-use ecr_login_core::token::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
-use ecr_login_core::token::resolve::{self, Context, Target, Write};
+use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
+use ecr_login_core::resolve::{self, Context, Target, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

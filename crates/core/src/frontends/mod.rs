@@ -4,9 +4,9 @@
 //! [`crate::token::resolve::Target`], asks the token path, and shapes the answer; none
 //! has a token path of its own.
 
-pub mod bazel;
-pub mod docker;
-pub mod kubelet;
+pub(crate) mod bazel;
+pub(crate) mod docker;
+pub(crate) mod kubelet;
 
 use std::io::Read;
 

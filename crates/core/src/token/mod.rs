@@ -4,11 +4,11 @@
 //! when one may be served and when it should be renewed, [`fetch`] gets new ones, and
 //! [`resolve`] strings them together.
 
-pub mod cache;
-pub mod config;
-pub mod fetch;
-pub mod host;
-pub mod identity;
-pub mod lock;
-pub mod policy;
-pub mod resolve;
+pub(crate) mod cache;
+pub(crate) mod config;
+pub(crate) mod fetch;
+pub(crate) mod host;
+pub(crate) mod identity;
+pub(crate) mod lock;
+pub(crate) mod policy;
+pub(crate) mod resolve;

@@ -6,9 +6,9 @@
 //! talks to AWS: a miss goes to the [`Fetcher`] the binary passes (the full binary's calls
 //! AWS; the front binary's hands the request to the full binary).
 
-pub mod fallback;
-pub mod file_store;
-pub mod protocol;
+pub(crate) mod fallback;
+pub(crate) mod file_store;
+pub(crate) mod protocol;
 
 use crate::error::Error;
 use crate::output::{Reply, json_line};

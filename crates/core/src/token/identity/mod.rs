@@ -14,8 +14,8 @@
 //! security bug. The label ([`Identity::label`]) is for people; the full binary refines it
 //! when it fetches (`Fetched::signer`).
 
-pub mod fingerprint;
-pub mod source;
+pub(crate) mod fingerprint;
+pub(crate) mod source;
 
 use crate::env::Env;
 use crate::env::is_secret_var;
