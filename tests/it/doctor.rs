@@ -7,6 +7,8 @@
 //! no call; nothing printed is a secret. The human report of one healthy and one broken run
 //! is kept in `golden/` (`UPDATE_GOLDEN=1` rewrites it).
 
+#[cfg(target_os = "linux")]
+use crate::support::daemon::Daemon;
 use crate::support::harness::*;
 use crate::support::proxy::{ConnectProxy, ProxyOptions};
 use crate::support::tls_front::{Ca, LOCAL_NAMES, TlsFront};
@@ -210,23 +212,20 @@ fn enabled_unit(s: &Sandbox) {
 /// Everything in place: credHelpers, podman's view, a config, TLS with a private CA, a
 /// daemon that has renewed, its service enabled.
 #[cfg(target_os = "linux")]
-fn healthy(s: &mut Sandbox) -> (TlsFront, std::process::Child) {
+fn healthy(s: &mut Sandbox) -> (TlsFront, Daemon) {
     let front = tls_endpoint(s);
     docker_config(s, &helpers_for(&[REGISTRY]));
     stub(s, "bin", "skopeo", "exit 0");
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&keep_warm(&[REGISTRY]));
     enabled_unit(s);
-    let daemon = s.spawn_daemon();
-    let state = s.cache_dir().join("daemon.json");
-    wait_until(
-        "the daemon's first renewal",
-        Duration::from_secs(20),
-        || {
-            std::fs::read_to_string(&state)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .is_some_and(|v| v["last_renewal_ms"].is_number())
-        },
+    // READY comes after the first scan, and after the state it wrote.
+    let daemon = Daemon::options().notify().start(s);
+    daemon.wait_ready();
+    let state = std::fs::read_to_string(s.cache_dir().join("daemon.json")).unwrap();
+    let state: Value = serde_json::from_str(&state).unwrap();
+    assert!(
+        state["last_renewal_ms"].is_number(),
+        "no first renewal: {state}"
     );
     (front, daemon)
 }
@@ -271,7 +270,7 @@ fn a_healthy_set_up_passes_every_check() {
     );
     let human = s.run(&["doctor"], b"");
     assert_eq!(human.status.code(), Some(0), "{}", stdout(&human));
-    stop(daemon);
+    daemon.stop();
     for o in [&r.out, &human] {
         for secret in [PASSWORD, SECRET_KEY] {
             assert!(
@@ -929,7 +928,7 @@ fn a_broken_set_up_matches_its_golden_report() {
             "{{\"credsStore\": \"desktop\", \"credHelpers\": {{\"{ALIAS}\": \"ecr-login\"}}}}\n"
         ),
     );
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&keep_warm(&[REGISTRY]));
     let out = s.run(&["doctor"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     golden("doctor-broken.txt", &s, &stdout(&out));

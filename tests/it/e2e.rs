@@ -7,12 +7,13 @@
 //! then a missing tool is a failure, never a skip.
 
 use crate::support::fake_ecr::{self, FakeEcr, Fault};
+use crate::support::harness::{front, terminate};
+use crate::support::wait::poll_for;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::harness::front;
 const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 const PASSWORD: &str = "e2e-ecr-token-password";
 const TOOLS: [&str; 5] = ["dockerd", "docker", "skopeo", "docker-registry", "htpasswd"];
@@ -37,23 +38,15 @@ fn free_port() -> u16 {
 /// A server process stopped by PID when dropped, pass or fail, its log kept for failures.
 struct Server {
     name: &'static str,
-    child: Child,
+    child: Option<Child>,
     log: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = self.child.take() {
+            terminate(child, Duration::from_secs(10));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -167,19 +160,20 @@ fn start(name: &'static str, dir: &Path, mut cmd: Command) -> Server {
         .stderr(file)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    Server { name, child, log }
+    Server {
+        name,
+        child: Some(child),
+        log,
+    }
 }
 
-fn wait_for(what: &str, world: &World, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not become ready\n{}",
-            world.logs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// The servers say nothing when they are ready: polled.
+fn wait_for(what: &str, world: &World, ready: impl FnMut() -> bool) {
+    assert!(
+        poll_for(Duration::from_secs(60), ready),
+        "{what} did not become ready\n{}",
+        world.logs()
+    );
 }
 
 /// A `docker-registry` config: htpasswd with one user, or (`None`) no authentication.

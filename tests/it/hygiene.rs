@@ -97,7 +97,7 @@ fn a_fetching_get_sweeps_dead_temp_files_and_idle_keys() {
 #[test]
 fn keep_warm_must_name_an_ecr_registry() {
     let s = Sandbox::new();
-    s.write_config("[daemon]\nkeep_warm = [\"ghcr.io\"]\n");
+    s.write_config(&keep_warm(&["ghcr.io"]));
     let out = s.run(&["status"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(

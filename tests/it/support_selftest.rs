@@ -173,11 +173,7 @@ fn tls_front_rejections_are_counted_once_each() {
     );
 
     for f in [&front, &expired, &wrong] {
-        // The server may still be reading the client's alert.
-        let start = Instant::now();
-        while f.handshake_errors().is_empty() && start.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        f.wait_for_handshake_errors(1, Duration::from_secs(5));
         assert_eq!((f.handshakes(), f.completed_handshakes()), (1, 0));
         assert_eq!(f.handshake_errors().len(), 1, "{:?}", f.handshake_errors());
     }

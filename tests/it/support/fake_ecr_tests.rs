@@ -329,10 +329,7 @@ fn drop_releases_hung_and_delayed_calls_and_closes_idle_connections() {
             done.send((read.is_ok(), got.len())).unwrap();
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while fake.token_calls() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    fake.wait_for_token_calls(2, Duration::from_secs(5));
     assert!(
         finished.recv_timeout(Duration::from_millis(300)).is_err(),
         "answered too early"

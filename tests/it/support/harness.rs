@@ -43,6 +43,12 @@ pub fn not_found_helper(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// A config whose `[daemon]` keeps `registries` warm.
+pub fn keep_warm(registries: &[&str]) -> String {
+    let quoted: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+    format!("[daemon]\nkeep_warm = [{}]\n", quoted.join(", "))
+}
+
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -229,16 +235,6 @@ impl Sandbox {
         token
     }
 
-    /// `daemon` in the background, stdout discarded, stderr kept for [`stop`].
-    pub fn spawn_daemon(&self) -> Child {
-        self.command(&["daemon"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the daemon")
-    }
-
     /// Marks every cache entry expired by rewriting its times, as if fetched long ago: no
     /// waiting on the clock.
     pub fn expire_entries(&self) {
@@ -279,18 +275,6 @@ fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     v
 }
 
-/// Waits for `done`, polling, at most `limit`; `what` names it when it does not come.
-pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < limit,
-            "{what} did not happen within {limit:?}"
-        );
-        std::thread::park_timeout(std::time::Duration::from_millis(50));
-    }
-}
-
 /// A file's permission bits.
 #[cfg(unix)]
 pub fn mode_of(path: &Path) -> u32 {
@@ -298,12 +282,20 @@ pub fn mode_of(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// Stops a daemon with SIGTERM and returns what it printed.
+/// SIGTERM to `child`, and its exit status; SIGKILL if it has not exited after `grace`.
+/// Waits on the exit itself (a thread blocked in wait(2)), not by polling.
 #[cfg(unix)]
-pub fn stop(daemon: Child) -> Output {
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    daemon.wait_with_output().expect("wait for the daemon")
+pub fn terminate(mut child: Child, grace: std::time::Duration) -> std::process::ExitStatus {
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid, not yet waited for.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || exited.send(child.wait().expect("wait for the child")));
+    exit.recv_timeout(grace).unwrap_or_else(|_| {
+        // SAFETY: as above; the waiting thread has not reaped it (it has not sent).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        exit.recv().expect("the killed child's status")
+    })
 }
 
 /// Asserts that a command succeeded, showing its exit status and both streams when it did
