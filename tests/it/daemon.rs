@@ -30,8 +30,7 @@ fn ready_after_the_first_scan() {
     let hit = s.get(REGISTRY);
     assert_ok(&hit);
     assert_eq!(s.fake.token_calls(), 1, "get hits what the daemon fetched");
-    let (status, log) = d.stop();
-    assert!(status.success());
+    let log = d.stop_ok();
     assert!(log.contains(&format!("renewed {REGISTRY}")), "{log}");
 }
 
@@ -66,8 +65,7 @@ fn sighup_reloads_the_config() {
     // Logged once the entry is written.
     d.wait_for_log(&format!("renewed {REGISTRY}"), Duration::from_secs(10));
     assert!(!s.entries().is_empty(), "no entry after a reload");
-    let (status, log) = d.stop();
-    assert!(status.success());
+    let log = d.stop_ok();
     assert!(log.contains("configuration reloaded"), "{log}");
 }
 
@@ -78,19 +76,10 @@ fn one_daemon_per_cache_dir() {
     d.wait_ready();
     let second = s.run(&["daemon"], b"");
     assert_eq!(second.status.code(), Some(1));
-    assert!(
-        stderr(&second).contains("another daemon"),
-        "{}",
-        stderr(&second)
-    );
+    assert_contains(&stderr(&second), "another daemon");
     let status = s.run(&["status"], b"");
-    assert!(
-        stdout(&status).contains("daemon: running"),
-        "{}",
-        stdout(&status)
-    );
-    let (status, _) = d.stop();
-    assert!(status.success());
+    assert_contains(&stdout(&status), "daemon: running");
+    d.stop_ok();
 }
 
 /// `refresh` with no argument renews what `get` used, through the same path.
@@ -102,11 +91,7 @@ fn refresh_renews_what_get_used() {
     s.fake.set_password("pw-two");
     let refresh = s.run(&["refresh"], b"");
     assert_ok(&refresh);
-    assert!(
-        stdout(&refresh).contains(&format!("renewed {REGISTRY}")),
-        "{}",
-        stdout(&refresh)
-    );
+    assert_contains(&stdout(&refresh), &format!("renewed {REGISTRY}"));
     assert_eq!(stdout(&s.get(REGISTRY)), reply(REGISTRY, "pw-two"));
     assert_eq!(s.fake.token_calls(), 2);
 }
@@ -125,8 +110,7 @@ fn a_daemon_given_expired_tokens_backs_off() {
         s.fake.token_calls() > 5
     });
     let calls = s.fake.token_calls();
-    let (status, log) = d.stop();
-    assert!(status.success());
+    let log = d.stop_ok();
     // Attempts at 0, ~1, ~3 s (1 s doubling, jittered down to half): at most 5.
     assert!((1..=5).contains(&calls), "{calls} calls in 5 s");
     assert_eq!(log.matches("clock is probably wrong").count(), 1, "{log}");
@@ -146,6 +130,5 @@ fn the_daemon_never_dumps_core() {
         .unwrap();
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
-    let (status, _) = d.stop();
-    assert!(status.success());
+    d.stop_ok();
 }

@@ -39,13 +39,8 @@ fn configured(s: &mut Sandbox) -> PathBuf {
     let helpers = s.dir.path().join("helpers");
     not_found_helper(&helpers, "desktop");
     s.set("PATH", &format!("{}:/usr/bin:/bin", helpers.display()));
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    let path = docker.join("config.json");
-    std::fs::write(&path, DESKTOP).unwrap();
-    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
-    let out = s.run(&["configure", "--store"], b"");
-    assert_ok(&out);
+    let path = s.write_docker_config(DESKTOP);
+    assert_ok(&s.configure(&["--store"]));
     assert_ok(&s.get(OTHER));
     path
 }
@@ -128,11 +123,7 @@ fn a_file_that_keeps_being_reset_is_left_alone_with_the_pins() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["daemon"]["store"]["flapping"], true, "{v}");
     let status = s.run(&["status"], b"");
-    assert!(
-        stdout(&status).contains("keeps setting credsStore back"),
-        "{}",
-        stdout(&status)
-    );
+    assert_contains(&stdout(&status), "keeps setting credsStore back");
 }
 
 /// `[store] repair = false`: the daemon sees the reset and changes nothing.

@@ -7,7 +7,7 @@
 //! then a missing tool is a failure, never a skip.
 
 use crate::support::fake_ecr::{self, FakeEcr, Fault};
-use crate::support::harness::{front, terminate};
+use crate::support::harness::{assert_ok, front, spawn_with_input, terminate};
 use crate::support::wait::poll_for;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -185,7 +185,7 @@ fn registry_config(dir: &Path, name: &str, port: u16, user: Option<(&str, &str)>
                 .args(["-Bbn", user, password])
                 .output()
                 .unwrap();
-            assert!(out.status.success());
+            assert_ok(&out);
             std::fs::write(&htpasswd, &out.stdout).unwrap();
             format!(
                 "auth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
@@ -379,22 +379,10 @@ fn docker_and_skopeo_push_and_pull_through_the_helper() {
     // credentials a push still works from the stored token; `docker logout` erases; the
     // next push fetches.
     let mut login = w.client("docker", false);
-    login
-        .args(["login", &w.registry, "-u", "AWS", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(PASSWORD.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    login.args(["login", &w.registry, "-u", "AWS", "--password-stdin"]);
+    let out = spawn_with_input(login, PASSWORD.as_bytes())
+        .wait_with_output()
+        .unwrap();
     assert!(
         out.status.success(),
         "docker login: {}",

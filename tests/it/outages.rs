@@ -28,11 +28,7 @@ fn parallel_against_a_hung_endpoint(args: &[&str], stdin: &[u8]) {
         let out = child.wait_with_output().unwrap();
         slowest = slowest.max(start.elapsed());
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-        assert!(
-            stderr(&out).contains("did not answer in time"),
-            "{}",
-            stderr(&out)
-        );
+        assert_contains(&stderr(&out), "did not answer in time");
     }
     let calls = s.fake.token_calls();
     eprintln!(

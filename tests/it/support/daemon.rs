@@ -204,6 +204,14 @@ impl Daemon {
         (status, self.log())
     }
 
+    /// [`Daemon::stop`], asserting it exited 0; its stderr.
+    #[track_caller]
+    pub fn stop_ok(self) -> String {
+        let (status, log) = self.stop();
+        assert!(status.success(), "the daemon exited {status:?}:\n{log}");
+        log
+    }
+
     fn terminate(&mut self) -> Option<ExitStatus> {
         let status = terminate(self.child.take()?, GRACE);
         // Its stderr is closed now: the reader has the last line.

@@ -340,11 +340,9 @@ impl Served for Shared {
 
 /// Serves requests on one keep-alive connection until EOF, an error, or a hung call.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nodelay(true);
-    let Ok(mut out) = stream.try_clone() else {
+    let Some((mut input, mut out)) = listener::split(stream) else {
         return;
     };
-    let mut input = BufReader::new(stream);
     loop {
         let (reply, keep_alive) = match read_request(&mut input) {
             Ok(None) => return,

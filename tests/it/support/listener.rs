@@ -7,6 +7,7 @@
 //! it depends on std alone.
 
 use std::collections::HashMap;
+use std::io::BufReader;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -74,6 +75,15 @@ pub struct Server<S: Served> {
 }
 
 impl<S: Served> Server<S> {
+    /// Serves each connection to a free port of 127.0.0.1 with `shared`. Panics, naming
+    /// the server (`what`), if it cannot listen.
+    #[allow(dead_code)] // the fake endpoint listens where it is told
+    pub fn on_free_port(what: &str, shared: S) -> Server<S> {
+        TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|listener| Server::start(listener, shared))
+            .unwrap_or_else(|e| panic!("{what}: cannot listen: {e}"))
+    }
+
     /// Serves each connection to `listener` with `shared`.
     pub fn start(listener: TcpListener, shared: S) -> std::io::Result<Server<S>> {
         let addr = listener.local_addr()?;
@@ -116,12 +126,20 @@ fn accept_loop<S: Served>(listener: &TcpListener, shared: &Arc<S>) {
         let Some(id) = shared.conns().track(&stream) else {
             return;
         };
+        let _ = stream.set_nodelay(true);
         let shared = Arc::clone(shared);
         thread::spawn(move || {
             shared.serve(stream);
             shared.conns().untrack(id);
         });
     }
+}
+
+/// A connection as a buffered reader and a writer: `None` if the socket cannot be cloned.
+#[allow(dead_code)] // the TLS front reads the raw socket
+pub fn split(stream: TcpStream) -> Option<(BufReader<TcpStream>, TcpStream)> {
+    let out = stream.try_clone().ok()?;
+    Some((BufReader::new(stream), out))
 }
 
 /// A lock that outlives a panicking holder: a failed test's threads must not fail others.

@@ -15,5 +15,6 @@ pub mod proxy;
 pub mod pty;
 #[cfg(unix)]
 pub mod tls_front;
+pub mod windows;
 // These live beside the fake endpoint, which brings them along into the `fake_ecr` example.
 pub use fake_ecr::{listener, wait};

@@ -12,11 +12,11 @@
 //! One thread per connection (two while tunnelling); every socket is shut down when the
 //! [`ConnectProxy`] is dropped.
 
-use super::listener::{Conns, Served, Server, lock};
+use super::listener::{Conns, Served, Server, lock, split};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
@@ -70,15 +70,14 @@ struct Shared {
 impl ConnectProxy {
     /// Listens on a free port of 127.0.0.1. Panics if it cannot.
     pub fn start(options: ProxyOptions) -> ConnectProxy {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .unwrap_or_else(|e| panic!("proxy: cannot listen: {e}"));
         let shared = Shared {
             options,
             conns: Conns::default(),
             requests: Mutex::default(),
         };
-        let server = Server::start(listener, shared).expect("local address");
-        ConnectProxy { server }
+        ConnectProxy {
+            server: Server::on_free_port("proxy", shared),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -211,11 +210,9 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Result<Option<Head>, ()> {
 
 /// Serves one client connection: forwarded requests until EOF, or one tunnel.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nodelay(true);
-    let Ok(mut out) = stream.try_clone() else {
+    let Some((mut input, mut out)) = split(stream) else {
         return;
     };
-    let mut input = BufReader::new(stream);
     loop {
         let head = match read_head(&mut input) {
             Ok(Some(head)) => head,

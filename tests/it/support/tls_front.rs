@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -168,8 +168,6 @@ impl TlsFront {
             .with_single_cert(chain, key)
             .expect("certificate and key");
         let config = Arc::new(config);
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .unwrap_or_else(|e| panic!("TLS front: cannot listen: {e}"));
         let shared = Shared {
             config,
             upstream: upstream_port,
@@ -177,8 +175,9 @@ impl TlsFront {
             state: Mutex::default(),
             failed: Signal::default(),
         };
-        let server = Server::start(listener, shared).expect("local address");
-        TlsFront { server }
+        TlsFront {
+            server: Server::on_free_port("TLS front", shared),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -228,7 +227,6 @@ impl Served for Shared {
 }
 
 fn serve(mut client: TcpStream, shared: &Shared) {
-    let _ = client.set_nodelay(true);
     let _ = client.set_read_timeout(Some(IO_TIMEOUT));
     let _ = client.set_write_timeout(Some(IO_TIMEOUT));
     // A silent connection (the drop's wake-up, a port probe) is no handshake.
