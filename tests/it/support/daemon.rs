@@ -73,7 +73,7 @@ impl Options {
                 raise.raise();
             }
         });
-        let notify = notify.map(|socket| {
+        if let Some(socket) = &notify {
             let (sink, raise) = (Arc::clone(&heard), signal.clone());
             let listener = socket.try_clone().expect("clone the notify socket");
             std::thread::spawn(move || {
@@ -88,8 +88,7 @@ impl Options {
                     raise.raise();
                 }
             });
-            socket
-        });
+        }
         Daemon {
             child: Some(child),
             heard,
