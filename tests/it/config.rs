@@ -149,90 +149,75 @@ fn a_malformed_config_is_one_line_naming_file_line_and_key() {
     assert_eq!(s.fake.token_calls(), 0);
 }
 
-fn docker_config(s: &Sandbox) -> std::path::PathBuf {
-    s.dir.path().join("docker").join("config.json")
-}
-
-fn configure(s: &mut Sandbox, args: &[&str]) -> std::process::Output {
-    s.set(
-        "DOCKER_CONFIG",
-        s.dir.path().join("docker").to_str().unwrap(),
-    );
-    let mut all = vec!["configure"];
-    all.extend_from_slice(args);
-    s.run(&all, b"")
-}
-
 #[test]
 fn configure_creates_then_is_idempotent_then_removes() {
     let mut s = Sandbox::new();
-    let out = configure(&mut s, &[REGISTRY, "--public"]);
+    let out = s.configure(&[REGISTRY, "--public"]);
     assert_ok(&out);
-    assert!(
-        stdout(&out).contains(&format!("added credHelpers[\"{REGISTRY}\"]")),
-        "{}",
-        stdout(&out)
-    );
-    let text = std::fs::read_to_string(docker_config(&s)).unwrap();
+    assert_contains(&stdout(&out), &format!("added credHelpers[\"{REGISTRY}\"]"));
+    let text = std::fs::read_to_string(s.docker_config_path()).unwrap();
     assert_eq!(
         text,
         format!(
             "{{\n\t\"credHelpers\": {{\n\t\t\"{REGISTRY}\": \"ecr-login\",\n\t\t\"public.ecr.aws\": \"ecr-login\"\n\t}}\n}}\n"
         )
     );
-    assert_eq!(mode_of(&docker_config(&s)), 0o600);
-    let again = configure(&mut s, &[REGISTRY, "--public"]);
-    assert!(
-        stdout(&again).contains("nothing changed"),
-        "{}",
-        stdout(&again)
+    assert_eq!(mode_of(&s.docker_config_path()), 0o600);
+    let again = s.configure(&[REGISTRY, "--public"]);
+    assert_contains(&stdout(&again), "nothing changed");
+    assert_eq!(
+        std::fs::read_to_string(s.docker_config_path()).unwrap(),
+        text
     );
-    assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), text);
-    let removed = configure(&mut s, &["--remove"]);
+    let removed = s.configure(&["--remove"]);
     assert_ok(&removed);
-    assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), "{}\n");
+    assert_eq!(
+        std::fs::read_to_string(s.docker_config_path()).unwrap(),
+        "{}\n"
+    );
     assert_eq!(s.fake.token_calls(), 0);
 }
 
 #[test]
 fn configure_keeps_everything_else_and_the_files_mode() {
     let mut s = Sandbox::new();
-    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
+    std::fs::create_dir_all(s.docker_config_path().parent().unwrap()).unwrap();
     let before = r#"{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}},"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"},"experimental":"enabled","proxies":{"default":{"httpProxy":"http://p:3128"}}}"#;
-    std::fs::write(docker_config(&s), before).unwrap();
-    std::fs::set_permissions(docker_config(&s), std::fs::Permissions::from_mode(0o640)).unwrap();
-    let out = configure(
-        &mut s,
-        &["--account", "123456789012", "--region", "us-east-1"],
-    );
+    std::fs::write(s.docker_config_path(), before).unwrap();
+    std::fs::set_permissions(
+        s.docker_config_path(),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    let out = s.configure(&["--account", "123456789012", "--region", "us-east-1"]);
     assert_ok(&out);
-    assert!(
-        stdout(&out).contains("credsStore \"desktop\""),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "credsStore \"desktop\"");
     let after: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(docker_config(&s)).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(s.docker_config_path()).unwrap()).unwrap();
     let was: serde_json::Value = serde_json::from_str(before).unwrap();
     for key in ["auths", "credsStore", "experimental", "proxies"] {
         assert_eq!(after[key], was[key], "{key}");
     }
     assert_eq!(after["credHelpers"]["gcr.io"], "gcloud");
     assert_eq!(after["credHelpers"][REGISTRY], "ecr-login");
-    assert_eq!(mode_of(&docker_config(&s)), 0o640);
+    assert_eq!(mode_of(&s.docker_config_path()), 0o640);
 }
 
 #[test]
 fn configure_refuses_a_read_only_file_and_leaves_it_alone() {
     let mut s = Sandbox::new();
-    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
-    std::fs::write(docker_config(&s), "{\"auths\":{}}").unwrap();
-    std::fs::set_permissions(docker_config(&s), std::fs::Permissions::from_mode(0o444)).unwrap();
-    let out = configure(&mut s, &[REGISTRY]);
+    std::fs::create_dir_all(s.docker_config_path().parent().unwrap()).unwrap();
+    std::fs::write(s.docker_config_path(), "{\"auths\":{}}").unwrap();
+    std::fs::set_permissions(
+        s.docker_config_path(),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
+    let out = s.configure(&[REGISTRY]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "read-only");
     assert_eq!(
-        std::fs::read_to_string(docker_config(&s)).unwrap(),
+        std::fs::read_to_string(s.docker_config_path()).unwrap(),
         "{\"auths\":{}}"
     );
 }
@@ -240,10 +225,10 @@ fn configure_refuses_a_read_only_file_and_leaves_it_alone() {
 #[test]
 fn configure_dry_run_writes_nothing() {
     let mut s = Sandbox::new();
-    let out = configure(&mut s, &[REGISTRY, "--dry-run", "--profile", "dev"]);
+    let out = s.configure(&[REGISTRY, "--dry-run", "--profile", "dev"]);
     assert_ok(&out);
-    assert!(stdout(&out).contains("would change"), "{}", stdout(&out));
-    assert!(!docker_config(&s).exists());
+    assert_contains(&stdout(&out), "would change");
+    assert!(!s.docker_config_path().exists());
     assert!(!s.config_path().exists());
 }
 
@@ -252,42 +237,42 @@ fn configure_dry_run_writes_nothing() {
 #[test]
 fn no_dry_run_prints_a_secret() {
     let mut s = Sandbox::new();
-    std::fs::create_dir_all(docker_config(&s).parent().unwrap()).unwrap();
+    std::fs::create_dir_all(s.docker_config_path().parent().unwrap()).unwrap();
     let before = "{\"auths\":{\"ghcr.io\":{\"auth\":\"YWxpY2U6aHVudGVyMg==\"},\"quay.io\":{\"identitytoken\":\"id-tok-SECRET\"}}}";
-    std::fs::write(docker_config(&s), before).unwrap();
+    std::fs::write(s.docker_config_path(), before).unwrap();
     for args in [
         &[REGISTRY, "--dry-run"][..],
         &["--store", "--dry-run"],
         &["--remove", "--dry-run"],
         &[REGISTRY, "--dry-run", "--profile", "dev"],
     ] {
-        let out = configure(&mut s, args);
+        let out = s.configure(args);
         assert_ok(&out);
         for secret in ["YWxpY2U6aHVudGVyMg==", "id-tok-SECRET"] {
             assert!(!stdout(&out).contains(secret), "{args:?}: {}", stdout(&out));
             assert!(!stderr(&out).contains(secret), "{args:?}: {}", stderr(&out));
         }
-        assert_eq!(std::fs::read_to_string(docker_config(&s)).unwrap(), before);
+        assert_eq!(
+            std::fs::read_to_string(s.docker_config_path()).unwrap(),
+            before
+        );
     }
-    let out = configure(&mut s, &[REGISTRY, "--dry-run"]);
-    assert!(stdout(&out).contains("<redacted>"), "{}", stdout(&out));
+    let out = s.configure(&[REGISTRY, "--dry-run"]);
+    assert_contains(&stdout(&out), "<redacted>");
 }
 
 #[test]
 fn configure_writes_profile_role_and_alias_into_our_config() {
     let mut s = Sandbox::new();
-    let out = configure(
-        &mut s,
-        &[
-            REGISTRY,
-            "--profile",
-            "prod",
-            "--role-arn",
-            "arn:aws:iam::123456789012:role/ci",
-        ],
-    );
+    let out = s.configure(&[
+        REGISTRY,
+        "--profile",
+        "prod",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/ci",
+    ]);
     assert_ok(&out);
-    let out = configure(&mut s, &["127.0.0.1:5000", "--ecr", OTHER]);
+    let out = s.configure(&["127.0.0.1:5000", "--ecr", OTHER]);
     assert_ok(&out);
     let text = std::fs::read_to_string(s.config_path()).unwrap();
     assert!(
@@ -296,24 +281,23 @@ fn configure_writes_profile_role_and_alias_into_our_config() {
             && text.contains(&format!("ecr = \"{OTHER}\"")),
         "{text}"
     );
-    let not_ecr = configure(&mut s, &["registry.example.com"]);
+    let not_ecr = s.configure(&["registry.example.com"]);
     assert_eq!(not_ecr.status.code(), Some(1));
-    assert!(stderr(&not_ecr).contains("--ecr"), "{}", stderr(&not_ecr));
+    assert_contains(&stderr(&not_ecr), "--ecr");
 }
 
 /// With no registry, `configure` asks ECR for the caller's default registry.
 #[test]
 fn configure_discovers_the_default_registry() {
     let mut s = Sandbox::new();
-    let out = configure(&mut s, &["--region", "eu-central-1"]);
+    let out = s.configure(&["--region", "eu-central-1"]);
     assert_ok(&out);
     let host = "123456789012.dkr.ecr.eu-central-1.amazonaws.com";
-    assert!(
-        stdout(&out).contains(&format!("discovered your default registry: {host}")),
-        "{}",
-        stdout(&out)
+    assert_contains(
+        &stdout(&out),
+        &format!("discovered your default registry: {host}"),
     );
-    let after = std::fs::read_to_string(docker_config(&s)).unwrap();
+    let after = std::fs::read_to_string(s.docker_config_path()).unwrap();
     assert!(after.contains(host), "{after}");
 }
 
@@ -321,7 +305,7 @@ fn configure_discovers_the_default_registry() {
 fn configure_systemd_installs_a_unit_for_this_binary() {
     let mut s = Sandbox::new();
     s.set("AWS_ECR_CACHE_DIR", "/var/tmp/ecr-cache");
-    let out = configure(&mut s, &[REGISTRY, "--systemd"]);
+    let out = s.configure(&[REGISTRY, "--systemd"]);
     assert_ok(&out);
     let unit_path = s
         .home()
@@ -350,10 +334,6 @@ fn configure_systemd_installs_a_unit_for_this_binary() {
             || text.contains("systemctl --user enable --now docker-credential-ecr-login.service"),
         "{text}"
     );
-    let again = configure(&mut s, &[REGISTRY, "--systemd"]);
-    assert!(
-        stdout(&again).contains("already installed"),
-        "{}",
-        stdout(&again)
-    );
+    let again = s.configure(&[REGISTRY, "--systemd"]);
+    assert_contains(&stdout(&again), "already installed");
 }

@@ -3,68 +3,34 @@
 //! registries in use in `credHelpers`, stops fighting a file that keeps being reset, and
 //! does nothing when told not to or when the store is not its own.
 
+use crate::support::daemon::Daemon;
 use crate::support::harness::*;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A registry in use that is not in Desktop's credHelpers: the one the daemon pins.
 const OTHER: &str = "210987654321.dkr.ecr.us-east-1.amazonaws.com";
 
-/// The daemon, its stderr collected line by line as it comes.
-struct Daemon {
-    child: Child,
-    log: Arc<Mutex<String>>,
+/// At most a minute and then some: the daemon looks at least once a minute even where no
+/// file watch exists.
+const LOOK: Duration = Duration::from_secs(70);
+
+/// The daemon, debug logs, its first scan done (READY): watching Docker's config.
+fn start(s: &Sandbox) -> Daemon {
+    let d = Daemon::options().log("debug").notify().start(s);
+    d.wait_ready();
+    d
 }
 
-impl Daemon {
-    fn start(s: &Sandbox) -> Daemon {
-        let mut child = s
-            .command(&["daemon"])
-            .env("ECR_LOGIN_LOG", "debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&log);
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let d = Daemon { child, log };
-        d.wait_for("renewing ECR tokens in");
-        d
-    }
-
-    /// Waits for `needle` in the log (at most 70 s: the daemon looks at least once a
-    /// minute even where no file watch exists).
-    fn wait_for(&self, needle: &str) {
-        wait_until(
-            &format!("daemon log: {needle}"),
-            Duration::from_secs(70),
-            || self.log.lock().unwrap().contains(needle),
-        );
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
+/// A sandbox [`configured`], its daemon [`start`]ed, and Desktop's first reset repaired:
+/// the file, and what the daemon records of it in our config.
+fn repaired(s: &mut Sandbox) -> (PathBuf, Daemon, String) {
+    let path = configured(s);
+    let d = start(s);
+    let mark = d.mark();
+    let reset = desktop_resets(&path);
+    d.wait_for_report("set it back to ecr-login", mark, LOOK);
+    (path, d, reset)
 }
 
 /// Desktop's layout, our `configure --store` over it, a `docker-credential-desktop` on
@@ -73,13 +39,8 @@ fn configured(s: &mut Sandbox) -> PathBuf {
     let helpers = s.dir.path().join("helpers");
     not_found_helper(&helpers, "desktop");
     s.set("PATH", &format!("{}:/usr/bin:/bin", helpers.display()));
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    let path = docker.join("config.json");
-    std::fs::write(&path, DESKTOP).unwrap();
-    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
-    let out = s.run(&["configure", "--store"], b"");
-    assert_ok(&out);
+    let path = s.write_docker_config(DESKTOP);
+    assert_ok(&s.configure(&["--store"]));
     assert_ok(&s.get(OTHER));
     path
 }
@@ -115,10 +76,7 @@ fn creds_store(path: &Path) -> Option<String> {
 #[test]
 fn a_desktop_reset_is_repaired_and_the_registries_in_use_pinned() {
     let mut s = Sandbox::new();
-    let path = configured(&mut s);
-    let d = Daemon::start(&s);
-    let reset = desktop_resets(&path);
-    d.wait_for("set it back to ecr-login");
+    let (path, d, reset) = repaired(&mut s);
     let after = std::fs::read_to_string(&path).unwrap();
     // Every byte is Desktop's but credsStore's value and the pin after the last entry.
     let expected = reset
@@ -150,29 +108,22 @@ fn a_desktop_reset_is_repaired_and_the_registries_in_use_pinned() {
 #[test]
 fn a_file_that_keeps_being_reset_is_left_alone_with_the_pins() {
     let mut s = Sandbox::new();
-    let path = configured(&mut s);
-    let d = Daemon::start(&s);
-    desktop_resets(&path);
-    d.wait_for("set it back to ecr-login");
+    let (path, d, _) = repaired(&mut s);
+    let mark = d.mark();
     let second = desktop_resets(&path);
-    d.wait_for("stopped repairing it");
+    d.wait_for_report("stopped repairing it", mark, LOOK);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         second,
         "a third write"
     );
     assert!(second.contains(OTHER), "the pin went");
-    wait_until("status shows the warning", Duration::from_secs(10), || {
-        let out = s.run(&["status", "--json"], b"");
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .is_ok_and(|v| v["daemon"]["store"]["flapping"] == true)
-    });
+    // The state that says so was written before the STATUS the report waited for.
+    let json = s.run(&["status", "--json"], b"");
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["daemon"]["store"]["flapping"], true, "{v}");
     let status = s.run(&["status"], b"");
-    assert!(
-        stdout(&status).contains("keeps setting credsStore back"),
-        "{}",
-        stdout(&status)
-    );
+    assert_contains(&stdout(&status), "keeps setting credsStore back");
 }
 
 /// `[store] repair = false`: the daemon sees the reset and changes nothing.
@@ -183,9 +134,9 @@ fn repair_false_changes_nothing() {
     let mut config = std::fs::read_to_string(s.config_path()).unwrap();
     config = config.replace("[store]\n", "[store]\nrepair = false\n");
     std::fs::write(s.config_path(), &config).unwrap();
-    let d = Daemon::start(&s);
+    let d = start(&s);
     let reset = desktop_resets(&path);
-    d.wait_for("not repairing it ([store] repair = false)");
+    d.wait_for_log("not repairing it ([store] repair = false)", LOOK);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), reset);
     assert_eq!(std::fs::read_to_string(s.config_path()).unwrap(), config);
 }
@@ -195,12 +146,8 @@ fn repair_false_changes_nothing() {
 #[test]
 fn configure_remove_takes_the_pins_and_the_claim() {
     let mut s = Sandbox::new();
-    let path = configured(&mut s);
-    {
-        let d = Daemon::start(&s);
-        desktop_resets(&path);
-        d.wait_for("set it back to ecr-login");
-    }
+    let (path, d, _) = repaired(&mut s);
+    drop(d);
     let out = s.run(&["configure", "--remove", "--store"], b"");
     assert_ok(&out);
     let after = std::fs::read_to_string(&path).unwrap();
@@ -218,9 +165,9 @@ fn configure_remove_takes_the_pins_and_the_claim() {
     // Set by hand to something else now: the daemon leaves it.
     let by_hand = after.replace("\"credsStore\": \"desktop\"", "\"credsStore\": \"pass\"");
     std::fs::write(&path, &by_hand).unwrap();
-    let d = Daemon::start(&s);
+    let d = start(&s);
     // Its first scan has looked at everything it looks at (the summary comes after).
-    d.wait_for(" warm");
+    d.wait_for_log(" warm", LOOK);
     drop(d);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), by_hand);
 }

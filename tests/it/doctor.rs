@@ -7,6 +7,8 @@
 //! no call; nothing printed is a secret. The human report of one healthy and one broken run
 //! is kept in `golden/` (`UPDATE_GOLDEN=1` rewrites it).
 
+#[cfg(target_os = "linux")]
+use crate::support::daemon::Daemon;
 use crate::support::harness::*;
 use crate::support::proxy::{ConnectProxy, ProxyOptions};
 use crate::support::tls_front::{Ca, LOCAL_NAMES, TlsFront};
@@ -59,6 +61,13 @@ fn helpers_for(hosts: &[&str]) -> String {
     format!("{{\"credHelpers\": {{{}}}}}\n", entries.join(", "))
 }
 
+/// Asserts that a check's `key` (`detail`, `fix`) holds `part`.
+#[track_caller]
+fn assert_has(c: &Value, key: &str, part: &str) {
+    let holds = c[key].as_str().is_some_and(|t| t.contains(part));
+    assert!(holds, "{key} lacks {part:?}: {c:#}");
+}
+
 /// A doctor run: its output and, with `--json`, its checks.
 struct Report {
     out: Output,
@@ -84,7 +93,7 @@ impl Report {
     ) {
         let c = self.check(name, registry);
         assert_eq!(c["status"], status, "{c:#}");
-        assert!(c["detail"].as_str().unwrap().contains(detail), "{c:#}");
+        assert_has(c, "detail", detail);
         match fix {
             Some(f) => assert!(c["fix"].as_str().is_some_and(|x| x.contains(f)), "{c:#}"),
             None => assert!(c.get("fix").is_none(), "{c:#}"),
@@ -210,23 +219,20 @@ fn enabled_unit(s: &Sandbox) {
 /// Everything in place: credHelpers, podman's view, a config, TLS with a private CA, a
 /// daemon that has renewed, its service enabled.
 #[cfg(target_os = "linux")]
-fn healthy(s: &mut Sandbox) -> (TlsFront, std::process::Child) {
+fn healthy(s: &mut Sandbox) -> (TlsFront, Daemon) {
     let front = tls_endpoint(s);
     docker_config(s, &helpers_for(&[REGISTRY]));
     stub(s, "bin", "skopeo", "exit 0");
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&keep_warm(&[REGISTRY]));
     enabled_unit(s);
-    let daemon = s.spawn_daemon();
-    let state = s.cache_dir().join("daemon.json");
-    wait_until(
-        "the daemon's first renewal",
-        Duration::from_secs(20),
-        || {
-            std::fs::read_to_string(&state)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .is_some_and(|v| v["last_renewal_ms"].is_number())
-        },
+    // READY comes after the first scan, and after the state it wrote.
+    let daemon = Daemon::options().notify().start(s);
+    daemon.wait_ready();
+    let state = std::fs::read_to_string(s.cache_dir().join("daemon.json")).unwrap();
+    let state: Value = serde_json::from_str(&state).unwrap();
+    assert!(
+        state["last_renewal_ms"].is_number(),
+        "no first renewal: {state}"
     );
     (front, daemon)
 }
@@ -271,7 +277,7 @@ fn a_healthy_set_up_passes_every_check() {
     );
     let human = s.run(&["doctor"], b"");
     assert_eq!(human.status.code(), Some(0), "{}", stdout(&human));
-    stop(daemon);
+    daemon.stop();
     for o in [&r.out, &human] {
         for secret in [PASSWORD, SECRET_KEY] {
             assert!(
@@ -310,14 +316,8 @@ fn another_helper_first_on_path_fails_naming_its_path() {
             .starts_with(&format!("#1 {}", go.display())),
         "{c:#}"
     );
-    assert!(
-        c["detail"].as_str().unwrap().contains("not ecr-login"),
-        "{c:#}"
-    );
-    assert!(
-        c["fix"].as_str().unwrap().contains("first in PATH"),
-        "{c:#}"
-    );
+    assert_has(c, "detail", "not ecr-login");
+    assert_has(c, "fix", "first in PATH");
     // Ours is found second, and not used.
     let ours = r
         .checks
@@ -325,13 +325,7 @@ fn another_helper_first_on_path_fails_naming_its_path() {
         .filter(|c| c["name"] == "binary.path")
         .nth(1)
         .unwrap();
-    assert!(
-        ours["detail"]
-            .as_str()
-            .unwrap()
-            .contains("not used: #1 comes first"),
-        "{ours:#}"
-    );
+    assert_has(ours, "detail", "not used: #1 comes first");
     // An older ecr-login shadowing this one fails too.
     std::fs::write(
         &go,
@@ -472,12 +466,7 @@ fn an_expired_sso_session_fails_with_aws_sso_login() {
 fn an_aws_login_session_gone_fails_with_aws_login() {
     let mut s = sandbox();
     s.without_credentials().set("AWS_PROFILE", "console");
-    std::fs::create_dir_all(s.home().join(".aws")).unwrap();
-    std::fs::write(
-        s.home().join(".aws/config"),
-        "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n",
-    )
-    .unwrap();
+    s.write_aws_config(LOGIN_PROFILE);
     let r = doctor(&s, &["--offline", REGISTRY]);
     r.expect(
         "registry.credentials",
@@ -495,20 +484,11 @@ fn an_aws_login_session_gone_fails_with_aws_login() {
     );
 }
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pull";
-const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
-
 #[test]
 fn an_mfa_role_without_a_session_fails_with_ecr_login_login() {
     let mut s = sandbox();
-    s.without_credentials().set("AWS_PROFILE", "mfa");
-    s.write_aws_profiles(&[("base", "AKIABASEKEYBASEKEY00")]);
-    std::fs::write(
-        s.home().join(".aws/config"),
-        format!("[profile mfa]\nrole_arn = {ROLE}\nsource_profile = base\nmfa_serial = {SERIAL}\nregion = us-east-1\n"),
-    )
-    .unwrap();
-    s.fake.require_mfa(ROLE, SERIAL, "918273");
+    s.write_mfa_profile();
+    s.fake.require_mfa(MFA_ROLE, MFA_SERIAL, "918273");
     let r = doctor(&s, &[REGISTRY]);
     r.expect(
         "registry.mfa",
@@ -660,50 +640,59 @@ fn a_proxy_that_wants_credentials_fails_without_showing_the_password() {
         basic_auth: Some(("alice".into(), "right-PROXYPASS".into())),
         redirect_to: None,
     });
-    s.set("HTTPS_PROXY", &proxy.url());
-    let r = doctor(&s, &[REGISTRY]);
-    r.expect(
-        "network.proxy",
-        None,
-        "pass",
-        &format!("through http://127.0.0.1:{}/", proxy.port()),
-        None,
-    );
-    r.expect(
-        "network.tcp",
-        None,
-        "fail",
-        "requires authentication (407",
-        Some("HTTPS_PROXY=http://USER:PASSWORD@host:port"),
-    );
-    s.set(
-        "HTTPS_PROXY",
-        &proxy.url_with_auth("alice", "wrong-PROXYPASS"),
-    );
-    let r = doctor(&s, &[REGISTRY]);
-    r.expect(
-        "network.tcp",
-        None,
-        "fail",
-        "refused the credentials",
-        Some("check the user and password"),
-    );
-    assert!(!stdout(&r.out).contains("PROXYPASS") && !stderr(&r.out).contains("PROXYPASS"));
-    s.set(
-        "HTTPS_PROXY",
-        &proxy.url_with_auth("alice", "right-PROXYPASS"),
-    );
-    let r = doctor(&s, &[REGISTRY]);
-    r.expect(
-        "network.proxy",
-        None,
-        "pass",
-        "with Basic credentials",
-        None,
-    );
-    r.expect("network.tls", None, "pass", "trusted through", None);
-    r.expect("network.token", Some(REGISTRY), "pass", "answered", None);
-    assert!(!stdout(&r.out).contains("PROXYPASS"));
+    let through = format!("through http://127.0.0.1:{}/", proxy.port());
+    // HTTPS_PROXY, and what doctor says of it: (check, registry, status, detail, fix).
+    type Expected<'a> = (&'a str, Option<&'a str>, &'a str, &'a str, Option<&'a str>);
+    let cases: [(String, Vec<Expected>); 3] = [
+        (
+            proxy.url(),
+            vec![
+                ("network.proxy", None, "pass", &through, None),
+                (
+                    "network.tcp",
+                    None,
+                    "fail",
+                    "requires authentication (407",
+                    Some("HTTPS_PROXY=http://USER:PASSWORD@host:port"),
+                ),
+            ],
+        ),
+        (
+            proxy.url_with_auth("alice", "wrong-PROXYPASS"),
+            vec![(
+                "network.tcp",
+                None,
+                "fail",
+                "refused the credentials",
+                Some("check the user and password"),
+            )],
+        ),
+        (
+            proxy.url_with_auth("alice", "right-PROXYPASS"),
+            vec![
+                (
+                    "network.proxy",
+                    None,
+                    "pass",
+                    "with Basic credentials",
+                    None,
+                ),
+                ("network.tls", None, "pass", "trusted through", None),
+                ("network.token", Some(REGISTRY), "pass", "answered", None),
+            ],
+        ),
+    ];
+    for (url, expected) in cases {
+        s.set("HTTPS_PROXY", &url);
+        let r = doctor(&s, &[REGISTRY]);
+        for (name, registry, status, detail, fix) in expected {
+            r.expect(name, registry, status, detail, fix);
+        }
+        assert!(
+            !stdout(&r.out).contains("PROXYPASS") && !stderr(&r.out).contains("PROXYPASS"),
+            "{url}"
+        );
+    }
 }
 
 /// The API endpoints as the SDK's own resolver names them, for every host form.
@@ -774,14 +763,8 @@ fn a_malformed_config_fails_naming_the_file() {
     let r = doctor(&s, &["--offline", REGISTRY]);
     let c = r.check("config.file", None);
     assert_eq!(c["status"], "fail", "{c:#}");
-    assert!(
-        c["detail"]
-            .as_str()
-            .unwrap()
-            .contains(&s.config_path().display().to_string()),
-        "{c:#}"
-    );
-    assert!(c["detail"].as_str().unwrap().contains("line 2"), "{c:#}");
+    assert_has(c, "detail", &s.config_path().display().to_string());
+    assert_has(c, "detail", "line 2");
 }
 
 /// Docker Desktop keeps resetting credsStore and the daemon gave up: a warning with the fix.
@@ -929,7 +912,7 @@ fn a_broken_set_up_matches_its_golden_report() {
             "{{\"credsStore\": \"desktop\", \"credHelpers\": {{\"{ALIAS}\": \"ecr-login\"}}}}\n"
         ),
     );
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&keep_warm(&[REGISTRY]));
     let out = s.run(&["doctor"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     golden("doctor-broken.txt", &s, &stdout(&out));

@@ -7,12 +7,13 @@
 //! then a missing tool is a failure, never a skip.
 
 use crate::support::fake_ecr::{self, FakeEcr, Fault};
+use crate::support::harness::{assert_ok, front, spawn_with_input, terminate};
+use crate::support::wait::poll_for;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::harness::front;
 const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 const PASSWORD: &str = "e2e-ecr-token-password";
 const TOOLS: [&str; 5] = ["dockerd", "docker", "skopeo", "docker-registry", "htpasswd"];
@@ -37,23 +38,15 @@ fn free_port() -> u16 {
 /// A server process stopped by PID when dropped, pass or fail, its log kept for failures.
 struct Server {
     name: &'static str,
-    child: Child,
+    child: Option<Child>,
     log: PathBuf,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Some(child) = self.child.take() {
+            terminate(child, Duration::from_secs(10));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -167,19 +160,20 @@ fn start(name: &'static str, dir: &Path, mut cmd: Command) -> Server {
         .stderr(file)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    Server { name, child, log }
+    Server {
+        name,
+        child: Some(child),
+        log,
+    }
 }
 
-fn wait_for(what: &str, world: &World, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not become ready\n{}",
-            world.logs()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// The servers say nothing when they are ready: polled.
+fn wait_for(what: &str, world: &World, ready: impl FnMut() -> bool) {
+    assert!(
+        poll_for(Duration::from_secs(60), ready),
+        "{what} did not become ready\n{}",
+        world.logs()
+    );
 }
 
 /// A `docker-registry` config: htpasswd with one user, or (`None`) no authentication.
@@ -191,7 +185,7 @@ fn registry_config(dir: &Path, name: &str, port: u16, user: Option<(&str, &str)>
                 .args(["-Bbn", user, password])
                 .output()
                 .unwrap();
-            assert!(out.status.success());
+            assert_ok(&out);
             std::fs::write(&htpasswd, &out.stdout).unwrap();
             format!(
                 "auth:\n  htpasswd:\n    realm: e2e\n    path: {}\n",
@@ -385,22 +379,10 @@ fn docker_and_skopeo_push_and_pull_through_the_helper() {
     // credentials a push still works from the stored token; `docker logout` erases; the
     // next push fetches.
     let mut login = w.client("docker", false);
-    login
-        .args(["login", &w.registry, "-u", "AWS", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(PASSWORD.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    login.args(["login", &w.registry, "-u", "AWS", "--password-stdin"]);
+    let out = spawn_with_input(login, PASSWORD.as_bytes())
+        .wait_with_output()
+        .unwrap();
     assert!(
         out.status.success(),
         "docker login: {}",

@@ -5,8 +5,10 @@
 //! store), and a registry with no credentials anywhere is pulled anonymously.
 
 use super::e2e::{World, import_image, setup};
+use crate::support::daemon::Daemon;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A `pass` store in a temp dir, with a passphrase-less key, as `docker-credential-pass`
 /// needs it; gpg-agent is stopped when dropped.
@@ -275,20 +277,15 @@ fn docker_desktop_taking_the_creds_store_back_is_repaired() {
     import_image(&w, &image);
     w.docker(&["push", &image], true);
 
-    let log = std::fs::File::create(w.path("daemon.log")).unwrap();
     let mut daemon = w.client("docker-credential-ecr-login", true);
-    daemon
-        .arg("daemon")
-        .env("ECR_LOGIN_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log);
-    let mut daemon = daemon.spawn().unwrap();
-    let state = w.path("cache/daemon.json");
-    super::support::harness::wait_until(
-        "the daemon's first scan",
-        std::time::Duration::from_secs(30),
-        || state.exists(),
-    );
+    daemon.arg("daemon");
+    let daemon = Daemon::options()
+        .log("info")
+        .notify()
+        .spawn(daemon, &w.path(""));
+    // After its first scan.
+    daemon.wait_ready();
+    let mark = daemon.mark();
     // Docker Desktop starts: its own write of the whole file.
     let now = std::fs::read_to_string(&docker_config).unwrap();
     let reset = now.replace(
@@ -299,11 +296,13 @@ fn docker_desktop_taking_the_creds_store_back_is_repaired() {
     let tmp = w.path("home/.docker/config.json.desktop");
     std::fs::write(&tmp, &reset).unwrap();
     std::fs::rename(&tmp, &docker_config).unwrap();
-    super::support::harness::wait_until("the repair", std::time::Duration::from_secs(70), || {
-        std::fs::read_to_string(&docker_config)
-            .is_ok_and(|t| t.contains("\"credsStore\": \"ecr-login\""))
-    });
+    // The file and our config both written.
+    daemon.wait_for_report("set it back to ecr-login", mark, Duration::from_secs(70));
     let repaired = std::fs::read_to_string(&docker_config).unwrap();
+    assert!(
+        repaired.contains("\"credsStore\": \"ecr-login\""),
+        "not repaired: {repaired}"
+    );
     assert!(
         repaired.contains(&format!("\"{}\": \"ecr-login\"", w.registry)),
         "not pinned: {repaired}"
@@ -312,7 +311,5 @@ fn docker_desktop_taking_the_creds_store_back_is_repaired() {
     assert!(config.contains("fallback = \"desktop\""), "{config}");
     w.docker(&["rmi", &image], false);
     w.docker(&["pull", &image], true);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let _ = daemon.wait();
+    drop(daemon);
 }

@@ -208,11 +208,7 @@ fn ecr_public_failures_mean_anonymous() {
     s.fake.set_fault(Some(Fault::Deny));
     let out = s.get("public.ecr.aws");
     assert_eq!(stdout(&out), "credentials not found in native keychain\n");
-    assert!(
-        stderr(&out).contains("pulling anonymously"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "pulling anonymously");
 }
 
 #[test]
@@ -230,7 +226,7 @@ fn symlinked_or_foreign_entries_are_refused_and_replaced() {
     std::os::unix::fs::symlink(&planted, &entry).unwrap();
     let out = s.get(REGISTRY);
     assert_eq!(stdout(&out), reply(REGISTRY, "pw-real"));
-    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "symbolic link");
     assert!(
         !std::fs::symlink_metadata(&entry)
             .unwrap()
@@ -243,11 +239,7 @@ fn symlinked_or_foreign_entries_are_refused_and_replaced() {
     std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
     let out = s.get(REGISTRY);
     assert_ok(&out);
-    assert!(
-        stderr(&out).contains("writable by other users"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "writable by other users");
 }
 
 #[test]
@@ -264,11 +256,7 @@ fn an_entry_owned_by_someone_else_is_refused() {
     );
     let out = s.get(REGISTRY);
     assert_eq!(stdout(&out), reply(REGISTRY, "pw-real"), "fetched anew");
-    assert!(
-        stderr(&out).contains("belongs to uid 65534"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "belongs to uid 65534");
     assert_eq!(s.fake.token_calls(), 2);
 }
 
@@ -283,7 +271,7 @@ fn a_symlinked_cache_dir_is_refused_and_get_still_answers() {
     s.set("AWS_ECR_CACHE_DIR", link.to_str().unwrap());
     let out = s.get(REGISTRY);
     assert_ok(&out);
-    assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "symbolic link");
     assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
 }
 
@@ -297,11 +285,7 @@ fn no_home_and_unwritable_xdg_dirs_still_answer() {
     s.set("XDG_CONFIG_HOME", "/proc/ecr-login-cannot-write-here");
     let out = s.get(REGISTRY);
     assert_ok(&out);
-    assert!(
-        stderr(&out).contains("continuing without the cache"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "continuing without the cache");
 }
 
 /// A tmpfs we can fill or make read-only. Needs root (mount).
@@ -371,11 +355,8 @@ fn a_full_disk_serves_without_caching_and_leaves_no_temp_files() {
     s.fake.set_password("pw-full");
     let out = s.get(REGISTRY);
     assert_eq!(stdout(&out), reply(REGISTRY, "pw-full"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not cached"), "{}", stderr(&out));
-    let leftovers: Vec<_> = std::fs::read_dir(s.cache_dir())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
-        .collect();
+    assert_contains(&stderr(&out), "not cached");
+    let mut leftovers = s.cache_names();
+    leftovers.retain(|n| n.starts_with(".tmp"));
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

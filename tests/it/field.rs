@@ -9,13 +9,9 @@ use crate::support::harness::*;
 /// (`~/.aws/login/cache/<sha256 of the login_session ARN>.json`, the fields aws-config's
 /// `login/cache.rs` parses). Returns the cache file.
 fn write_login_profile(s: &Sandbox, access_key: &str) -> std::path::PathBuf {
+    s.write_aws_config(LOGIN_PROFILE);
     let aws = s.home().join(".aws");
     std::fs::create_dir_all(aws.join("login/cache")).unwrap();
-    std::fs::write(
-        aws.join("config"),
-        "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n",
-    )
-    .unwrap();
     let file = aws.join("login/cache").join(format!(
         "{}.json",
         sha256_hex("arn:aws:iam::123456789012:user/alice")
@@ -65,11 +61,7 @@ fn aws_login_profiles_work_until_logout() {
     assert_ok(&s.get(REGISTRY));
     assert_eq!(s.fake.token_calls(), 1, "the second get hits");
     let status = s.run(&["status"], b"");
-    assert!(
-        stdout(&status).contains("console login"),
-        "{}",
-        stdout(&status)
-    );
+    assert_contains(&stdout(&status), "console login");
     // aws logout removes the cache file.
     std::fs::remove_file(&cache_file).unwrap();
     let out = s.get(REGISTRY);
@@ -128,16 +120,10 @@ fn aws_ca_bundle_trusts_a_private_ca() {
 fn a_profiles_ca_bundle_trusts_a_private_ca() {
     let mut s = Sandbox::new();
     let (_ca, front, bundle) = private_ca_front(&s, LOCAL_NAMES);
-    let aws = s.home().join(".aws");
-    std::fs::create_dir_all(&aws).unwrap();
-    std::fs::write(
-        aws.join("config"),
-        format!(
-            "[profile corp]\nregion = us-east-1\nca_bundle = {}\n",
-            bundle.display()
-        ),
-    )
-    .unwrap();
+    s.write_aws_config(&format!(
+        "[profile corp]\nregion = us-east-1\nca_bundle = {}\n",
+        bundle.display()
+    ));
     s.set("AWS_PROFILE", "corp");
     s.set("AWS_ENDPOINT_URL_ECR", &front.url());
     let out = s.get(REGISTRY);
@@ -289,22 +275,14 @@ fn a_dns_failure_names_the_host() {
     );
 }
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pull";
-const SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
 const CODE: &str = "918273";
 
 /// Profile `mfa`: a role with `source_profile = base` and `mfa_serial`; STS insists on the
 /// device and the code, and hands the role its own key.
 fn mfa_profile(s: &mut Sandbox) {
-    s.without_credentials().set("AWS_PROFILE", "mfa");
-    s.write_aws_profiles(&[("base", "AKIABASEKEYBASEKEY00")]);
-    std::fs::write(
-        s.home().join(".aws/config"),
-        format!("[profile mfa]\nrole_arn = {ROLE}\nsource_profile = base\nmfa_serial = {SERIAL}\nregion = us-east-1\n"),
-    )
-    .unwrap();
-    s.fake.require_mfa(ROLE, SERIAL, CODE);
-    s.fake.set_role_key(ROLE, "ASIAMFAROLEKEYMFA000");
+    s.write_mfa_profile();
+    s.fake.require_mfa(MFA_ROLE, MFA_SERIAL, CODE);
+    s.fake.set_role_key(MFA_ROLE, "ASIAMFAROLEKEYMFA000");
 }
 
 /// Without a session, `get` never prompts and never waits, with no terminal and with one:
@@ -315,24 +293,11 @@ fn mfa_get_without_a_session_fails_at_once_without_prompting() {
     mfa_profile(&mut s);
     let mut cmd = s.command(&["get"]);
     pty::detach_from_tty(&mut cmd);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(REGISTRY.as_bytes())
+    let out = spawn_with_input(cmd, REGISTRY.as_bytes())
+        .wait_with_output()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("run: ecr-login login --profile mfa"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "run: ecr-login login --profile mfa");
     // With a terminal present: still no prompt.
     let out = pty::run_in_pty_with(
         s.command(&["get"]),
@@ -372,7 +337,7 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     assert!(out.status.success(), "{}\n{}", out.output, out.stdout);
     assert!(
         out.output
-            .contains(&format!("MFA code for {SERIAL} (profile mfa): ")),
+            .contains(&format!("MFA code for {MFA_SERIAL} (profile mfa): ")),
         "{}",
         out.output
     );
@@ -388,7 +353,7 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     assert!(!out.stdout.contains(CODE));
     let form = s.fake.last_assume_role_form().unwrap();
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    assert_eq!(field("SerialNumber").as_deref(), Some(SERIAL));
+    assert_eq!(field("SerialNumber").as_deref(), Some(MFA_SERIAL));
     assert_eq!(field("TokenCode").as_deref(), Some(CODE));
     assert_eq!(s.token_signers(), ["ASIAMFAROLEKEYMFA000"]);
     // The session file: 0600, in the cache directory.
@@ -407,11 +372,7 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     // A renewal (refresh, as the daemon renews) signs with the session.
     let refresh = s.run(&["refresh", REGISTRY], b"");
     assert_ok(&refresh);
-    assert!(
-        stdout(&refresh).contains("mfa-session-until:"),
-        "{}",
-        stdout(&refresh)
-    );
+    assert_contains(&stdout(&refresh), "mfa-session-until:");
     assert_eq!(
         s.token_signers(),
         ["ASIAMFAROLEKEYMFA000", "ASIAMFAROLEKEYMFA000"]
@@ -440,17 +401,17 @@ fn mfa_reuses_the_aws_clis_session_and_refuses_an_expired_one() {
     let mut s = Sandbox::new();
     mfa_profile(&mut s);
     let cli = s.home().join(".aws/cli/cache");
-    let key = botocore_cache::write_cli_cache(
-        &cli,
-        ROLE,
-        SERIAL,
-        "ASIACLISESSIONKEY000",
-        "cli-secret-CLISECRET",
-        "cli-token-CLITOKEN",
-        Duration::from_secs(3600),
-        None,
-    )
-    .expect("python3 with botocore (pip install botocore)");
+    let session = botocore_cache::CliSession {
+        role_arn: MFA_ROLE,
+        serial: MFA_SERIAL,
+        key_id: "ASIACLISESSIONKEY000",
+        secret: "cli-secret-CLISECRET",
+        token: "cli-token-CLITOKEN",
+        duration_seconds: None,
+    };
+    let key = session
+        .write(&cli, Duration::from_secs(3600))
+        .expect("python3 with botocore (pip install botocore)");
     assert_eq!(key.len(), 40);
     s.set("ECR_LOGIN_LOG", "trace");
     let out = s.get(REGISTRY);
@@ -460,23 +421,14 @@ fn mfa_reuses_the_aws_clis_session_and_refuses_an_expired_one() {
     assert_no_secret(&out, "CLISECRET");
     assert_no_secret(&out, "CLITOKEN");
     // Expired: refused, with the command.
-    botocore_cache::write_cli_cache_expiring_at(
-        &cli,
-        ROLE,
-        SERIAL,
-        "ASIACLISESSIONKEY000",
-        "cli-secret-CLISECRET",
-        "cli-token-CLITOKEN",
-        time::OffsetDateTime::now_utc() - Duration::from_secs(60),
-        None,
-    )
-    .unwrap();
+    session
+        .write_expiring_at(
+            &cli,
+            time::OffsetDateTime::now_utc() - Duration::from_secs(60),
+        )
+        .unwrap();
     s.expire_entries();
     let out = s.get(REGISTRY);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("run: ecr-login login --profile mfa"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "run: ecr-login login --profile mfa");
 }

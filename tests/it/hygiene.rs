@@ -6,23 +6,14 @@ use crate::support::harness::*;
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
 
-fn names(s: &Sandbox) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(s.cache_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn erase_removes_every_file_of_the_registry() {
     let s = Sandbox::new();
     assert_ok(&s.get(REGISTRY));
-    assert!(names(&s).iter().any(|n| n.ends_with(".lock")));
+    assert!(s.cache_names().iter().any(|n| n.ends_with(".lock")));
     assert_ok(&s.run(&["erase"], REGISTRY.as_bytes()));
-    let left: Vec<String> = names(&s)
+    let left: Vec<String> = s
+        .cache_names()
         .into_iter()
         .filter(|n| {
             [".json", ".lock", ".used", ".fail"]
@@ -82,7 +73,7 @@ fn a_fetching_get_sweeps_dead_temp_files_and_idle_keys() {
         age(&format!("{idle}.{suffix}"));
     }
     assert_ok(&s.get(REGISTRY));
-    let left = names(&s);
+    let left = s.cache_names();
     assert!(
         left.iter()
             .all(|n| !n.starts_with(".tmp-") && !n.starts_with(idle)),
@@ -97,14 +88,11 @@ fn a_fetching_get_sweeps_dead_temp_files_and_idle_keys() {
 #[test]
 fn keep_warm_must_name_an_ecr_registry() {
     let s = Sandbox::new();
-    s.write_config("[daemon]\nkeep_warm = [\"ghcr.io\"]\n");
+    s.write_config(&keep_warm(&["ghcr.io"]));
     let out = s.run(&["status"], b"");
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("daemon.keep_warm") && stderr(&out).contains("ghcr.io"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "daemon.keep_warm");
+    assert_contains(&stderr(&out), "ghcr.io");
 }
 
 /// A duration of many huge terms used to overflow and panic.
@@ -167,23 +155,15 @@ fn an_alias_signs_as_its_registry_is_configured() {
     assert_eq!(s.fake.token_calls(), 1);
 }
 
-fn configure(s: &mut Sandbox, args: &[&str]) -> std::process::Output {
-    let dir = s.dir.path().join("docker");
-    s.set("DOCKER_CONFIG", dir.to_str().unwrap());
-    let mut all = vec!["configure"];
-    all.extend_from_slice(args);
-    s.run(&all, b"")
-}
-
 /// `configure` used to reprint the whole file: `1.10` became `1.1`, big integers floats.
 #[test]
 fn configure_keeps_every_byte_it_does_not_change() {
     let mut s = Sandbox::new();
-    let path = s.dir.path().join("docker/config.json");
+    let path = s.docker_config_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let before = "{\n  \"auths\" : { \"ghcr.io\": {\"auth\":\"eA==\"} },\n  \"version\": 1.10,\n  \"big\": 123456789012345678901234567890\n}\n";
     std::fs::write(&path, before).unwrap();
-    let out = configure(&mut s, &[REGISTRY]);
+    let out = s.configure(&[REGISTRY]);
     assert_ok(&out);
     let after = std::fs::read_to_string(&path).unwrap();
     let head = "{\n  \"auths\" : { \"ghcr.io\": {\"auth\":\"eA==\"} },\n  \"version\": 1.10,\n  \"big\": 123456789012345678901234567890,\n";
@@ -191,20 +171,19 @@ fn configure_keeps_every_byte_it_does_not_change() {
     let v: serde_json::Value = serde_json::from_str(&after).unwrap();
     assert_eq!(v["credHelpers"][REGISTRY], "ecr-login");
     // And --remove gives the original back, byte for byte.
-    assert_ok(&configure(&mut s, &["--remove"]));
+    assert_ok(&s.configure(&["--remove"]));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
 
 #[test]
 fn configure_writes_through_a_dangling_symlink() {
     let mut s = Sandbox::new();
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    std::os::unix::fs::symlink("../dotfiles/docker-config.json", docker.join("config.json"))
-        .unwrap();
-    let out = configure(&mut s, &[REGISTRY]);
+    let path = s.docker_config_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("../dotfiles/docker-config.json", &path).unwrap();
+    let out = s.configure(&[REGISTRY]);
     assert_ok(&out);
-    let link = std::fs::symlink_metadata(docker.join("config.json")).unwrap();
+    let link = std::fs::symlink_metadata(&path).unwrap();
     assert!(
         link.file_type().is_symlink(),
         "the link was replaced by a file"
@@ -219,12 +198,12 @@ fn configure_writes_through_a_dangling_symlink() {
 #[ignore = "needs root to chown: tests/run-all.sh runs it"]
 fn configure_as_root_keeps_the_files_owner() {
     let mut s = Sandbox::new();
-    let path = s.dir.path().join("docker/config.json");
+    let path = s.docker_config_path();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "{}\n").unwrap();
     std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
     std::os::unix::fs::chown(path.parent().unwrap(), Some(65534), Some(65534)).unwrap();
-    let out = configure(&mut s, &[REGISTRY]);
+    let out = s.configure(&[REGISTRY]);
     assert_ok(&out);
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
@@ -263,7 +242,7 @@ fn configure_as_root_never_edits_a_root_file_through_a_users_link() {
         std::fs::read_to_string(&victim).unwrap(),
         "{\"data-root\": \"/var/lib/docker\"}\n"
     );
-    assert!(stderr(&out).contains("as that user"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "as that user");
     // Nothing root-owned was left in the user's home.
     for entry in walk(&home) {
         let meta = std::fs::symlink_metadata(&entry).unwrap();

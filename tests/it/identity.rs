@@ -2,6 +2,7 @@
 //! runs the real binaries against the fake endpoint, which records the access key that
 //! signed every request, and counts the requests: a hit makes none.
 
+use crate::support::daemon::Daemon;
 use crate::support::harness::*;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -328,9 +329,9 @@ fn the_daemon_renews_as_the_identity_that_fetched() {
     s.unset("AWS_SHARED_CREDENTIALS_FILE");
     // Fetched long ago and expired: due at the daemon's first scan.
     s.expire_entries();
-    let daemon = s.spawn_daemon();
+    let daemon = Daemon::start(&s);
     s.fake.wait_for_token_calls(2, Duration::from_secs(20));
-    stop(daemon);
+    daemon.stop();
     let signers = s.token_signers();
     assert_eq!(
         signers.len(),

@@ -1,6 +1,7 @@
 //! Issue 13: no level of logging prints a token, a secret key, a session token or a
 //! service-account JWT; and the default stderr is our own line only.
 
+use crate::support::daemon::Daemon;
 use crate::support::fake_ecr;
 use crate::support::harness::*;
 use std::time::Duration;
@@ -82,17 +83,15 @@ fn trace_logs_hold_no_secret() {
     assert_clean("kubelet", &stderr(&out), &secrets);
 
     // A daemon renewal.
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
+    s.write_config(&keep_warm(&[REGISTRY]));
     std::fs::remove_dir_all(s.cache_dir()).unwrap();
     let calls = s.fake.token_calls();
-    let daemon = s.spawn_daemon();
-    let start = std::time::Instant::now();
-    while s.fake.token_calls() == calls && start.elapsed() < Duration::from_secs(20) {
-        std::thread::park_timeout(Duration::from_millis(20));
-    }
-    let out = stop(daemon);
+    let daemon = Daemon::start(&s);
+    s.fake
+        .wait_for_token_calls(calls + 1, Duration::from_secs(20));
+    let (_, log) = daemon.stop();
     assert!(s.fake.token_calls() > calls, "the daemon did not renew");
-    assert_clean("daemon", &String::from_utf8_lossy(&out.stderr), &secrets);
+    assert_clean("daemon", &log, &secrets);
 }
 
 /// Without credentials, stderr holds exactly our one line: no SDK warning above it.

@@ -2,8 +2,10 @@
 //! attempt instead of queueing, a stuck lock holder costs a bounded wait, and a broken
 //! cache directory makes the daemon wait, not storm.
 
+use crate::support::daemon::Daemon;
 use crate::support::fake_ecr::Fault;
 use crate::support::harness::*;
+use crate::support::wait::wait_for;
 use std::time::{Duration, Instant};
 
 fn kubelet_request() -> String {
@@ -26,11 +28,7 @@ fn parallel_against_a_hung_endpoint(args: &[&str], stdin: &[u8]) {
         let out = child.wait_with_output().unwrap();
         slowest = slowest.max(start.elapsed());
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-        assert!(
-            stderr(&out).contains("did not answer in time"),
-            "{}",
-            stderr(&out)
-        );
+        assert_contains(&stderr(&out), "did not answer in time");
     }
     let calls = s.fake.token_calls();
     eprintln!(
@@ -92,43 +90,34 @@ fn a_held_lock_costs_a_bounded_wait() {
 /// recreated.
 #[test]
 fn the_daemon_waits_out_an_unusable_cache_dir() {
-    let mut s = Sandbox::new();
-    s.write_config(&format!("[daemon]\nkeep_warm = [\"{REGISTRY}\"]\n"));
-    s.set("ECR_LOGIN_LOG", "info");
-    let sock = s.dir.path().join("notify.sock");
-    let notify = std::os::unix::net::UnixDatagram::bind(&sock).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    s.set("NOTIFY_SOCKET", sock.to_str().unwrap());
-    let daemon = s.spawn_daemon();
-    let mut buf = [0u8; 256];
-    notify.recv(&mut buf).expect("READY");
+    let s = Sandbox::new();
+    s.write_config(&keep_warm(&[REGISTRY]));
+    let d = Daemon::options().log("info").notify().start(&s);
+    d.wait_ready();
     assert_eq!(s.fake.token_calls(), 1);
     // A file where the directory was: nothing can be created there.
     std::fs::remove_dir_all(s.cache_dir()).unwrap();
     std::fs::write(s.cache_dir(), "not a directory").unwrap();
-    let broken = Instant::now();
     // The daemon notices at its next scan (at most a minute; here, a minute is too long to
     // wait, so nudge it with SIGHUP, which reloads and rescans).
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGHUP) };
-    while broken.elapsed() < Duration::from_secs(10) {
-        std::thread::park_timeout(Duration::from_millis(200));
-    }
-    assert_eq!(
-        s.fake.token_calls(),
-        1,
-        "called AWS for a token it could not keep"
-    );
+    d.signal(libc::SIGHUP);
+    // A measuring window: any call in it fails the test, at once.
+    let called = wait_for(Duration::from_secs(10), s.fake.token_called(), || {
+        s.fake.token_calls() > 1
+    });
+    assert!(!called, "called AWS for a token it could not keep");
+    assert_eq!(s.fake.token_calls(), 1);
     std::fs::remove_file(s.cache_dir()).unwrap();
-    wait_until(
-        "renewal after the directory came back",
+    // Logged once the entry is written.
+    d.wait_for_log(
+        &format!("renewed {REGISTRY} again after"),
         Duration::from_secs(30),
-        || !s.entries().is_empty(),
     );
-    let out = stop(daemon);
-    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !s.entries().is_empty(),
+        "no entry after the directory came back"
+    );
+    let (_, log) = d.stop();
     assert_eq!(s.fake.token_calls(), 2, "{log}");
     let complaints = log.lines().filter(|l| l.contains("renewals wait")).count();
     assert!(

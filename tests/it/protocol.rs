@@ -95,7 +95,7 @@ fn parallel_gets_for_many_registries_keep_every_entry() {
         .map(|r| s.spawn(&["get"], r.as_bytes()))
         .collect();
     for child in children {
-        assert!(child.wait_with_output().unwrap().status.success());
+        assert_ok(&child.wait_with_output().unwrap());
     }
     assert_eq!(s.entries().len(), 20);
     assert_eq!(s.fake.token_calls(), 20);
@@ -168,7 +168,7 @@ fn failures_are_actionable_and_never_serve_an_expired_token() {
     s.fake.set_fault(Some(Fault::ServerError));
     let out = s.get(REGISTRY);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("internal error"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "internal error");
     assert!(!stdout(&out).contains("pw-old"));
 }
 
@@ -197,7 +197,7 @@ fn no_credentials_fails_fast_with_what_to_do() {
     let out = s.get(REGISTRY);
     assert_eq!(out.status.code(), Some(1));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
-    assert!(stdout(&out).contains("missing"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "missing");
 }
 
 /// Issue 13: whatever is not ours, parseable or not, gets the exact "not found" reply, so
@@ -330,7 +330,7 @@ fn corrupt_entries_are_misses_repaired_by_the_next_fetch() {
     std::fs::write(&entry, "{\"truncated\": ").unwrap();
     let out = s.get(REGISTRY);
     assert_eq!(stdout(&out), reply(REGISTRY, "pw"));
-    assert!(stderr(&out).contains("corrupt"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "corrupt");
     assert_eq!(s.fake.token_calls(), 2);
     let out = s.get(REGISTRY);
     assert_eq!(stderr(&out), "", "repaired");
@@ -354,11 +354,7 @@ fn an_unsafe_cache_dir_is_refused_but_get_still_answers() {
     std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let out = s.get(REGISTRY);
     assert_ok(&out);
-    assert!(
-        stderr(&out).contains("writable by other users"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "writable by other users");
     assert!(s.entries().is_empty());
 }
 
@@ -370,7 +366,7 @@ fn a_token_expired_on_arrival_is_served_once_with_a_warning_and_not_cached() {
     s.fake.set_expires_at(Some(1_430_000_000.0));
     let out = s.get(REGISTRY);
     assert_eq!(stdout(&out), reply(REGISTRY, "pw-2015"));
-    assert!(stderr(&out).contains("clock"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "clock");
     assert!(s.entries().is_empty());
 }
 
@@ -380,13 +376,7 @@ fn version_touches_nothing() {
     for arg in ["version", "--version", "-v"] {
         let out = s.run(&[arg], b"");
         assert_ok(&out);
-        assert_eq!(
-            stdout(&out),
-            format!(
-                "docker-credential-ecr-login (ecr-login) {}\n",
-                env!("CARGO_PKG_VERSION")
-            )
-        );
+        assert_eq!(stdout(&out), version_line());
     }
     assert!(!s.cache_dir().exists());
 }
@@ -459,11 +449,7 @@ fn a_failed_answer_write_is_a_failure_and_a_closed_pipe_is_not() {
         let _ = child.stdin.take().unwrap().write_all(REGISTRY.as_bytes());
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            stderr(&out).contains("cannot write the answer to standard output"),
-            "{}",
-            stderr(&out)
-        );
+        assert_contains(&stderr(&out), "cannot write the answer to standard output");
     }
     // A pipe whose reader is already gone.
     let mut fds = [0; 2];

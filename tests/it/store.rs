@@ -151,12 +151,8 @@ fn without_a_fallback_logins_stay_in_our_file_store() {
 #[test]
 fn configure_store_from_docker_desktop_and_back() {
     let mut s = Sandbox::new();
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    let path = docker.join("config.json");
-    std::fs::write(&path, DESKTOP).unwrap();
-    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
-    let out = s.run(&["configure", "--store"], b"");
+    let path = s.write_docker_config(DESKTOP);
+    let out = s.configure(&["--store"]);
     assert_ok(&out);
     let text = stdout(&out);
     assert!(
@@ -182,11 +178,7 @@ fn configure_store_from_docker_desktop_and_back() {
     );
     // Idempotent.
     let again = s.run(&["configure", "--store"], b"");
-    assert!(
-        stdout(&again).contains("nothing changed"),
-        "{}",
-        stdout(&again)
-    );
+    assert_contains(&stdout(&again), "nothing changed");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
     // --remove --store puts desktop back, byte for byte; our credHelpers entries stay.
     let out = s.run(&["configure", "--remove", "--store"], b"");
@@ -238,7 +230,7 @@ fn the_fallback_is_never_run_from_the_current_directory() {
             cmd.current_dir(&dir_of);
             let out = run_cmd(cmd, login);
             assert_eq!(out.status.code(), Some(1), "PATH={path}");
-            assert!(stdout(&out).contains("is not on PATH"), "{}", stdout(&out));
+            assert_contains(&stdout(&out), "is not on PATH");
         }
     }
     assert_eq!(calls(&planted), "", "the planted helper ran");
@@ -250,7 +242,7 @@ fn the_fallback_is_never_run_from_the_current_directory() {
     .unwrap();
     s.set("PATH", &format!("{}:/usr/bin:/bin", planted.display()));
     let out = s.run(&["store"], login);
-    assert!(stdout(&out).contains("is not on PATH"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "is not on PATH");
 }
 
 /// A fallback another user can replace is refused, naming why, before it sees a password.
@@ -269,11 +261,7 @@ fn a_fallback_others_can_write_is_refused() {
         br#"{"ServerURL":"ghcr.io","Username":"alice","Secret":"pw"}"#,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout(&out).contains("writable by other users"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "writable by other users");
     assert_eq!(calls(&dir), "");
 }
 
@@ -307,11 +295,7 @@ fn a_fallback_that_leads_back_to_us_is_refused() {
     }
     s.write_config("[store]\nfallback = \"ECR-Login\"\n");
     let out = s.get("ghcr.io");
-    assert!(
-        stdout(&out).contains("back to ecr-login itself"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "back to ecr-login itself");
 }
 
 /// `configure --store` records where the fallback is: a PATH that changes later never
@@ -320,11 +304,8 @@ fn a_fallback_that_leads_back_to_us_is_refused() {
 fn configure_store_records_the_fallbacks_path() {
     let mut s = Sandbox::new();
     let dir = fake_helper(&mut s, "desktop");
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
-    std::fs::write(docker.join("config.json"), DESKTOP).unwrap();
-    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
-    let out = s.run(&["configure", "--store"], b"");
+    s.write_docker_config(DESKTOP);
+    let out = s.configure(&["--store"]);
     assert_ok(&out);
     let config = std::fs::read_to_string(s.config_path()).unwrap();
     let recorded = dir.join("docker-credential-desktop");
@@ -347,17 +328,11 @@ fn configure_store_records_the_fallbacks_path() {
 #[test]
 fn configure_store_checks_the_previous_store_before_writing() {
     let mut s = Sandbox::new();
-    let docker = s.dir.path().join("docker");
-    std::fs::create_dir_all(&docker).unwrap();
     let before = "{\"credsStore\": \"../bad name\"}\n";
-    std::fs::write(docker.join("config.json"), before).unwrap();
-    s.set("DOCKER_CONFIG", docker.to_str().unwrap());
-    let out = s.run(&["configure", "--store"], b"");
+    let path = s.write_docker_config(before);
+    let out = s.configure(&["--store"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("fix it first"), "{}", stderr(&out));
-    assert_eq!(
-        std::fs::read_to_string(docker.join("config.json")).unwrap(),
-        before
-    );
+    assert_contains(&stderr(&out), "fix it first");
+    assert_eq!(std::fs::read_to_string(path).unwrap(), before);
     assert!(!s.config_path().exists());
 }

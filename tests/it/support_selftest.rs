@@ -2,8 +2,9 @@
 //! `support::proxy`, `support::pty`, `support::botocore_cache`), with std sockets and
 //! rustls as the client: each would fail if the piece it tests were broken.
 
-use crate::support::botocore_cache::{SCRIPT, write_cli_cache, write_cli_cache_expiring_at};
+use crate::support::botocore_cache::{CliSession, SCRIPT};
 use crate::support::fake_ecr::{ECR_TARGET, FakeEcr};
+use crate::support::harness::drop_within;
 use crate::support::proxy::{ConnectProxy, PROXY_AUTH_REQUIRED, ProxyOptions, ProxyRequest};
 use crate::support::pty::{PtyStdio, detach_from_tty, run_in_pty, run_in_pty_with};
 use crate::support::tls_front::{Ca, LOCAL_NAMES, TlsFront};
@@ -173,11 +174,7 @@ fn tls_front_rejections_are_counted_once_each() {
     );
 
     for f in [&front, &expired, &wrong] {
-        // The server may still be reading the client's alert.
-        let start = Instant::now();
-        while f.handshake_errors().is_empty() && start.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        f.wait_for_handshake_errors(1, Duration::from_secs(5));
         assert_eq!((f.handshakes(), f.completed_handshakes()), (1, 0));
         assert_eq!(f.handshake_errors().len(), 1, "{:?}", f.handshake_errors());
     }
@@ -196,13 +193,7 @@ fn dropping_the_tls_front_closes_its_connections() {
     let (cert, key) = ca.server_cert(LOCAL_NAMES);
     let front = TlsFront::start(fake.port(), &cert, &key);
     let mut tls = tls_over(&ca.pem(), "localhost", tcp(front.port())).unwrap();
-    let start = Instant::now();
-    drop(front);
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
-    );
+    let start = drop_within(front, Duration::from_secs(2));
     let mut buf = [0u8; 16];
     let read = tls.read(&mut buf);
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
@@ -372,13 +363,7 @@ fn dropping_the_proxy_closes_its_tunnels() {
     let proxy = ConnectProxy::start(ProxyOptions::default());
     let (head, mut tunnel) = connect(&proxy, &format!("localhost:{}", fake.port()), None);
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
-    let start = Instant::now();
-    drop(proxy);
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        start.elapsed()
-    );
+    drop_within(proxy, Duration::from_secs(2));
     let mut buf = [0u8; 16];
     assert_eq!(tunnel.read(&mut buf).unwrap_or(0), 0);
 }
@@ -483,18 +468,18 @@ fn botocore_writes_the_cli_cache_entry() {
     let role = "arn:aws:iam::123456789012:role/ecr-pull";
     let serial = "arn:aws:iam::111111111111:mfa/alice";
     let hour = Duration::from_secs(3600);
-    let write = |serial, duration| {
-        write_cli_cache(
-            dir.path(),
-            role,
+    let write = |serial, duration_seconds| {
+        let session = CliSession {
+            role_arn: role,
             serial,
-            "ASIAX",
-            "s3cret",
-            "tok",
-            hour,
-            duration,
-        )
-        .unwrap_or_else(|| panic!("botocore is not importable by python3 ({SCRIPT})"))
+            key_id: "ASIAX",
+            secret: "s3cret",
+            token: "tok",
+            duration_seconds,
+        };
+        session
+            .write(dir.path(), hour)
+            .unwrap_or_else(|| panic!("botocore is not importable by python3 ({SCRIPT})"))
     };
     // The keys botocore 1.43 and 1.44 compute (sha1 of the sorted JSON of the arguments).
     let with_duration = write(serial, Some(3600));
@@ -531,16 +516,15 @@ fn botocore_writes_the_cli_cache_entry() {
     );
     // Rewriting replaces the entry, even one still valid; a past expiration is written as is.
     let past = time::macros::datetime!(2020-01-02 03:04:05 UTC);
-    let again = write_cli_cache_expiring_at(
-        dir.path(),
-        role,
+    let again = CliSession {
+        role_arn: role,
         serial,
-        "ASIAY",
-        "s",
-        "t",
-        past,
-        Some(3600),
-    );
+        key_id: "ASIAY",
+        secret: "s",
+        token: "t",
+        duration_seconds: Some(3600),
+    }
+    .write_expiring_at(dir.path(), past);
     assert_eq!(again.as_deref(), Some(with_duration.as_str()));
     let text = std::fs::read_to_string(dir.path().join(format!("{with_duration}.json"))).unwrap();
     assert!(text.contains(r#""AccessKeyId": "ASIAY""#), "{text}");

@@ -1,46 +1,20 @@
-//! Issue 14: the Windows build, run under wine 8.0 against the fake ECR endpoint on
-//! 127.0.0.1 (Windows itself is not run here). `tests/windows/run.sh` cross-builds both
-//! `.exe` files, prepares a wine prefix and runs these with `ECR_LOGIN_WINDOWS_BIN` set.
+//! Issue 14: the Windows build against the fake ECR endpoint on 127.0.0.1, run by
+//! [`Runner`]: here under wine 8.0 (Windows itself is not run here), on Windows natively.
+//! `tests/windows/run.sh` cross-builds both `.exe` files, prepares a wine prefix and runs
+//! these with `ECR_LOGIN_WINDOWS_BIN` set.
 
 use crate::support::fake_ecr::Fault;
 use crate::support::harness::*;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use crate::support::windows::Runner;
+use std::process::{Child, Output};
 use std::time::Duration;
 
 const FRONT: &str = "docker-credential-ecr-login.exe";
 
-fn bin_dir() -> PathBuf {
-    std::env::var_os("ECR_LOGIN_WINDOWS_BIN")
-        .map(PathBuf::from)
-        .expect("ECR_LOGIN_WINDOWS_BIN: run tests/windows/run.sh")
-}
-
-/// `wine <exe> <args>` in the sandbox's environment, in the prepared prefix.
-fn spawn(s: &Sandbox, exe: &Path, args: &[&str], stdin: &[u8]) -> Child {
-    let mut all = vec![exe.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let mut cmd = s.command_of(Path::new("wine"), &all);
-    for var in ["WINEPREFIX", "WINEDEBUG", "USER"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("wine");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child
-}
-
+/// The front `.exe` of the Windows build, run by the [`Runner`] the environment names.
 fn run(s: &Sandbox, args: &[&str], stdin: &[u8]) -> Output {
-    spawn(s, &bin_dir().join(FRONT), args, stdin)
-        .wait_with_output()
-        .unwrap()
+    let runner = Runner::from_env();
+    runner.run(s, &runner.exe(FRONT), args, stdin)
 }
 
 #[test]
@@ -49,13 +23,7 @@ fn version_under_wine() {
     let s = Sandbox::new();
     let out = run(&s, &["version"], b"");
     assert_ok(&out);
-    assert_eq!(
-        stdout(&out),
-        format!(
-            "docker-credential-ecr-login (ecr-login) {}\n",
-            env!("CARGO_PKG_VERSION")
-        )
-    );
+    assert_eq!(stdout(&out), version_line());
 }
 
 /// A miss goes through the full binary (a child on Windows) to the fake; the hit after it
@@ -75,12 +43,11 @@ fn a_miss_through_the_full_binary_then_a_hit_alone() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(s.fake.token_calls(), 1);
 
-    let alone = s.dir.path().join("alone");
-    std::fs::create_dir(&alone).unwrap();
-    std::fs::copy(bin_dir().join(FRONT), alone.join(FRONT)).unwrap();
-    let hit = spawn(&s, &alone.join(FRONT), &["get"], REGISTRY.as_bytes())
-        .wait_with_output()
-        .unwrap();
+    let runner = Runner::from_env();
+    let alone = s.dir.path().join("alone").join(FRONT);
+    std::fs::create_dir(alone.parent().unwrap()).unwrap();
+    std::fs::copy(runner.exe(FRONT), &alone).unwrap();
+    let hit = runner.run(&s, &alone, &["get"], REGISTRY.as_bytes());
     assert_eq!(
         stdout(&hit),
         reply(REGISTRY, "pw-windows"),
@@ -89,20 +56,11 @@ fn a_miss_through_the_full_binary_then_a_hit_alone() {
     );
     assert_eq!(s.fake.token_calls(), 1, "a hit made a call");
     // A miss needs the full binary: without it, one clear line and exit 1.
-    let miss = spawn(
-        &s,
-        &alone.join(FRONT),
-        &["get"],
-        b"210987654321.dkr.ecr.eu-west-1.amazonaws.com",
-    )
-    .wait_with_output()
-    .unwrap();
+    let other = b"210987654321.dkr.ecr.eu-west-1.amazonaws.com";
+    let miss = runner.run(&s, &alone, &["get"], other);
     assert_eq!(miss.status.code(), Some(1));
-    assert!(
-        stdout(&miss).contains("cannot run") && stdout(&miss).contains("ecr-login.exe"),
-        "{}",
-        stdout(&miss)
-    );
+    assert_contains(&stdout(&miss), "cannot run");
+    assert_contains(&stdout(&miss), "ecr-login.exe");
 }
 
 /// The hand-off passes the full binary's stdout and exit code through exactly.
@@ -145,7 +103,7 @@ fn store_get_list_erase_under_wine() {
         stdout(&run(&s, &["list"], b"unused")),
         format!("{{\"https://{REGISTRY}\":\"AWS\"}}\n")
     );
-    assert!(run(&s, &["erase"], REGISTRY.as_bytes()).status.success());
+    assert_ok(&run(&s, &["erase"], REGISTRY.as_bytes()));
     assert_eq!(stdout(&run(&s, &["list"], b"unused")), "{}\n");
     assert_eq!(s.fake.token_calls(), 0);
 }
@@ -176,8 +134,9 @@ fn parallel_cold_gets_make_one_call_under_wine() {
     let s = Sandbox::new();
     s.fake.set_password("pw-shared");
     s.fake.push_fault(Fault::Delay(Duration::from_millis(1500)));
+    let runner = Runner::from_env();
     let children: Vec<Child> = (0..8)
-        .map(|_| spawn(&s, &bin_dir().join(FRONT), &["get"], REGISTRY.as_bytes()))
+        .map(|_| runner.spawn(&s, &runner.exe(FRONT), &["get"], REGISTRY.as_bytes()))
         .collect();
     s.assert_one_call_answered_all(children, "pw-shared");
 }

@@ -15,46 +15,40 @@ pub const SCRIPT: &str = concat!(
     "/tests/it/support/botocore_cache.py"
 );
 
-/// Writes `<dir>/<key>.json` as the AWS CLI does after assuming `role_arn` with the MFA
-/// device `serial` (`""`: a profile without `mfa_serial`) and the profile's
-/// `duration_seconds`, for credentials that expire `expires_in` from now. Returns the key;
-/// `None` if python3 or botocore is missing. Panics if the script fails otherwise.
-#[allow(clippy::too_many_arguments)]
-pub fn write_cli_cache(
-    dir: &Path,
-    role_arn: &str,
-    serial: &str,
-    key_id: &str,
-    secret: &str,
-    token: &str,
-    expires_in: Duration,
-    duration_seconds: Option<u32>,
-) -> Option<String> {
-    let expiration = OffsetDateTime::now_utc() + expires_in;
-    write_cli_cache_expiring_at(
-        dir,
+/// One session the AWS CLI got by assuming `role_arn` with the MFA device `serial` (`""`: a
+/// profile without `mfa_serial`) and the profile's `duration_seconds`.
+pub struct CliSession<'a> {
+    pub role_arn: &'a str,
+    pub serial: &'a str,
+    pub key_id: &'a str,
+    pub secret: &'a str,
+    pub token: &'a str,
+    pub duration_seconds: Option<u32>,
+}
+
+impl CliSession<'_> {
+    /// Writes `<dir>/<key>.json` as the AWS CLI does, for credentials that expire
+    /// `expires_in` from now. Returns the key; `None` if python3 or botocore is missing.
+    /// Panics if the script fails otherwise.
+    pub fn write(&self, dir: &Path, expires_in: Duration) -> Option<String> {
+        self.write_expiring_at(dir, OffsetDateTime::now_utc() + expires_in)
+    }
+
+    /// [`CliSession::write`] with an absolute expiration, which may be in the past.
+    pub fn write_expiring_at(&self, dir: &Path, expiration: OffsetDateTime) -> Option<String> {
+        write(dir, self, expiration)
+    }
+}
+
+fn write(dir: &Path, session: &CliSession, expiration: OffsetDateTime) -> Option<String> {
+    let CliSession {
         role_arn,
         serial,
         key_id,
         secret,
         token,
-        expiration,
         duration_seconds,
-    )
-}
-
-/// [`write_cli_cache`] with an absolute expiration, which may be in the past.
-#[allow(clippy::too_many_arguments)]
-pub fn write_cli_cache_expiring_at(
-    dir: &Path,
-    role_arn: &str,
-    serial: &str,
-    key_id: &str,
-    secret: &str,
-    token: &str,
-    expiration: OffsetDateTime,
-    duration_seconds: Option<u32>,
-) -> Option<String> {
+    } = *session;
     let expiration = expiration
         .replace_nanosecond(0)
         .expect("whole seconds")

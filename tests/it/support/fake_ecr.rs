@@ -17,14 +17,22 @@
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::{Engine as _, alphabet, engine::DecodePaddingMode};
+use listener::{Conns, Served, Server, lock};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+use wait::Signal;
+
+// What every test server shares, and the tests' one way of waiting: here, so that the
+// example that includes this file has them.
+#[path = "listener.rs"]
+pub mod listener;
+#[path = "wait.rs"]
+pub mod wait;
 
 /// The account used in `proxyEndpoint` when the request names no registry.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -99,24 +107,22 @@ pub struct Request {
 
 /// The running server; dropping it shuts it down and closes every connection.
 pub struct FakeEcr {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
+    conns: Conns,
     state: Mutex<State>,
     /// Notified when `stopping` turns true: wakes delayed and hung calls.
     wake: Condvar,
-    /// Notified on every token request: what [`FakeEcr::wait_for_token_calls`] waits on.
-    called: Condvar,
+    /// Raised on every token request: what [`FakeEcr::wait_for_token_calls`] waits on.
+    called: Signal,
 }
 
 #[derive(Default)]
 struct State {
+    /// Set when the server is dropped: delayed and hung calls end unanswered.
     stopping: bool,
-    next_conn: u64,
-    conns: HashMap<u64, TcpStream>,
     password: Option<String>,
     lifetime: Duration,
     expires_at: Option<f64>,
@@ -143,10 +149,6 @@ struct State {
     sts_calls: usize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl FakeEcr {
     /// Starts on a free port. Panics if it cannot listen (a broken test machine).
     pub fn start() -> FakeEcr {
@@ -155,7 +157,6 @@ impl FakeEcr {
 
     pub fn try_start_on(port: u16) -> io::Result<FakeEcr> {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
-        let addr = listener.local_addr()?;
         let state = State {
             lifetime: Duration::from_secs(12 * 3600),
             account: DEFAULT_ACCOUNT.to_string(),
@@ -163,31 +164,36 @@ impl FakeEcr {
             recording: true,
             ..State::default()
         };
-        let shared = Arc::new(Shared {
+        let shared = Shared {
+            conns: Conns::default(),
             state: Mutex::new(state),
             wake: Condvar::new(),
-            called: Condvar::new(),
-        });
-        let for_thread = Arc::clone(&shared);
-        let acceptor = Some(thread::spawn(move || accept_loop(&listener, &for_thread)));
+            called: Signal::default(),
+        };
         Ok(FakeEcr {
-            shared,
-            addr,
-            acceptor,
+            server: Server::start(listener, shared)?,
         })
     }
 
+    fn shared(&self) -> &Shared {
+        self.server.shared()
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
-        lock(&self.shared.state)
+        lock(&self.shared().state)
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.server.addr()
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.addr().port()
     }
 
     /// Every token from now on decodes to `AWS:<password>`.
@@ -290,17 +296,18 @@ impl FakeEcr {
     /// polling); panics after `limit`.
     #[allow(dead_code)] // not every user of this file waits
     pub fn wait_for_token_calls(&self, n: usize, limit: Duration) {
-        let st = self.state();
-        let (st, timeout) = self
-            .shared
-            .called
-            .wait_timeout_while(st, limit, |st| st.token_calls < n)
-            .unwrap_or_else(PoisonError::into_inner);
+        let arrived = wait::wait_for(limit, &self.shared().called, || self.token_calls() >= n);
         assert!(
-            !timeout.timed_out() || st.token_calls >= n,
+            arrived,
             "{} token requests within {limit:?}, not {n}",
-            st.token_calls
+            self.token_calls()
         );
+    }
+
+    /// Raised on every token request, for a test that waits on something else besides.
+    #[allow(dead_code)] // not every user of this file waits
+    pub fn token_called(&self) -> &Signal {
+        &self.shared().called
     }
 
     /// STS `AssumeRole*` requests received.
@@ -314,56 +321,28 @@ impl FakeEcr {
 }
 
 impl Drop for FakeEcr {
+    /// Wakes delayed and hung calls; the server (dropped next) closes every connection.
     fn drop(&mut self) {
-        let conns = {
-            let mut st = self.state();
-            st.stopping = true;
-            std::mem::take(&mut st.conns)
-        };
-        self.shared.wake.notify_all();
-        for conn in conns.values() {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
-        // Wake the accept loop; join it only if the wake-up got through.
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).is_ok();
-        if let Some(acceptor) = self.acceptor.take().filter(|_| woke) {
-            let _ = acceptor.join();
-        }
+        self.state().stopping = true;
+        self.shared().wake.notify_all();
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else {
-            thread::sleep(Duration::from_millis(10)); // out of descriptors, say
-            continue;
-        };
-        let mut st = lock(&shared.state);
-        if st.stopping {
-            return;
-        }
-        let Ok(clone) = stream.try_clone() else {
-            continue;
-        };
-        st.next_conn += 1;
-        let id = st.next_conn;
-        st.conns.insert(id, clone);
-        drop(st);
-        let shared = Arc::clone(shared);
-        thread::spawn(move || {
-            serve(stream, &shared);
-            lock(&shared.state).conns.remove(&id);
-        });
+impl Served for Shared {
+    fn conns(&self) -> &Conns {
+        &self.conns
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        serve(stream, self);
     }
 }
 
 /// Serves requests on one keep-alive connection until EOF, an error, or a hung call.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nodelay(true);
-    let Ok(mut out) = stream.try_clone() else {
+    let Some((mut input, mut out)) = listener::split(stream) else {
         return;
     };
-    let mut input = BufReader::new(stream);
     loop {
         let (reply, keep_alive) = match read_request(&mut input) {
             Ok(None) => return,
@@ -550,7 +529,7 @@ impl Shared {
             (ECR_TARGET | ECR_PUBLIC_TARGET, _, _) if post => {
                 st.token_calls += 1;
                 drop(st);
-                self.called.notify_all();
+                self.called.raise();
                 return self.token(target == ECR_PUBLIC_TARGET, body, &region);
             }
             ("", "AssumeRole" | "AssumeRoleWithWebIdentity", _) if post => {

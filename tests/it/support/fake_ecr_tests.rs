@@ -3,6 +3,7 @@
 //! item of the fake, so it needs no `dead_code` allowance.
 
 use super::fake_ecr::*;
+use super::harness::drop_within;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -91,6 +92,16 @@ fn sso(fake: &FakeEcr, account: &str, role: &str, bearer: &str) -> Reply {
         &[("x-amz-sso_bearer_token", bearer)],
         "",
     )
+}
+
+/// Credentials as the fake makes them for `key_id` (the names of the key id, secret and
+/// session token fields vary by API): its secret, and a session token of the fake's.
+#[track_caller]
+fn assert_fake_credentials(creds: &Value, [id, secret, token]: [&str; 3], key_id: &str) {
+    assert_eq!(creds[id], key_id);
+    assert_eq!(creds[secret], format!("fake/secret/{key_id}"));
+    let session = creds[token].as_str().unwrap();
+    assert!(session.starts_with("FwoGZXIvYXdzEFAKE"), "{session}");
 }
 
 fn now() -> f64 {
@@ -329,21 +340,12 @@ fn drop_releases_hung_and_delayed_calls_and_closes_idle_connections() {
             done.send((read.is_ok(), got.len())).unwrap();
         });
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while fake.token_calls() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    fake.wait_for_token_calls(2, Duration::from_secs(5));
     assert!(
         finished.recv_timeout(Duration::from_millis(300)).is_err(),
         "answered too early"
     );
-    let start = Instant::now();
-    drop(fake);
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "drop took {:?}",
-        start.elapsed()
-    );
+    drop_within(fake, Duration::from_secs(1));
     for _ in 0..2 {
         let (ok, len) = finished
             .recv_timeout(Duration::from_secs(1))
@@ -640,13 +642,10 @@ fn sso_portal_get_role_credentials() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let creds = &reply.json()["roleCredentials"];
-    assert_eq!(creds["accessKeyId"], "ASIASSO1");
-    assert_eq!(creds["secretAccessKey"], "fake/secret/ASIASSO1");
-    assert!(
-        creds["sessionToken"]
-            .as_str()
-            .unwrap()
-            .starts_with("FwoGZXIvYXdzEFAKE")
+    assert_fake_credentials(
+        creds,
+        ["accessKeyId", "secretAccessKey", "sessionToken"],
+        "ASIASSO1",
     );
     let expiration = creds["expiration"]
         .as_i64()
@@ -707,13 +706,10 @@ fn container_credentials_with_and_without_a_token() {
     let reply = get("/v1/credentials", Some("pod-token"));
     assert_eq!(reply.status, 200, "{}", reply.body);
     let creds = reply.json();
-    assert_eq!(creds["AccessKeyId"], "ASIAPOD");
-    assert_eq!(creds["SecretAccessKey"], "fake/secret/ASIAPOD");
-    assert!(
-        creds["Token"]
-            .as_str()
-            .unwrap()
-            .starts_with("FwoGZXIvYXdzEFAKE")
+    assert_fake_credentials(
+        &creds,
+        ["AccessKeyId", "SecretAccessKey", "Token"],
+        "ASIAPOD",
     );
     let expiration = creds["Expiration"].as_str().unwrap();
     assert!(

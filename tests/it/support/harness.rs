@@ -43,6 +43,20 @@ pub fn not_found_helper(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// A config whose `[daemon]` keeps `registries` warm.
+pub fn keep_warm(registries: &[&str]) -> String {
+    let quoted: Vec<String> = registries.iter().map(|r| format!("\"{r}\"")).collect();
+    format!("[daemon]\nkeep_warm = [{}]\n", quoted.join(", "))
+}
+
+/// An `aws login` profile, `console` (its session: alice's console sign-in).
+pub const LOGIN_PROFILE: &str =
+    "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\nregion = us-east-1\n";
+
+/// The role of [`Sandbox::write_mfa_profile`], and the MFA device it needs.
+pub const MFA_ROLE: &str = "arn:aws:iam::123456789012:role/ecr-pull";
+pub const MFA_SERIAL: &str = "arn:aws:iam::111111111111:mfa/alice";
+
 pub const REGISTRY: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -78,6 +92,35 @@ impl Sandbox {
 
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
+    }
+
+    /// `config.json` in the sandbox's Docker config dir (what [`Sandbox::configure`] and
+    /// [`Sandbox::write_docker_config`] point `DOCKER_CONFIG` at).
+    pub fn docker_config_path(&self) -> PathBuf {
+        self.dir.path().join("docker").join("config.json")
+    }
+
+    /// Writes [`Sandbox::docker_config_path`] and points `DOCKER_CONFIG` at it. Returns its path.
+    pub fn write_docker_config(&mut self, text: &str) -> PathBuf {
+        let path = self.docker_config_path();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        self.use_docker_config();
+        path
+    }
+
+    fn use_docker_config(&mut self) {
+        let dir = self.docker_config_path().parent().unwrap().to_path_buf();
+        self.set("DOCKER_CONFIG", dir.to_str().unwrap());
+    }
+
+    /// `configure <args>`, on the Docker config at [`Sandbox::docker_config_path`] (which
+    /// need not exist).
+    pub fn configure(&mut self, args: &[&str]) -> Output {
+        self.use_docker_config();
+        let mut all = vec!["configure"];
+        all.extend_from_slice(args);
+        self.run(&all, b"")
     }
 
     pub fn write_config(&self, text: &str) {
@@ -150,19 +193,7 @@ impl Sandbox {
     }
 
     pub fn spawn(&self, args: &[&str], stdin: &[u8]) -> Child {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the helper");
-        let mut pipe = child.stdin.take().unwrap();
-        let input = stdin.to_vec();
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&input);
-        });
-        child
+        spawn_with_input(self.command(args), stdin)
     }
 
     pub fn get(&self, server: &str) -> Output {
@@ -179,8 +210,7 @@ impl Sandbox {
     /// One `get` that fetches a token for `password`, and the entry file it wrote.
     pub fn fetched_entry(&self, password: &str) -> PathBuf {
         self.fake.set_password(password);
-        let out = self.get(REGISTRY);
-        assert!(out.status.success(), "{}", stderr(&out));
+        assert_ok(&self.get(REGISTRY));
         self.entries().pop().expect("an entry")
     }
 
@@ -213,30 +243,35 @@ impl Sandbox {
             .collect()
     }
 
+    /// Profile `mfa`, the only credentials: the role [`MFA_ROLE`] with `source_profile =
+    /// base` (a static key) and `mfa_serial =` [`MFA_SERIAL`].
+    pub fn write_mfa_profile(&mut self) {
+        self.without_credentials().set("AWS_PROFILE", "mfa");
+        self.write_aws_profiles(&[("base", "AKIABASEKEYBASEKEY00")]);
+        self.write_aws_config(&format!(
+            "[profile mfa]\nrole_arn = {MFA_ROLE}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\nregion = us-east-1\n"
+        ));
+    }
+
+    /// Writes `~/.aws/config`.
+    pub fn write_aws_config(&self, text: &str) {
+        let aws = self.home().join(".aws");
+        std::fs::create_dir_all(&aws).unwrap();
+        std::fs::write(aws.join("config"), text).unwrap();
+    }
+
     /// An SSO profile `dev` (session `corp`, account 123456789012, role `Dev`) in
     /// `~/.aws/config`, and its cached SSO token (`token_json`) where the SDK looks: the
     /// file named by the SHA-1 of the session name. Returns that file.
     pub fn write_sso_profile(&self, token_json: &str) -> PathBuf {
+        self.write_aws_config(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+        );
         let aws = self.home().join(".aws");
         std::fs::create_dir_all(aws.join("sso/cache")).unwrap();
-        std::fs::write(
-            aws.join("config"),
-            "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\nregion = us-east-1\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
-        )
-        .unwrap();
         let token = aws.join("sso/cache/ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
         std::fs::write(&token, token_json).unwrap();
         token
-    }
-
-    /// `daemon` in the background, stdout discarded, stderr kept for [`stop`].
-    pub fn spawn_daemon(&self) -> Child {
-        self.command(&["daemon"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the daemon")
     }
 
     /// Marks every cache entry expired by rewriting its times, as if fetched long ago: no
@@ -253,6 +288,13 @@ impl Sandbox {
         }
     }
 
+    /// The name of every file in the cache dir, sorted.
+    pub fn cache_names(&self) -> Vec<String> {
+        let all = list(&self.cache_dir(), |_| true);
+        let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        all.iter().map(name).collect()
+    }
+
     /// Everything that is not an entry, lock, usage marker, failure record, sweep stamp
     /// or daemon file: leftovers (temp files hold tokens).
     pub fn stray_files(&self) -> Vec<PathBuf> {
@@ -266,11 +308,12 @@ impl Sandbox {
     }
 }
 
+/// The files in `dir` whose names `keep` takes, sorted; none if there is no `dir`.
 fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
-                .filter(|e| e.file_name().to_str().is_some_and(&keep))
+                .filter(|e| keep(&e.file_name().to_string_lossy()))
                 .map(|e| e.path())
                 .collect()
         })
@@ -279,16 +322,40 @@ fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     v
 }
 
-/// Waits for `done`, polling, at most `limit`; `what` names it when it does not come.
-pub fn wait_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+/// Spawns `cmd` with its three streams piped and `input` fed to its stdin from its own
+/// thread (a child that answers before it reads everything cannot deadlock the test).
+pub fn spawn_with_input(mut cmd: Command, input: &[u8]) -> Child {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {:?}: {e}", cmd.get_program()));
+    let mut pipe = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    child
+}
+
+/// What `version` prints: the front binary's name, ours, and the package version.
+pub fn version_line() -> String {
+    format!(
+        "docker-credential-ecr-login (ecr-login) {}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Drops `value` (a server, say) and asserts that took less than `limit`. Returns when the
+/// drop began.
+#[track_caller]
+pub fn drop_within<T>(value: T, limit: std::time::Duration) -> std::time::Instant {
     let start = std::time::Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < limit,
-            "{what} did not happen within {limit:?}"
-        );
-        std::thread::park_timeout(std::time::Duration::from_millis(50));
-    }
+    drop(value);
+    let took = start.elapsed();
+    assert!(took < limit, "the drop took {took:?}");
+    start
 }
 
 /// A file's permission bits.
@@ -298,12 +365,20 @@ pub fn mode_of(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// Stops a daemon with SIGTERM and returns what it printed.
+/// SIGTERM to `child`, and its exit status; SIGKILL if it has not exited after `grace`.
+/// Waits on the exit itself (a thread blocked in wait(2)), not by polling.
 #[cfg(unix)]
-pub fn stop(daemon: Child) -> Output {
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    daemon.wait_with_output().expect("wait for the daemon")
+pub fn terminate(mut child: Child, grace: std::time::Duration) -> std::process::ExitStatus {
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid, not yet waited for.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || exited.send(child.wait().expect("wait for the child")));
+    exit.recv_timeout(grace).unwrap_or_else(|_| {
+        // SAFETY: as above; the waiting thread has not reaped it (it has not sent).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        exit.recv().expect("the killed child's status")
+    })
 }
 
 /// Asserts that a command succeeded, showing its exit status and both streams when it did
@@ -331,6 +406,13 @@ pub fn stderr(o: &Output) -> String {
 /// The exact `get` reply for a server and password.
 pub fn reply(server: &str, password: &str) -> String {
     format!("{{\"ServerURL\":\"{server}\",\"Username\":\"AWS\",\"Secret\":\"{password}\"}}\n")
+}
+
+/// Asserts that `text` (a command's stdout or stderr, say) contains `needle`, showing it
+/// when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} is not in:\n{text}");
 }
 
 /// Asserts a secret appears nowhere in a command's stderr.

@@ -3,6 +3,8 @@
 
 #[cfg(unix)]
 pub mod botocore_cache;
+#[cfg(unix)]
+pub mod daemon;
 pub mod fake_ecr;
 #[cfg(test)]
 mod fake_ecr_tests;
@@ -13,3 +15,6 @@ pub mod proxy;
 pub mod pty;
 #[cfg(unix)]
 pub mod tls_front;
+pub mod windows;
+// These live beside the fake endpoint, which brings them along into the `fake_ecr` example.
+pub use fake_ecr::{listener, wait};

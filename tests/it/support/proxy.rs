@@ -12,13 +12,13 @@
 //! One thread per connection (two while tunnelling); every socket is shut down when the
 //! [`ConnectProxy`] is dropped.
 
+use super::listener::{Conns, Served, Server, lock, split};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
+use std::thread;
 use std::time::Duration;
 
 const MAX_HEAD: usize = 64 * 1024;
@@ -58,81 +58,46 @@ pub struct ProxyRequest {
 
 /// The running proxy; dropping it shuts it down and closes every connection and tunnel.
 pub struct ConnectProxy {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
 struct Shared {
     options: ProxyOptions,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    stopping: bool,
-    next_conn: u64,
-    conns: HashMap<u64, TcpStream>,
-    requests: Vec<ProxyRequest>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+    conns: Conns,
+    requests: Mutex<Vec<ProxyRequest>>,
 }
 
 impl ConnectProxy {
     /// Listens on a free port of 127.0.0.1. Panics if it cannot.
     pub fn start(options: ProxyOptions) -> ConnectProxy {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .unwrap_or_else(|e| panic!("proxy: cannot listen: {e}"));
-        let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared {
+        let shared = Shared {
             options,
-            state: Mutex::new(State::default()),
-        });
-        let for_thread = Arc::clone(&shared);
-        let acceptor = thread::spawn(move || accept_loop(&listener, &for_thread));
+            conns: Conns::default(),
+            requests: Mutex::default(),
+        };
         ConnectProxy {
-            shared,
-            addr,
-            acceptor: Some(acceptor),
+            server: Server::on_free_port("proxy", shared),
         }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.addr().port()
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// `http://USER:PASS@127.0.0.1:PORT`, user and password percent-encoded.
     pub fn url_with_auth(&self, user: &str, pass: &str) -> String {
-        format!("http://{}:{}@{}", encode(user), encode(pass), self.addr)
+        let addr = self.server.addr();
+        format!("http://{}:{}@{addr}", encode(user), encode(pass))
     }
 
     /// Every request head received, in order.
     pub fn requests(&self) -> Vec<ProxyRequest> {
-        lock(&self.shared.state).requests.clone()
-    }
-}
-
-impl Drop for ConnectProxy {
-    fn drop(&mut self) {
-        let conns = {
-            let mut st = lock(&self.shared.state);
-            st.stopping = true;
-            std::mem::take(&mut st.conns)
-        };
-        for conn in conns.values() {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).is_ok();
-        if let Some(acceptor) = self.acceptor.take().filter(|_| woke) {
-            let _ = acceptor.join();
-        }
+        lock(&self.server.shared().requests).clone()
     }
 }
 
@@ -148,25 +113,19 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+impl Served for Shared {
+    fn conns(&self) -> &Conns {
+        &self.conns
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        serve(stream, self);
+    }
+}
+
 impl Shared {
-    fn track(&self, stream: &TcpStream) -> Option<u64> {
-        let mut st = lock(&self.state);
-        if st.stopping {
-            return None;
-        }
-        let clone = stream.try_clone().ok()?;
-        st.next_conn += 1;
-        let id = st.next_conn;
-        st.conns.insert(id, clone);
-        Some(id)
-    }
-
-    fn untrack(&self, id: u64) {
-        lock(&self.state).conns.remove(&id);
-    }
-
     fn record(&self, method: &str, target: &str, authorized: bool, status: u16) {
-        lock(&self.state).requests.push(ProxyRequest {
+        lock(&self.requests).push(ProxyRequest {
             method: method.to_string(),
             target: target.to_string(),
             authorized,
@@ -200,23 +159,6 @@ impl Shared {
             }
         }
         Err(last)
-    }
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else {
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let Some(id) = shared.track(&stream) else {
-            return;
-        };
-        let shared = Arc::clone(shared);
-        thread::spawn(move || {
-            serve(stream, &shared);
-            shared.untrack(id);
-        });
     }
 }
 
@@ -268,11 +210,9 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Result<Option<Head>, ()> {
 
 /// Serves one client connection: forwarded requests until EOF, or one tunnel.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_nodelay(true);
-    let Ok(mut out) = stream.try_clone() else {
+    let Some((mut input, mut out)) = split(stream) else {
         return;
     };
-    let mut input = BufReader::new(stream);
     loop {
         let head = match read_head(&mut input) {
             Ok(Some(head)) => head,
@@ -307,19 +247,19 @@ fn tunnel(head: &Head, input: BufReader<TcpStream>, mut out: TcpStream, shared: 
             return;
         }
     };
-    let Some(up_id) = shared.track(&up) else {
+    let Some(up_id) = shared.conns.track(&up) else {
         return;
     };
     shared.record(&head.method, &head.target, true, 200);
     let _ = up.set_nodelay(true);
     if out.write_all(ESTABLISHED.as_bytes()).is_err() {
-        shared.untrack(up_id);
+        shared.conns.untrack(up_id);
         return;
     }
     // Bytes the client sent after the head are already in the reader's buffer: the reader
     // goes to the upstream as it is.
     let (Ok(mut up_write), Ok(mut up_read)) = (up.try_clone(), up.try_clone()) else {
-        shared.untrack(up_id);
+        shared.conns.untrack(up_id);
         return;
     };
     let mut from_client = input;
@@ -330,7 +270,7 @@ fn tunnel(head: &Head, input: BufReader<TcpStream>, mut out: TcpStream, shared: 
     let _ = io::copy(&mut up_read, &mut out);
     let _ = out.shutdown(Shutdown::Write);
     let _ = to_up.join();
-    shared.untrack(up_id);
+    shared.conns.untrack(up_id);
 }
 
 /// Forwards one absolute-form request and its answer; false to close the connection.
@@ -380,11 +320,11 @@ fn forward(
     let Ok(up) = shared.connect(&authority) else {
         return refuse(out, 502, BAD_GATEWAY);
     };
-    let Some(up_id) = shared.track(&up) else {
+    let Some(up_id) = shared.conns.track(&up) else {
         return false;
     };
     let (status, keep) = relay_one(head, path, &body, up, out);
-    shared.untrack(up_id);
+    shared.conns.untrack(up_id);
     shared.record(&head.method, &head.target, true, status);
     keep
 }

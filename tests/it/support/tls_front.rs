@@ -9,6 +9,8 @@
 //! One thread per connection, std sockets and `poll(2)`; every connection is shut down when
 //! the [`TlsFront`] is dropped.
 
+use super::listener::{Conns, Served, Server, lock};
+use super::wait::{Signal, wait_until};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -16,13 +18,11 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -126,29 +126,24 @@ impl Ca {
 
 /// The running TLS front; dropping it shuts it down and closes every connection.
 pub struct TlsFront {
-    shared: Arc<Shared>,
-    addr: SocketAddr,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server<Shared>,
 }
 
-#[derive(Default)]
 struct Shared {
+    config: Arc<ServerConfig>,
+    upstream: u16,
+    /// Every open socket (client and upstream sides), shut down on drop.
+    conns: Conns,
     state: Mutex<State>,
+    /// Raised at each failed handshake.
+    failed: Signal,
 }
 
 #[derive(Default)]
 struct State {
-    stopping: bool,
-    next_conn: u64,
-    /// Every open socket (client and upstream sides), shut down on drop.
-    conns: HashMap<u64, TcpStream>,
     handshakes: usize,
     completed: usize,
     errors: Vec<String>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How long a handshake may take, and a relayed write may block.
@@ -173,112 +168,65 @@ impl TlsFront {
             .with_single_cert(chain, key)
             .expect("certificate and key");
         let config = Arc::new(config);
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .unwrap_or_else(|e| panic!("TLS front: cannot listen: {e}"));
-        let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared::default());
-        let for_thread = Arc::clone(&shared);
-        let acceptor = thread::spawn(move || {
-            accept_loop(&listener, &for_thread, &config, upstream_port);
-        });
+        let shared = Shared {
+            config,
+            upstream: upstream_port,
+            conns: Conns::default(),
+            state: Mutex::default(),
+            failed: Signal::default(),
+        };
         TlsFront {
-            shared,
-            addr,
-            acceptor: Some(acceptor),
+            server: Server::on_free_port("TLS front", shared),
         }
     }
 
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.addr().port()
     }
 
     /// `https://localhost:PORT`
     pub fn url(&self) -> String {
-        format!("https://localhost:{}", self.addr.port())
+        format!("https://localhost:{}", self.port())
     }
 
     /// TLS handshakes attempted: connections that sent at least one byte (a connection
     /// opened and closed in silence is not counted).
     pub fn handshakes(&self) -> usize {
-        lock(&self.shared.state).handshakes
+        lock(&self.server.shared().state).handshakes
     }
 
     /// Handshakes that succeeded.
     pub fn completed_handshakes(&self) -> usize {
-        lock(&self.shared.state).completed
+        lock(&self.server.shared().state).completed
     }
 
     /// Why each failed handshake failed, as the server saw it (for example `received
     /// fatal alert: UnknownCA`).
     pub fn handshake_errors(&self) -> Vec<String> {
-        lock(&self.shared.state).errors.clone()
-    }
-}
-
-impl Drop for TlsFront {
-    fn drop(&mut self) {
-        let conns = {
-            let mut st = lock(&self.shared.state);
-            st.stopping = true;
-            std::mem::take(&mut st.conns)
-        };
-        for conn in conns.values() {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).is_ok();
-        if let Some(acceptor) = self.acceptor.take().filter(|_| woke) {
-            let _ = acceptor.join();
-        }
-    }
-}
-
-impl Shared {
-    /// Tracks a socket for shutdown on drop; `None` if already stopping.
-    fn track(&self, stream: &TcpStream) -> Option<u64> {
-        let mut st = lock(&self.state);
-        if st.stopping {
-            return None;
-        }
-        let clone = stream.try_clone().ok()?;
-        st.next_conn += 1;
-        let id = st.next_conn;
-        st.conns.insert(id, clone);
-        Some(id)
+        lock(&self.server.shared().state).errors.clone()
     }
 
-    fn untrack(&self, id: u64) {
-        lock(&self.state).conns.remove(&id);
-    }
-
-    fn stopping(&self) -> bool {
-        lock(&self.state).stopping
-    }
-}
-
-fn accept_loop(
-    listener: &TcpListener,
-    shared: &Arc<Shared>,
-    config: &Arc<ServerConfig>,
-    upstream: u16,
-) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else {
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let Some(id) = shared.track(&stream) else {
-            return;
-        };
-        let (shared, config) = (Arc::clone(shared), Arc::clone(config));
-        thread::spawn(move || {
-            serve(stream, &shared, config, upstream);
-            shared.untrack(id);
+    /// Blocks until `n` handshakes have failed (the server may still be reading the
+    /// client's alert when the client has given up).
+    pub fn wait_for_handshake_errors(&self, n: usize, limit: Duration) {
+        let failed = &self.server.shared().failed;
+        wait_until(&format!("{n} failed handshakes"), limit, failed, || {
+            self.handshake_errors().len() >= n
         });
     }
 }
 
-fn serve(mut client: TcpStream, shared: &Shared, config: Arc<ServerConfig>, upstream: u16) {
-    let _ = client.set_nodelay(true);
+impl Served for Shared {
+    fn conns(&self) -> &Conns {
+        &self.conns
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        serve(stream, self);
+    }
+}
+
+fn serve(mut client: TcpStream, shared: &Shared) {
     let _ = client.set_read_timeout(Some(IO_TIMEOUT));
     let _ = client.set_write_timeout(Some(IO_TIMEOUT));
     // A silent connection (the drop's wake-up, a port probe) is no handshake.
@@ -286,22 +234,24 @@ fn serve(mut client: TcpStream, shared: &Shared, config: Arc<ServerConfig>, upst
         return;
     }
     lock(&shared.state).handshakes += 1;
-    let Ok(mut tls) = ServerConnection::new(config) else {
+    let Ok(mut tls) = ServerConnection::new(Arc::clone(&shared.config)) else {
         return;
     };
     if let Err(e) = handshake(&mut tls, &mut client) {
         lock(&shared.state).errors.push(e);
+        shared.failed.raise();
         return;
     }
     lock(&shared.state).completed += 1;
-    let Ok(up) =
-        TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], upstream)), IO_TIMEOUT)
-    else {
+    let Ok(up) = TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], shared.upstream)),
+        IO_TIMEOUT,
+    ) else {
         tls.send_close_notify();
         let _ = tls.write_tls(&mut client);
         return;
     };
-    let Some(up_id) = shared.track(&up) else {
+    let Some(up_id) = shared.conns.track(&up) else {
         return;
     };
     let _ = up.set_nodelay(true);
@@ -309,7 +259,7 @@ fn serve(mut client: TcpStream, shared: &Shared, config: Arc<ServerConfig>, upst
     let _ = client.set_read_timeout(None);
     tls.set_buffer_limit(None);
     relay(tls, client, up, shared);
-    shared.untrack(up_id);
+    shared.conns.untrack(up_id);
 }
 
 /// Runs the server handshake to completion; the error as text.
@@ -355,7 +305,7 @@ fn relay(mut tls: ServerConnection, mut client: TcpStream, mut up: TcpStream, sh
                 return;
             }
         }
-        if shared.stopping() {
+        if shared.conns.stopping() {
             return;
         }
         let mut fds = [
