@@ -423,6 +423,23 @@ fn the_front_binary_answers_hits_without_the_full_one() {
         "{}",
         stdout(&miss)
     );
+    // Bazel's requests take the same path: a hit is answered alone, a miss handed off.
+    let bazel = run(&format!(r#"{{"uri":"https://{REGISTRY}/v2/"}}"#));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&bazel)).unwrap();
+    let basic = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "AWS:pw-front");
+    assert_eq!(
+        answer["headers"]["Authorization"],
+        serde_json::json!([format!("Basic {basic}")]),
+        "{}",
+        stderr(&bazel)
+    );
+    let bazel_miss = run(r#"{"uri":"https://210987654321.dkr.ecr.eu-west-1.amazonaws.com/v2/"}"#);
+    assert_eq!(bazel_miss.status.code(), Some(1));
+    assert!(
+        stderr(&bazel_miss).contains("cannot run"),
+        "{}",
+        stderr(&bazel_miss)
+    );
     assert_eq!(s.fake.token_calls(), 1);
 }
 
