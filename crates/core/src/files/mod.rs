@@ -241,13 +241,20 @@ mod tests {
         assert_eq!(names(dir.path()), ["f"]);
     }
 
+    /// A file in `dir` holding "keep": what an attack must leave alone.
+    #[cfg(unix)]
+    fn precious(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, b"keep").unwrap();
+        path
+    }
+
     /// Issue 22: a hard-linked lock file had its target truncated.
     #[cfg(unix)]
     #[test]
     fn a_hard_linked_or_foreign_file_is_refused_after_open() {
         let dir = tempfile::tempdir().unwrap();
-        let precious = dir.path().join("precious");
-        fs::write(&precious, b"keep").unwrap();
+        let precious = precious(dir.path(), "precious");
         let lock = dir.path().join("k.lock");
         fs::hard_link(&precious, &lock).unwrap();
         let mut options = open_options(0o600);
@@ -269,8 +276,7 @@ mod tests {
     fn never_writes_through_a_planted_temp_symlink() {
         // create_new refuses an existing path, symlink or not.
         let dir = tempfile::tempdir().unwrap();
-        let victim = dir.path().join("victim");
-        fs::write(&victim, b"keep").unwrap();
+        let victim = precious(dir.path(), "victim");
         let link = dir.path().join(".tmp-x");
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         assert!(create_new(&link, 0o600).is_err());

@@ -180,34 +180,23 @@ impl std::error::Error for BadValue {
     }
 }
 
-impl From<PatternError> for BadValue {
-    fn from(e: PatternError) -> BadValue {
-        BadValue::Pattern(e)
-    }
+/// Each check's own error is a [`BadValue`] of its kind.
+macro_rules! bad_value_from {
+    ($($error:ty => $variant:ident),* $(,)?) => {
+        $(impl From<$error> for BadValue {
+            fn from(e: $error) -> BadValue {
+                BadValue::$variant(e)
+            }
+        })*
+    };
 }
 
-impl From<MinRemainingError> for BadValue {
-    fn from(e: MinRemainingError) -> BadValue {
-        BadValue::MinRemaining(e)
-    }
-}
-
-impl From<HostError> for BadValue {
-    fn from(e: HostError) -> BadValue {
-        BadValue::Host(e)
-    }
-}
-
-impl From<DurationError> for BadValue {
-    fn from(e: DurationError) -> BadValue {
-        BadValue::Duration(e)
-    }
-}
-
-impl From<HelperNameError> for BadValue {
-    fn from(e: HelperNameError) -> BadValue {
-        BadValue::HelperName(e)
-    }
+bad_value_from! {
+    PatternError => Pattern,
+    MinRemainingError => MinRemaining,
+    HostError => Host,
+    DurationError => Duration,
+    HelperNameError => HelperName,
 }
 
 /// Why a `[registries]` key is not a host pattern.
