@@ -10,14 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${PROFILE:-release}
-venv=target/zig-venv
-if [ ! -x "$venv/bin/python-zig" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q ziglang
-  ln -sf python3 "$venv/bin/python-zig"
-fi
-export PATH=$PWD/$venv/bin:$PATH
-command -v cargo-zigbuild >/dev/null || cargo install --locked cargo-zigbuild
+. packaging/zig-env.sh
 builds=(
   "aarch64-unknown-linux-musl -p ecr-login-front"
   "aarch64-unknown-linux-gnu.2.17 -p ecr-login --bin ecr-login"

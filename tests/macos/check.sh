@@ -9,14 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 targets=(aarch64-apple-darwin x86_64-apple-darwin)
 
-venv=target/zig-venv
-if [ ! -x "$venv/bin/python-zig" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q ziglang
-  ln -sf python3 "$venv/bin/python-zig"
-fi
-export PATH=$PWD/$venv/bin:$PATH
-command -v cargo-zigbuild >/dev/null || cargo install --locked cargo-zigbuild
+. packaging/zig-env.sh
 for t in "${targets[@]}"; do
   rustup target list --installed | grep -qx "$t" || rustup target add "$t"
 done
