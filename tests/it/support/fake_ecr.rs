@@ -381,7 +381,8 @@ impl HttpRequest {
     }
 }
 
-/// One request; `Ok(None)` at EOF between requests.
+/// One request; `Ok(None)` at EOF between requests. (A `String` error on purpose: the fake
+/// sends it back as the body of a 400, and nothing branches on it.)
 fn read_request(r: &mut BufReader<TcpStream>) -> Result<Option<HttpRequest>, String> {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
