@@ -39,4 +39,6 @@ x86_64-w64-mingw32-gcc -O2 -shared -o "$prefix/drive_c/windows/system32/bcryptpr
   tests/windows/bcryptprimitives.c tests/windows/bcryptprimitives.def -lbcrypt
 echo "wine prefix: $(($(date +%s) - start)) s" >&2
 
-ECR_LOGIN_WINDOWS_BIN=$bin cargo test --locked --test it windows:: -- --ignored --test-threads 2
+# The tests run each .exe through support::windows::Runner: here, through wine.
+ECR_LOGIN_WINDOWS_BIN=$bin ECR_LOGIN_WINDOWS_RUNNER=wine \
+  cargo test --locked --test it windows:: -- --ignored --test-threads 2

@@ -31,8 +31,10 @@ pub struct Runner {
 /// prefix and its user.
 const FOR_THE_RUNNER: &[&str] = &["WINEPREFIX", "WINEDEBUG", "USER"];
 
-/// What a Windows process needs to start and to open a socket, run natively.
-const FOR_WINDOWS: &[&str] = &["SystemRoot", "TEMP", "TMP"];
+/// What a Windows process run natively needs back after the sandbox clears the
+/// environment: without `SystemRoot`, Winsock cannot load its providers (wine supplies it
+/// itself; so does `tests/windows/native-wine.cs`, the stand-in for wine CI builds).
+const FOR_WINDOWS: &[&str] = &["SystemRoot"];
 
 impl Runner {
     /// The runner `ECR_LOGIN_WINDOWS_RUNNER` and `ECR_LOGIN_WINDOWS_BIN` describe.
@@ -59,12 +61,7 @@ impl Runner {
     /// `exe` with `args`, in the sandbox's environment.
     pub fn command(&self, s: &Sandbox, exe: &Path, args: &[&str]) -> Command {
         let (mut cmd, passed) = match &self.launch {
-            Launch::Native => {
-                let mut cmd = s.command_of(exe, args);
-                // Where a Windows program looks for `~`: the sandbox's home, not the user's.
-                cmd.env("USERPROFILE", s.home());
-                (cmd, FOR_WINDOWS)
-            }
+            Launch::Native => (s.command_of(exe, args), FOR_WINDOWS),
             Launch::Through(program) => {
                 let mut all = vec![exe.to_str().expect("a UTF-8 path")];
                 all.extend_from_slice(args);
