@@ -33,7 +33,7 @@ const FOR_THE_RUNNER: &[&str] = &["WINEPREFIX", "WINEDEBUG", "USER"];
 
 /// What a Windows process run natively needs back after the sandbox clears the
 /// environment: without `SystemRoot`, Winsock cannot load its providers (wine supplies it
-/// itself; so does `tests/windows/native-wine.cs`, the stand-in for wine CI builds).
+/// itself).
 const FOR_WINDOWS: &[&str] = &["SystemRoot"];
 
 impl Runner {
