@@ -66,6 +66,10 @@ bash tests/ci/audit-workflows.sh
 # Dependencies: licenses, sources (crates.io only), no wildcards. The RustSec advisories need
 # their database from GitHub, which CI cannot reach; see the README's Security section.
 bash tests/ci/deny.sh
+# Core's API: its `pub` items within budget, and the fuzz targets (their own workspace, not
+# built by the tests above) still compile against it.
+python3 tests/ci/core-api.py
+cargo check --locked --quiet --manifest-path fuzz/Cargo.toml
 
 # The packages: build the .deb and .rpm, install the .deb, use it, remove it leaving nothing.
 # The dev profile: the packages are checked for what they hold, not for speed, and the

@@ -1,3 +1,9 @@
 #![no_main]
-//! Fuzz target: the invariants of `ecr_login_core::fuzzing::bazel`.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| ecr_login_core::fuzzing::bazel(data));
+//! Fuzz target: the invariants `ecr_login_core::fuzzing::TARGETS` names "bazel".
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let (_, check) = ecr_login_core::fuzzing::TARGETS
+        .iter()
+        .find(|(name, _)| *name == "bazel")
+        .expect("a target of that name");
+    check(data)
+});
