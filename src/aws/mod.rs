@@ -23,7 +23,9 @@ pub struct AwsFetcher;
 impl Fetcher for AwsFetcher {
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError> {
         runtime()
-            .map_err(|e| FetchError::other(e.to_string()))?
+            .map_err(|e| FetchError::Other {
+                detail: e.to_string(),
+            })?
             .block_on(fetch_async(request))
     }
 }

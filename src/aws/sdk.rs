@@ -215,9 +215,9 @@ async fn assume_role_with_web_identity(
                 web_identity: true,
             }
         })?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| FetchError::other("STS answered without credentials"))?;
+    let c = out.credentials().ok_or_else(|| FetchError::Other {
+        detail: "STS answered without credentials".into(),
+    })?;
     let expiry = SystemTime::try_from(*c.expiration()).ok();
     let creds = aws_credential_types::Credentials::new(
         c.access_key_id(),

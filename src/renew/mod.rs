@@ -249,7 +249,9 @@ async fn scan(
 fn record_failure(failures: &mut HashMap<String, Failure>, key: &str, e: Error, now: i64) {
     let error = match &e {
         Error::Fetch { error, .. } => error.clone(),
-        other => FetchError::other(other.to_string()),
+        other => FetchError::Other {
+            detail: other.to_string(),
+        },
     };
     let message = e.to_string();
     let f = failures.entry(key.to_string()).or_default();

@@ -6,7 +6,7 @@ use std::fmt;
 /// The reply that tells docker/cli, containers/image and oras to go anonymous (SPEC Part B).
 pub(crate) const NOT_FOUND: &str = "credentials not found in native keychain";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Error {
     /// Not an ECR registry (nor an alias of one): the client goes anonymous.
     NotFound,
@@ -16,6 +16,10 @@ pub enum Error {
     Config(crate::token::config::ConfigError),
     /// An ECR registry whose token we could not get: the client aborts and shows this.
     Fetch { registry: String, error: FetchError },
+    /// The cache, where a command cannot go on without it (the daemon, `login`, `store`).
+    Cache(crate::token::cache::CacheError),
+    /// A login to a registry that is not ours could not be kept, found or handed over.
+    Store(crate::frontends::docker::error::StoreError),
     /// Anything else that stops a command (a file we cannot write, a daemon already running).
     Other(String),
 }
@@ -26,12 +30,30 @@ impl fmt::Display for Error {
             Error::NotFound => f.write_str(NOT_FOUND),
             Error::Input(m) | Error::Other(m) => f.write_str(m),
             Error::Config(e) => e.fmt(f),
+            Error::Cache(e) => e.fmt(f),
+            Error::Store(e) => e.fmt(f),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Config(e) => Some(e),
+            Error::Fetch { error, .. } => Some(error),
+            Error::Cache(e) => Some(e),
+            Error::Store(e) => Some(e),
+            Error::NotFound | Error::Input(_) | Error::Other(_) => None,
+        }
+    }
+}
+
+impl From<crate::frontends::docker::error::StoreError> for Error {
+    fn from(e: crate::frontends::docker::error::StoreError) -> Error {
+        Error::Store(e)
+    }
+}
 
 impl From<crate::token::config::ConfigError> for Error {
     fn from(e: crate::token::config::ConfigError) -> Error {
@@ -43,7 +65,7 @@ impl From<crate::token::config::ConfigError> for Error {
 /// daemon, `login`): its line is the whole message.
 impl From<crate::token::cache::CacheError> for Error {
     fn from(e: crate::token::cache::CacheError) -> Error {
-        Error::Other(e.to_string())
+        Error::Cache(e)
     }
 }
 

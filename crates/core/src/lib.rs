@@ -90,6 +90,7 @@ pub mod resolve {
 /// The Docker credential protocol's messages, the file store for other registries' logins,
 /// and the fallback helper's lookup.
 pub mod docker {
+    pub use crate::frontends::docker::error::StoreError;
     pub use crate::frontends::docker::fallback::find_helper;
     pub use crate::frontends::docker::file_store::{FileStore, default_dir};
     pub use crate::frontends::docker::protocol::Credentials;

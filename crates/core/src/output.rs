@@ -79,7 +79,7 @@ pub(crate) fn report(protocol: Protocol, e: &Error) {
         Protocol::Docker => {
             // The same line goes to stderr below: a failed write adds nothing to say.
             let _ = write_stdout(format!("{text}\n").as_bytes());
-            if *e != Error::NotFound {
+            if !matches!(e, Error::NotFound) {
                 error_line(&text);
             }
         }

@@ -169,12 +169,6 @@ impl FetchError {
     pub fn is_throttling(&self) -> bool {
         matches!(self, FetchError::Throttled { .. })
     }
-
-    pub fn other(detail: impl Into<String>) -> FetchError {
-        FetchError::Other {
-            detail: detail.into(),
-        }
-    }
 }
 
 /// What had already expired when it arrived.

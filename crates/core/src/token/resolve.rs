@@ -320,7 +320,7 @@ pub fn obtain(
             && let Err(e) = cache.write(&entry)
         {
             if write == Write::Required {
-                return Err(Error::Other(e.to_string()));
+                return Err(e.into());
             }
             tracing::warn!("{e}; the token is served but not cached");
         }

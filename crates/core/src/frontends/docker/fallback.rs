@@ -6,6 +6,7 @@
 //! action and stdin: its stdout, stderr and exit code are the caller's answer, so its
 //! exact "credentials not found in native keychain" stays exact and clients go anonymous.
 
+use super::error::StoreError;
 use super::file_store::{self, FileStore};
 use super::protocol::Request;
 use crate::error::Error;
@@ -68,12 +69,7 @@ impl Fallback {
                     Some(request.input().as_bytes()),
                 )
                 .map(|code| Reply::Answered(code.into()))
-                .map_err(|e| {
-                    Error::Other(format!(
-                        "cannot run the fallback credential helper {}: {e}",
-                        program.display()
-                    ))
-                })
+                .map_err(|source| StoreError::Run { program, source }.into())
             }
             Fallback::Files { store, config } => {
                 files_answer(store, request, config.as_deref()).map(Reply::Answer)
@@ -86,31 +82,36 @@ impl Fallback {
         match self {
             Fallback::Helper { name, path, config } => {
                 let program = program(name, path.as_deref(), config.as_deref())?;
-                let mut child = Command::new(&program)
+                let child = Command::new(&program)
                     .arg("list")
                     .env(DEPTH_ENV, "1")
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
-                    .spawn()
-                    .map_err(|e| Error::Other(format!("cannot run {}: {e}", program.display())))?;
+                    .spawn();
+                let run = |source| StoreError::Run {
+                    program: program.clone(),
+                    source,
+                };
+                let mut child = child.map_err(run)?;
                 if let Some(mut pipe) = child.stdin.take() {
                     let _ = pipe.write_all(b"unused");
                 }
-                let out = child
-                    .wait_with_output()
-                    .map_err(|e| Error::Other(format!("{}: {e}", program.display())))?;
+                let out = child.wait_with_output().map_err(run)?;
                 if !out.status.success() {
-                    let said = String::from_utf8_lossy(&out.stdout);
-                    return Err(Error::Other(format!(
-                        "docker-credential-{name} list failed: {}",
-                        said.trim()
-                    )));
+                    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                    return Err(StoreError::ListFailed {
+                        name: name.clone(),
+                        said,
+                    }
+                    .into());
                 }
-                serde_json::from_slice(&out.stdout).map_err(|e| {
-                    Error::Other(format!(
-                        "docker-credential-{name} list answered no JSON map: {e}"
-                    ))
+                serde_json::from_slice(&out.stdout).map_err(|source| {
+                    StoreError::ListNotJson {
+                        name: name.clone(),
+                        source,
+                    }
+                    .into()
                 })
             }
             Fallback::Files { store, .. } => store.list(),
@@ -123,9 +124,10 @@ impl Fallback {
 /// is not ecr-login itself.
 fn program(name: &str, recorded: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, Error> {
     let refuse = |why: String| {
-        Error::Other(format!(
-            "refusing the fallback credential helper docker-credential-{name}: {why}"
-        ))
+        Error::Store(StoreError::Untrusted {
+            name: name.to_string(),
+            why,
+        })
     };
     if std::env::var_os(DEPTH_ENV).is_some() {
         return Err(refuse(
@@ -203,11 +205,8 @@ pub fn find_helper(name: &str) -> Option<PathBuf> {
 }
 
 fn missing(name: &str, config: Option<&Path>) -> Error {
-    Error::Other(format!(
-        "the fallback credential helper docker-credential-{name} is not on PATH ([store] fallback = \"{name}\" in {}); install it, or remove that setting to keep logins in ecr-login's own store",
-        config.map_or_else(
-            || "the ecr-login config".into(),
-            |p| p.display().to_string()
-        )
-    ))
+    Error::Store(StoreError::Missing {
+        name: name.to_string(),
+        config: config.map(Path::to_path_buf),
+    })
 }

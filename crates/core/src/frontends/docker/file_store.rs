@@ -4,6 +4,7 @@
 //! 0700 directory, written atomically under a lock. It is separate from the token cache,
 //! which the daemon and housekeeping touch; nothing here is ever renewed or swept.
 
+use super::error::StoreError;
 use super::protocol::Credentials;
 use crate::error::Error;
 use crate::files::{self, check_owned};
@@ -37,11 +38,7 @@ pub fn default_dir() -> Result<PathBuf, Error> {
     }
     directories::ProjectDirs::from("", "", "ecr-login")
         .map(|d| d.data_local_dir().join("logins"))
-        .ok_or_else(|| {
-            Error::Other(format!(
-                "no home directory to keep logins in (set HOME or {STORE_ENV})"
-            ))
-        })
+        .ok_or(Error::Store(StoreError::NoHome { env: STORE_ENV }))
 }
 
 impl FileStore {
@@ -64,14 +61,14 @@ impl FileStore {
         match fs::symlink_metadata(&self.dir) {
             Ok(meta) => check_owned(&self.dir, &meta, "login store")
                 .map(|()| true)
-                .map_err(|e| e.to_string()),
+                .map_err(StoreError::Refused),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(format!(
-                "cannot use login store {}: {e}",
-                self.dir.display()
-            )),
+            Err(source) => Err(StoreError::UseStore {
+                dir: self.dir.clone(),
+                source,
+            }),
         }
-        .map_err(Error::Other)
+        .map_err(Error::Store)
     }
 
     pub fn get(&self, server: &str) -> Result<Option<Credentials>, Error> {
@@ -83,35 +80,35 @@ impl FileStore {
     }
 
     fn read(&self, path: &Path) -> Result<Option<Credentials>, Error> {
-        let fail = |e: String| Error::Other(format!("login file {}: {e}", path.display()));
+        let fail = |source| StoreError::ReadLogin {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = match files::open_options(0o600).read(true).open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(fail(e.to_string())),
+            Err(e) => return Err(fail(e).into()),
         };
-        let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-        check_owned(path, &meta, "login file").map_err(|e| Error::Other(e.to_string()))?;
+        let meta = file.metadata().map_err(fail)?;
+        check_owned(path, &meta, "login file").map_err(StoreError::Refused)?;
         let mut text = Vec::new();
         file.take(MAX_LOGIN_BYTES)
             .read_to_end(&mut text)
-            .map_err(|e| fail(e.to_string()))?;
-        serde_json::from_slice(&text).map(Some).map_err(|e| {
-            fail(format!(
-                "corrupt ({}); log in again",
-                crate::redact::serde_message(&e)
-            ))
-        })
+            .map_err(fail)?;
+        let creds = serde_json::from_slice(&text).map_err(|e| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: crate::redact::serde_message(&e),
+        })?;
+        Ok(Some(creds))
     }
 
     /// Keeps a login. Says where on stderr the first time, and how to use a keychain.
     pub fn store(&self, creds: &Credentials, config_path: Option<&Path>) -> Result<(), Error> {
         let first = !self.usable()?;
         if first {
-            create_private_dir(&self.dir).map_err(|e| {
-                Error::Other(format!(
-                    "cannot create login store {}: {e}",
-                    self.dir.display()
-                ))
+            create_private_dir(&self.dir).map_err(|source| StoreError::CreateStore {
+                dir: self.dir.clone(),
+                source,
             })?;
             crate::output::error_line(&format!(
                 "keeping logins to registries other than ECR in {} (files only you can read); to keep them in a keychain instead, set [store] fallback = \"secretservice\" (or pass, osxkeychain, wincred) in {}",
@@ -124,10 +121,8 @@ impl FileStore {
         }
         let path = self.path(&creds.server_url);
         let _lock = self.lock(&creds.server_url)?;
-        let mut bytes = serde_json::to_vec(creds).map_err(|e| Error::Other(e.to_string()))?;
-        bytes.push(b'\n');
-        files::write_atomic(&path, &bytes, 0o600)
-            .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))
+        files::write_atomic(&path, &crate::output::json_line(creds), 0o600)
+            .map_err(|source| StoreError::WriteLogin { path, source }.into())
     }
 
     /// Forgets a login; `Ok(false)` when there was none.
@@ -148,8 +143,10 @@ impl FileStore {
         if !self.usable()? {
             return Ok(out);
         }
-        let dir = fs::read_dir(&self.dir)
-            .map_err(|e| Error::Other(format!("cannot list {}: {e}", self.dir.display())))?;
+        let dir = fs::read_dir(&self.dir).map_err(|source| StoreError::ListStore {
+            dir: self.dir.clone(),
+            source,
+        })?;
         for item in dir.flatten() {
             let name = item.file_name();
             if !name.to_str().is_some_and(|n| n.ends_with(".json")) {
@@ -168,7 +165,7 @@ impl FileStore {
 
     fn lock(&self, server: &str) -> Result<lock::LockGuard, Error> {
         let path = self.path(server).with_extension("lock");
-        lock::exclusive(&path, LOCK_BUDGET).map_err(|e| Error::Other(e.to_string()))
+        lock::exclusive(&path, LOCK_BUDGET).map_err(|e| StoreError::Lock(e).into())
     }
 }
 

@@ -6,6 +6,7 @@
 //! talks to AWS: a miss goes to the [`Fetcher`] the binary passes (the full binary's calls
 //! AWS; the front binary's hands the request to the full binary).
 
+pub(crate) mod error;
 pub(crate) mod fallback;
 pub(crate) mod file_store;
 pub(crate) mod protocol;
