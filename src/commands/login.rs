@@ -22,6 +22,110 @@ use ecr_login_core::secret::Secret;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+/// Why an MFA session could not be started. Each renders the user's one line.
+#[derive(Debug)]
+pub enum LoginError {
+    /// The session is kept in the cache, which is turned off.
+    NoCache,
+    Runtime(std::io::Error),
+    /// The code could not be read from the terminal.
+    Code(super::tty::TtyError),
+    /// The profile's HTTPS set-up (its CA bundle) failed.
+    Setup {
+        profile: String,
+        error: FetchError,
+    },
+    NoSourceCredentials {
+        source: String,
+        profile: String,
+    },
+    SourceTimedOut {
+        source: String,
+        after: Duration,
+    },
+    SourceCredentials {
+        source: String,
+        detail: String,
+    },
+    StsTimedOut(Duration),
+    /// STS refused the code.
+    CodeRejected {
+        serial: String,
+        detail: String,
+    },
+    AssumeRole {
+        role: String,
+        detail: String,
+    },
+    NoCredentials,
+    BadExpiration(String),
+    /// The session could not be kept.
+    Save(std::io::Error),
+}
+
+impl std::fmt::Display for LoginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let human = |d: &Duration| duration::human(d.as_millis() as i64);
+        match self {
+            LoginError::NoCache => f.write_str(
+                "login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set",
+            ),
+            LoginError::Runtime(e) | LoginError::Save(e) => e.fmt(f),
+            LoginError::Code(e) => e.fmt(f),
+            LoginError::Setup { profile, error } => {
+                write!(
+                    f,
+                    "cannot start the MFA session for profile {profile}: {error}"
+                )
+            }
+            LoginError::NoSourceCredentials { source, profile } => write!(
+                f,
+                "no credentials in source profile {source} of profile {profile}"
+            ),
+            LoginError::SourceTimedOut { source, after } => write!(
+                f,
+                "the credentials of profile {source} took longer than {}",
+                human(after)
+            ),
+            LoginError::SourceCredentials { source, detail } => write!(
+                f,
+                "cannot load the credentials of source profile {source}: {detail}"
+            ),
+            LoginError::StsTimedOut(after) => {
+                write!(f, "STS did not answer within {}", human(after))
+            }
+            LoginError::CodeRejected { serial, detail } => write!(
+                f,
+                "the MFA code was not accepted for {serial} ({detail}); run login again with a fresh code"
+            ),
+            LoginError::AssumeRole { role, detail } => {
+                write!(f, "cannot assume role {role} with MFA: {detail}")
+            }
+            LoginError::NoCredentials => f.write_str("STS answered without credentials"),
+            LoginError::BadExpiration(e) => {
+                write!(f, "STS answered an unusable expiration: {e}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoginError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoginError::Runtime(e) | LoginError::Save(e) => Some(e),
+            LoginError::Code(e) => Some(e),
+            LoginError::Setup { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<LoginError> for Error {
+    fn from(e: LoginError) -> Error {
+        Error::Command(Box::new(e))
+    }
+}
+
 /// `login [--profile P] [REGISTRY…]`. Returns the report for stdout.
 pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<String, Error> {
     let name = profile
@@ -47,13 +151,9 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     }
     let env = MapEnv(vars);
     let config = Config::load()?;
-    let cache_dir = cache::default_dir()?.ok_or_else(|| {
-        Error::Other(
-            "login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set".into(),
-        )
-    })?;
+    let cache_dir = cache::default_dir()?.ok_or(LoginError::NoCache)?;
     let cache = Cache::open(&cache_dir)?;
-    let rt = crate::aws::runtime().map_err(|e| Error::Other(e.to_string()))?;
+    let rt = crate::aws::runtime().map_err(LoginError::Runtime)?;
     let session = rt.block_on(start_session(&name, &env, &cache_dir, config.timeout))?;
     let mut out = String::new();
     let _ = writeln!(
@@ -142,12 +242,11 @@ async fn start_session(
         ))
     })?;
     let code = super::tty::read_code(&format!("MFA code for {} (profile {name}): ", role.serial))
-        .map_err(|e| Error::Other(e.to_string()))?;
+        .map_err(LoginError::Code)?;
     let region = role.region.clone().unwrap_or_else(|| "us-east-1".into());
-    let fail = |e: FetchError| {
-        Error::Other(format!(
-            "cannot start the MFA session for profile {name}: {e}"
-        ))
+    let fail = |error: FetchError| LoginError::Setup {
+        profile: name.to_string(),
+        error,
     };
     // The source profile's own credentials (the SDK's chain for it, nothing else).
     let mut source_vars: std::collections::HashMap<String, String> = std::env::vars()
@@ -164,24 +263,21 @@ async fn start_session(
         .region(aws_config::Region::new(region.clone()))
         .load()
         .await;
-    let provider = base.credentials_provider().ok_or_else(|| {
-        Error::Other(format!(
-            "no credentials in source profile {source} of profile {name}"
-        ))
-    })?;
+    let provider = base
+        .credentials_provider()
+        .ok_or_else(|| LoginError::NoSourceCredentials {
+            source: source.clone(),
+            profile: name.to_string(),
+        })?;
     let creds = tokio::time::timeout(timeout, provider.provide_credentials())
         .await
-        .map_err(|_| {
-            Error::Other(format!(
-                "the credentials of profile {source} took longer than {}",
-                duration::human(timeout.as_millis() as i64)
-            ))
+        .map_err(|_| LoginError::SourceTimedOut {
+            source: source.clone(),
+            after: timeout,
         })?
-        .map_err(|e| {
-            Error::Other(format!(
-                "cannot load the credentials of source profile {source}: {}",
-                crate::aws::classify::chain(&e)
-            ))
+        .map_err(|e| LoginError::SourceCredentials {
+            source: source.clone(),
+            detail: crate::aws::classify::chain(&e),
         })?;
     let sts_conf = aws_sdk_sts::config::Builder::from(&base)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
@@ -201,25 +297,27 @@ async fn start_session(
         .send();
     let out = tokio::time::timeout(timeout, call)
         .await
-        .map_err(|_| Error::Other(format!("STS did not answer within {}", duration::human(timeout.as_millis() as i64))))?
+        .map_err(|_| LoginError::StsTimedOut(timeout))?
         .map_err(|e| {
             let e = crate::aws::classify::api_error(e);
             let detail = format!("{}: {}", e.code.as_deref().unwrap_or("error"), e.message);
+            // STS says so only in its message: the code is AccessDenied either way.
             if detail.contains("MultiFactorAuthentication") {
-                Error::Other(format!(
-                    "the MFA code was not accepted for {} ({detail}); run login again with a fresh code",
-                    role.serial
-                ))
+                LoginError::CodeRejected {
+                    serial: role.serial.clone(),
+                    detail,
+                }
             } else {
-                Error::Other(format!("cannot assume role {} with MFA: {detail}", role.role_arn))
+                LoginError::AssumeRole {
+                    role: role.role_arn.clone(),
+                    detail,
+                }
             }
         })?;
-    let c = out
-        .credentials()
-        .ok_or_else(|| Error::Other("STS answered without credentials".into()))?;
+    let c = out.credentials().ok_or(LoginError::NoCredentials)?;
     let expires = std::time::SystemTime::try_from(*c.expiration())
         .map(ecr_login_core::clock::epoch_ms)
-        .map_err(|e| Error::Other(format!("STS answered an unusable expiration: {e}")))?;
+        .map_err(|e| LoginError::BadExpiration(e.to_string()))?;
     mfa::save(
         cache_dir,
         &role,
@@ -229,7 +327,7 @@ async fn start_session(
         expires,
         out.assumed_role_user().map(|u| u.arn()),
     )
-    .map_err(|e| Error::Other(e.to_string()))?;
+    .map_err(LoginError::Save)?;
     Ok((role, expires))
 }
 

@@ -20,6 +20,8 @@ pub enum Error {
     Cache(crate::token::cache::CacheError),
     /// A login to a registry that is not ours could not be kept, found or handed over.
     Store(crate::frontends::docker::error::StoreError),
+    /// A command's own typed error (the full binary's: `login`, …), said by its `Display`.
+    Command(Box<dyn std::error::Error + Send + Sync>),
     /// Anything else that stops a command (a file we cannot write, a daemon already running).
     Other(String),
 }
@@ -32,6 +34,7 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Cache(e) => e.fmt(f),
             Error::Store(e) => e.fmt(f),
+            Error::Command(e) => e.fmt(f),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
         }
     }
@@ -44,6 +47,7 @@ impl std::error::Error for Error {
             Error::Fetch { error, .. } => Some(error),
             Error::Cache(e) => Some(e),
             Error::Store(e) => Some(e),
+            Error::Command(e) => Some(&**e),
             Error::NotFound | Error::Input(_) | Error::Other(_) => None,
         }
     }
