@@ -6,7 +6,7 @@
 //! The plist and the `launchctl` command lines are plain data, built (and tested) on every
 //! platform; only macOS runs them.
 
-use super::{carried_env, quietly};
+use super::{ServiceError, carried_env, create_dir, quietly};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;
@@ -109,7 +109,9 @@ fn uid() -> u32 {
 fn home() -> Result<PathBuf, Error> {
     directories::BaseDirs::new()
         .map(|b| b.home_dir().to_path_buf())
-        .ok_or_else(|| Error::Other("no home directory for the launchd agent".into()))
+        .ok_or(Error::from(ServiceError::NoHome {
+            what: "home directory for the launchd agent",
+        }))
 }
 
 pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
@@ -117,12 +119,13 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let path = plist_path(&home);
     let log = log_path(&home);
     for dir in [path.parent(), log.parent()].into_iter().flatten() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+        create_dir(dir)?;
     }
     let text = plist(exe, &log, &carried_env());
-    files::write_atomic(&path, text.as_bytes(), 0o644)
-        .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+    files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| ServiceError::Write {
+        path: path.clone(),
+        source,
+    })?;
     let _ = writeln!(out, "installed {}", path.display());
     // A reinstall replaces a loaded agent.
     quietly("launchctl", &bootout_argv(uid()));
@@ -146,12 +149,7 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
             let _ = writeln!(out, "unloaded {LABEL} and removed {}", path.display());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(Error::Other(format!(
-                "cannot remove {}: {e}",
-                path.display()
-            )));
-        }
+        Err(source) => return Err(ServiceError::Remove { path, source }.into()),
     }
     Ok(())
 }

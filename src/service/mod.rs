@@ -22,11 +22,82 @@ pub const STOP_HINT: &str = native::STOP_HINT;
 /// How to start it, for messages.
 pub const START_HINT: &str = native::START_HINT;
 
+/// Why the service could not be installed or removed. Each renders the user's one line.
+#[derive(Debug)]
+pub enum ServiceError {
+    /// No directory to put the service's definition in (`what` names it).
+    NoHome {
+        what: &'static str,
+    },
+    OwnPath(std::io::Error),
+    Create {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The service manager refused; `run` is the command that shows why.
+    Refused {
+        run: String,
+    },
+}
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceError::NoHome { what } => write!(f, "no {what}"),
+            ServiceError::OwnPath(e) => write!(f, "cannot find this binary's path: {e}"),
+            ServiceError::Create { dir, source } => {
+                write!(f, "cannot create {}: {source}", dir.display())
+            }
+            ServiceError::Write { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            ServiceError::Remove { path, source } => {
+                write!(f, "cannot remove {}: {source}", path.display())
+            }
+            ServiceError::Refused { run } => f.write_str(run),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServiceError::OwnPath(source)
+            | ServiceError::Create { source, .. }
+            | ServiceError::Write { source, .. }
+            | ServiceError::Remove { source, .. } => Some(source),
+            ServiceError::NoHome { .. } | ServiceError::Refused { .. } => None,
+        }
+    }
+}
+
+impl From<ServiceError> for Error {
+    fn from(e: ServiceError) -> Error {
+        Error::Command(Box::new(e))
+    }
+}
+
+/// `create_dir_all`, its failure naming the directory.
+fn create_dir(dir: &std::path::Path) -> Result<(), ServiceError> {
+    std::fs::create_dir_all(dir).map_err(|source| ServiceError::Create {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
 /// This binary's real path: the daemon the service runs is the full binary itself.
 pub fn full_binary() -> Result<PathBuf, Error> {
     std::env::current_exe()
         .and_then(std::fs::canonicalize)
-        .map_err(|e| Error::Other(format!("cannot find this binary's path: {e}")))
+        .map_err(|e| ServiceError::OwnPath(e).into())
 }
 
 /// Installs (and where possible starts) the service, saying what it did in `out`.

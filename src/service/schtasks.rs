@@ -7,7 +7,7 @@
 //! The definition and the `schtasks` command lines are plain data, built (and tested) on
 //! every platform; only Windows runs them.
 
-use super::quietly;
+use super::{ServiceError, create_dir, quietly};
 use ecr_login_core::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -113,9 +113,10 @@ fn user() -> String {
 fn definition_file() -> Result<PathBuf, Error> {
     let dir = directories::ProjectDirs::from("", "", "ecr-login")
         .map(|d| d.data_local_dir().to_path_buf())
-        .ok_or_else(|| Error::Other("no profile directory for the task definition".into()))?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+        .ok_or(ServiceError::NoHome {
+            what: "profile directory for the task definition",
+        })?;
+    create_dir(&dir)?;
     Ok(dir.join("task.xml"))
 }
 
@@ -136,13 +137,20 @@ pub fn env_advice(env: &[(String, String)]) -> String {
 
 pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let file = definition_file()?;
-    std::fs::write(&file, utf16(&definition(exe, &user())))
-        .map_err(|e| Error::Other(format!("cannot write {}: {e}", file.display())))?;
+    std::fs::write(&file, utf16(&definition(exe, &user()))).map_err(|source| {
+        ServiceError::Write {
+            path: file.clone(),
+            source,
+        }
+    })?;
     if !quietly("schtasks", &create_argv(&file)) {
-        return Err(Error::Other(format!(
-            "schtasks could not create the task; run: schtasks {}",
-            create_argv(&file).join(" ")
-        )));
+        return Err(ServiceError::Refused {
+            run: format!(
+                "schtasks could not create the task; run: schtasks {}",
+                create_argv(&file).join(" ")
+            ),
+        }
+        .into());
     }
     let _ = writeln!(out, "created the scheduled task {TASK}: runs at your logon");
     out.push_str(&env_advice(&super::carried_env()));

@@ -1,6 +1,7 @@
 //! The systemd user unit: the packaged one in `/usr/lib/systemd/user/`, or one that
 //! `configure --service` writes for this binary's own path.
 
+use super::{ServiceError, create_dir};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;
@@ -33,22 +34,27 @@ pub fn unit_text(exe: &Path) -> String {
 fn unit_path() -> Result<std::path::PathBuf, Error> {
     directories::BaseDirs::new()
         .map(|b| b.config_dir().join("systemd").join("user").join(UNIT_NAME))
-        .ok_or_else(|| Error::Other("no home directory for the systemd user unit".into()))
+        .ok_or(Error::from(ServiceError::NoHome {
+            what: "home directory for the systemd user unit",
+        }))
 }
 
 /// Installs the unit for this binary and enables it when `systemctl --user` works.
 pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let path = unit_path()?;
     let dir = path.parent().expect("the unit's directory");
-    fs::create_dir_all(dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", dir.display())))?;
+    create_dir(dir)?;
     let text = unit_text(exe);
     if fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
         let _ = writeln!(out, "{}: already installed", path.display());
     } else {
         // The unit is not a secret: 0644 like every unit.
-        files::write_atomic(&path, text.as_bytes(), 0o644)
-            .map_err(|e| Error::Other(format!("cannot write {}: {e}", path.display())))?;
+        files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| {
+            ServiceError::Write {
+                path: path.clone(),
+                source,
+            }
+        })?;
         let _ = writeln!(out, "installed {}", path.display());
     }
     if systemctl(&["daemon-reload"]) && systemctl(&["enable", "--now", UNIT_NAME]) {
@@ -78,8 +84,10 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
         return Ok(());
     }
     systemctl(&["disable", "--now", UNIT_NAME]);
-    std::fs::remove_file(&path)
-        .map_err(|e| Error::Other(format!("cannot remove {}: {e}", path.display())))?;
+    std::fs::remove_file(&path).map_err(|source| ServiceError::Remove {
+        path: path.clone(),
+        source,
+    })?;
     systemctl(&["daemon-reload"]);
     let _ = writeln!(out, "stopped {UNIT_NAME} and removed {}", path.display());
     Ok(())

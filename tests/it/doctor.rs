@@ -15,7 +15,7 @@ use crate::support::tls_front::{Ca, LOCAL_NAMES, TlsFront};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,7 @@ impl Report {
         }
     }
 
+    #[cfg(target_os = "linux")]
     fn not_passing(&self) -> Vec<&Value> {
         self.checks
             .iter()
@@ -923,7 +924,7 @@ fn a_broken_set_up_matches_its_golden_report() {
 /// lines (where a line wraps depends on how long the paths are). `UPDATE_GOLDEN=1` rewrites it.
 #[cfg(target_os = "linux")]
 fn golden(name: &str, s: &Sandbox, text: &str) {
-    let want_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let want_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/golden")
         .join(name);
     let got = mask(text, s);
