@@ -6,7 +6,7 @@
 //! The plist and the `launchctl` command lines are plain data, built (and tested) on every
 //! platform; only macOS runs them.
 
-use super::{ServiceError, carried_env, create_dir, quietly};
+use super::{FileOp, ServiceError, carried_env, create_dir, quietly};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;
@@ -122,10 +122,8 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
         create_dir(dir)?;
     }
     let text = plist(exe, &log, &carried_env());
-    files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| ServiceError::Write {
-        path: path.clone(),
-        source,
-    })?;
+    files::write_atomic(&path, text.as_bytes(), 0o644)
+        .map_err(ServiceError::file(FileOp::Write, &path))?;
     let _ = writeln!(out, "installed {}", path.display());
     // A reinstall replaces a loaded agent.
     quietly("launchctl", &bootout_argv(uid()));
@@ -149,7 +147,7 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
             let _ = writeln!(out, "unloaded {LABEL} and removed {}", path.display());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(source) => return Err(ServiceError::Remove { path, source }.into()),
+        Err(e) => return Err(ServiceError::file(FileOp::Remove, &path)(e).into()),
     }
     Ok(())
 }

@@ -30,15 +30,9 @@ pub enum ServiceError {
         what: &'static str,
     },
     OwnPath(std::io::Error),
-    Create {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    Remove {
+    /// A file or directory of the service's could not be made, written or removed.
+    File {
+        op: FileOp,
         path: PathBuf,
         source: std::io::Error,
     },
@@ -48,19 +42,26 @@ pub enum ServiceError {
     },
 }
 
+/// What was done to the file.
+#[derive(Debug, Clone, Copy)]
+pub enum FileOp {
+    Create,
+    Write,
+    Remove,
+}
+
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ServiceError::NoHome { what } => write!(f, "no {what}"),
             ServiceError::OwnPath(e) => write!(f, "cannot find this binary's path: {e}"),
-            ServiceError::Create { dir, source } => {
-                write!(f, "cannot create {}: {source}", dir.display())
-            }
-            ServiceError::Write { path, source } => {
-                write!(f, "cannot write {}: {source}", path.display())
-            }
-            ServiceError::Remove { path, source } => {
-                write!(f, "cannot remove {}: {source}", path.display())
+            ServiceError::File { op, path, source } => {
+                let verb = match op {
+                    FileOp::Create => "create",
+                    FileOp::Write => "write",
+                    FileOp::Remove => "remove",
+                };
+                write!(f, "cannot {verb} {}: {source}", path.display())
             }
             ServiceError::Refused { run } => f.write_str(run),
         }
@@ -70,12 +71,16 @@ impl std::fmt::Display for ServiceError {
 impl std::error::Error for ServiceError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ServiceError::OwnPath(source)
-            | ServiceError::Create { source, .. }
-            | ServiceError::Write { source, .. }
-            | ServiceError::Remove { source, .. } => Some(source),
+            ServiceError::OwnPath(source) | ServiceError::File { source, .. } => Some(source),
             ServiceError::NoHome { .. } | ServiceError::Refused { .. } => None,
         }
+    }
+}
+
+impl ServiceError {
+    fn file(op: FileOp, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ServiceError {
+        let path = path.to_path_buf();
+        move |source| ServiceError::File { op, path, source }
     }
 }
 
@@ -87,10 +92,7 @@ impl From<ServiceError> for Error {
 
 /// `create_dir_all`, its failure naming the directory.
 fn create_dir(dir: &std::path::Path) -> Result<(), ServiceError> {
-    std::fs::create_dir_all(dir).map_err(|source| ServiceError::Create {
-        dir: dir.to_path_buf(),
-        source,
-    })
+    std::fs::create_dir_all(dir).map_err(ServiceError::file(FileOp::Create, dir))
 }
 
 /// This binary's real path: the daemon the service runs is the full binary itself.

@@ -7,7 +7,7 @@
 //! The definition and the `schtasks` command lines are plain data, built (and tested) on
 //! every platform; only Windows runs them.
 
-use super::{ServiceError, create_dir, quietly};
+use super::{FileOp, ServiceError, create_dir, quietly};
 use ecr_login_core::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -137,12 +137,8 @@ pub fn env_advice(env: &[(String, String)]) -> String {
 
 pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let file = definition_file()?;
-    std::fs::write(&file, utf16(&definition(exe, &user()))).map_err(|source| {
-        ServiceError::Write {
-            path: file.clone(),
-            source,
-        }
-    })?;
+    std::fs::write(&file, utf16(&definition(exe, &user())))
+        .map_err(ServiceError::file(FileOp::Write, &file))?;
     if !quietly("schtasks", &create_argv(&file)) {
         return Err(ServiceError::Refused {
             run: format!(

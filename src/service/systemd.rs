@@ -1,7 +1,7 @@
 //! The systemd user unit: the packaged one in `/usr/lib/systemd/user/`, or one that
 //! `configure --service` writes for this binary's own path.
 
-use super::{ServiceError, create_dir};
+use super::{FileOp, ServiceError, create_dir};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;
@@ -49,12 +49,8 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
         let _ = writeln!(out, "{}: already installed", path.display());
     } else {
         // The unit is not a secret: 0644 like every unit.
-        files::write_atomic(&path, text.as_bytes(), 0o644).map_err(|source| {
-            ServiceError::Write {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        files::write_atomic(&path, text.as_bytes(), 0o644)
+            .map_err(ServiceError::file(FileOp::Write, &path))?;
         let _ = writeln!(out, "installed {}", path.display());
     }
     if systemctl(&["daemon-reload"]) && systemctl(&["enable", "--now", UNIT_NAME]) {
@@ -84,10 +80,7 @@ pub fn uninstall(out: &mut String) -> Result<(), Error> {
         return Ok(());
     }
     systemctl(&["disable", "--now", UNIT_NAME]);
-    std::fs::remove_file(&path).map_err(|source| ServiceError::Remove {
-        path: path.clone(),
-        source,
-    })?;
+    std::fs::remove_file(&path).map_err(ServiceError::file(FileOp::Remove, &path))?;
     systemctl(&["daemon-reload"]);
     let _ = writeln!(out, "stopped {UNIT_NAME} and removed {}", path.display());
     Ok(())
