@@ -82,6 +82,17 @@ impl Report {
             .unwrap_or_else(|| panic!("no {name} ({registry:?}) check in {:#?}", self.checks))
     }
 
+    /// Asserts that the token check reached ECR for [`REGISTRY`] and passed.
+    fn expect_token_answered(&self) {
+        self.expect(
+            "network.token",
+            Some(REGISTRY),
+            "pass",
+            "GetAuthorizationToken answered",
+            None,
+        );
+    }
+
     /// Asserts a check's status, that its detail holds `detail` and its fix holds `fix`.
     fn expect(
         &self,
@@ -262,13 +273,7 @@ fn a_healthy_set_up_passes_every_check() {
     ] {
         r.check(name, None);
     }
-    r.expect(
-        "network.token",
-        Some(REGISTRY),
-        "pass",
-        "GetAuthorizationToken answered",
-        None,
-    );
+    r.expect_token_answered();
     r.expect(
         "network.ca-bundle",
         None,
@@ -568,13 +573,7 @@ fn a_clock_twenty_minutes_off_fails_with_the_skew() {
         "clock is 20 min behind 127.0.0.1's",
         Some("timedatectl set-ntp true"),
     );
-    r.expect(
-        "network.token",
-        Some(REGISTRY),
-        "pass",
-        "GetAuthorizationToken answered",
-        None,
-    );
+    r.expect_token_answered();
 }
 
 #[test]

@@ -173,7 +173,8 @@ pub fn serve(
     if let Some(entry) = cached(target, ctx, now) {
         return Ok(entry);
     }
-    let entry = obtain(
+    // `cached` has just read the entry: straight to the lock (or the hand-off).
+    let entry = fetch_locked(
         target,
         ctx,
         fetcher,
@@ -243,10 +244,23 @@ pub fn obtain(
     fresh: &dyn Fn(&Entry) -> bool,
     write: Write,
 ) -> Result<Entry, Error> {
-    let key = target.key();
-    if let Some(entry) = ctx.read(&key).filter(|e| fresh(e)) {
+    if let Some(entry) = ctx.read(&target.key()).filter(|e| fresh(e)) {
         return Ok(entry);
     }
+    fetch_locked(target, ctx, fetcher, now, fresh, write)
+}
+
+/// [`obtain`] after its first read came up empty (or, for [`serve`], after [`cached`]
+/// did): the lock, the re-read, the fetch.
+fn fetch_locked(
+    target: &Target,
+    ctx: &Context,
+    fetcher: &dyn Fetcher,
+    now: i64,
+    fresh: &dyn Fn(&Entry) -> bool,
+    write: Write,
+) -> Result<Entry, Error> {
+    let key = target.key();
     let budget = ctx.config.timeout + LOCK_GRACE;
     // A fetcher that hands off runs in a process that takes this lock itself.
     let lock = ctx.cache().filter(|_| !fetcher.hands_off());
