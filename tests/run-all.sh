@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=(docker.io docker-registry skopeo apache2-utils systemd man-db rpm dpkg-dev
-  golang-docker-credential-helpers pass gnupg ruby file)
+  golang-docker-credential-helpers pass gnupg ruby file
+  g++)  # libfuzzer-sys (the fuzz targets' compile check) builds libFuzzer
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
