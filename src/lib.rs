@@ -37,4 +37,8 @@ impl Binary for Full {
         ecr_login_core::logging::init();
         commands::run(args)
     }
+
+    fn may_switch(&self) -> bool {
+        true
+    }
 }

@@ -10,6 +10,7 @@ use crate::frontends::docker;
 use crate::frontends::docker::protocol::{Action, Request};
 use crate::frontends::{self, bazel};
 use crate::output::{self, Protocol, Reply};
+use crate::privilege::Settled;
 use crate::token::cache::Cache;
 use crate::token::config::Config;
 use crate::token::fetch::Fetcher;
@@ -46,17 +47,37 @@ pub trait Binary {
     fn fetcher<'a>(&'a self, args: &'a [OsString], input: &'a str) -> Box<dyn Fetcher + 'a>;
     /// Anything that is not a protocol action.
     fn other(&self, args: Vec<OsString>) -> ExitCode;
+    /// Whether this binary may become another user, as root with that user's files (the
+    /// full one); otherwise it hands the whole command to one that may.
+    fn may_switch(&self) -> bool;
 }
 
 /// Runs the command line in `args` (the process's, in production).
 pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
     let command = command(&args);
-    if let Err(e) = crate::privilege::settle() {
-        let protocol = match command {
-            Command::Other => Protocol::Human,
-            _ => Protocol::Docker,
-        };
-        return output::finish(protocol, Err(Error::from(e)));
+    // `version` touches no file: whoever runs it, wherever, it answers.
+    if command == Command::Version {
+        return output::written(
+            output::write_stdout(docker::version_line().as_bytes()),
+            ExitCode::SUCCESS,
+        );
+    }
+    let protocol = match command {
+        Command::Other => Protocol::Human,
+        _ => Protocol::Docker,
+    };
+    match crate::privilege::settle(binary.may_switch()) {
+        Ok(Settled::Ready) => {}
+        // The full binary becomes the user itself, so it is never dumpable as that user.
+        Ok(Settled::HandOff) => return binary.other(args),
+        // Root that could not become the owner of the files: only the protocol actions,
+        // which write nothing there (the cache and the login store are off).
+        Ok(Settled::Limited) if command == Command::Other => {
+            let uid = crate::privilege::cannot_act_as().unwrap_or_default();
+            return output::finish(protocol, Err(crate::privilege::limited_error(uid).into()));
+        }
+        Ok(Settled::Limited) => {}
+        Err(e) => return output::finish(protocol, Err(Error::from(e))),
     }
     match command {
         Command::Protocol(action) => {
@@ -76,11 +97,7 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
             };
             output::reply(protocol, serve(protocol, action, &input, fetcher.as_ref()))
         }
-        Command::Version => output::written(
-            output::write_stdout(docker::version_line().as_bytes()),
-            ExitCode::SUCCESS,
-        ),
-        Command::Other => binary.other(args),
+        Command::Version | Command::Other => binary.other(args),
     }
 }
 

@@ -26,8 +26,10 @@ pub mod files;
 mod frontends;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod hooks;
 pub mod logging;
 pub mod output;
+pub mod paths;
 pub mod privilege;
 pub mod redact;
 pub mod secret;

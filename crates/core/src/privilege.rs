@@ -1,45 +1,118 @@
 //! What the process may do, settled before anything else runs.
 //!
-//! - **Root with another user's home** (`sudo -E docker pull`, a provisioning script that
-//!   runs `configure` with the user's `HOME`): everything we would read or write lives in
-//!   that home (Docker's config, the AWS files, the cache, the login store), so we become
-//!   that user for the whole run. Root then never follows a link the user planted to a
-//!   file only root may write, and never leaves root-owned directories in the user's home
-//!   that the user's own runs would refuse. When that is impossible, we stop.
-//! - **No core dumps**: once a process holds a token, a core file would be a copy of it.
+//! **Root never acts through a path that another user can change.** Before touching
+//! anything, root looks at every path a command may use ([`touched`]: the home, Docker's
+//! config, ours, the cache, the login store, the AWS files, the CA bundle), each component
+//! from `/` down and through every link, without following anything it has not looked at:
+//! - if they all belong to root and none is writable by another user (OpenSSH's
+//!   `secure_path` rule; a sticky directory such as `/tmp` counts when the entry in it is
+//!   root's), root goes on as root: nobody else can swap a link or a directory under it;
+//! - if any belongs to one other user (`sudo -E`, `DOCKER_CONFIG=/home/bob/.docker`, a
+//!   provisioning script), the process becomes that user for the whole run, so the kernel
+//!   refuses whatever that user could not do themselves;
+//! - if they belong to two other users, or a root-owned directory on the way is writable by
+//!   others, it refuses, naming the path.
+//!
+//! Becoming the user leaves nothing of root's behind: root's secret AWS variables are
+//! removed first (a token they signed would land in the user's cache), and the process is
+//! not dumpable, so the user cannot read root's environment from `/proc`. The front binary
+//! never switches itself: it hands over to the full binary first, since a process that
+//! switched and then execs is dumpable again.
+//!
+//! No core dumps either: once a process holds a token, a core file would be a copy of it.
 
 use std::fmt;
 use std::io;
-#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The uid we switched to (`u32::MAX`: none).
 static ACTING_AS: AtomicU32 = AtomicU32::new(u32::MAX);
+/// The uid whose files we could not act on (`u32::MAX`: none): see [`Settled`].
+static CANNOT_ACT_AS: AtomicU32 = AtomicU32::new(u32::MAX);
 
-/// Why the process cannot go on: it would act as root in another user's home.
+/// Why the process cannot go on.
 #[derive(Debug)]
-pub(crate) enum PrivilegeError {
-    /// As root, `$HOME` could not be looked at, so whose it is is unknown (Unix: Windows
-    /// has no root to look for).
+pub enum PrivilegeError {
+    /// As root, a path could not be looked at, so whose it is is unknown.
     #[cfg(unix)]
-    InspectHome { home: PathBuf, source: io::Error },
-    /// As root with the home of `uid`, and becoming that user failed.
-    BecomeUser { uid: u32, source: io::Error },
+    Inspect { path: PathBuf, source: io::Error },
+    /// As root with paths of `uid` (`path` names one, `what` says which), and becoming
+    /// that user failed.
+    BecomeUser {
+        uid: u32,
+        path: PathBuf,
+        what: &'static str,
+        source: io::Error,
+    },
+    /// As root, with paths of two other users.
+    #[cfg(unix)]
+    TwoUsers {
+        first: (u32, PathBuf),
+        second: (u32, PathBuf),
+    },
+    /// As root, going on as root, a path learnt later (`what`) names a file of `uid`'s.
+    #[cfg(unix)]
+    NotRoots {
+        uid: u32,
+        path: PathBuf,
+        what: &'static str,
+    },
+    /// As root, a root-owned directory on the way to `path` is writable by others.
+    #[cfg(unix)]
+    OpenToOthers {
+        dir: PathBuf,
+        mode: u32,
+        what: &'static str,
+    },
+    /// As root, the files of `uid` could not be acted on as that user: only the protocol
+    /// actions go on (without the cache), never a command that writes.
+    Unswitchable { uid: u32 },
 }
 
 impl fmt::Display for PrivilegeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             #[cfg(unix)]
-            PrivilegeError::InspectHome { home, source } => write!(
+            PrivilegeError::Inspect { path, source } => write!(
                 f,
-                "cannot inspect the home directory {}: {source}",
-                home.display()
+                "running as root, and cannot look at {}: {source}",
+                path.display()
             ),
-            PrivilegeError::BecomeUser { uid, source } => write!(
+            PrivilegeError::BecomeUser {
+                uid,
+                path,
+                what,
+                source,
+            } => write!(
                 f,
-                "running as root with the home directory of uid {uid}, and cannot act as that user ({source}); run ecr-login as that user instead"
+                "running as root with {what} {} of uid {uid}, and cannot act as that user ({source}); run ecr-login as that user instead",
+                path.display()
+            ),
+            #[cfg(unix)]
+            PrivilegeError::TwoUsers { first, second } => write!(
+                f,
+                "running as root with the files of two users: {} (uid {}) and {} (uid {}); run ecr-login as one of them, with that user's paths only",
+                first.1.display(),
+                first.0,
+                second.1.display(),
+                second.0
+            ),
+            #[cfg(unix)]
+            PrivilegeError::NotRoots { uid, path, what } => write!(
+                f,
+                "running as root, and {what} {} belongs to uid {uid}: root never acts on another user's files; run this as that user",
+                path.display()
+            ),
+            #[cfg(unix)]
+            PrivilegeError::OpenToOthers { dir, mode, what } => write!(
+                f,
+                "running as root, and {} (on the way to {what}) is writable by other users (mode {mode:o}), who could swap what root reads or writes there; make it writable by root alone (chmod go-w), or run ecr-login as the user whose files these are",
+                dir.display()
+            ),
+            PrivilegeError::Unswitchable { uid } => write!(
+                f,
+                "running as root with the files of uid {uid}, and cannot act as that user (a user namespace where that uid is not mapped?); this command would write there as root, so it does not run: run it as that user"
             ),
         }
     }
@@ -49,47 +122,126 @@ impl std::error::Error for PrivilegeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             #[cfg(unix)]
-            PrivilegeError::InspectHome { source, .. } => Some(source),
+            PrivilegeError::Inspect { source, .. } => Some(source),
             PrivilegeError::BecomeUser { source, .. } => Some(source),
+            _ => None,
         }
     }
 }
 
-/// Sets the process up as described above.
-pub(crate) fn settle() -> Result<(), PrivilegeError> {
-    platform::no_core_dumps();
-    if let Some((uid, gid)) = platform::home_owner_if_root()? {
-        platform::become_user(uid, gid)
-            .map_err(|source| PrivilegeError::BecomeUser { uid, source })?;
-        ACTING_AS.store(uid, Ordering::Relaxed);
-    }
-    Ok(())
+/// What [`settle`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Go on: as ourselves, as root over root's own paths, or as the user we became.
+    Ready,
+    /// Root must become another user, and this binary may not switch (the front one): hand
+    /// the whole command to the full binary, which switches itself.
+    HandOff,
+    /// Root with another user's files, and switching is impossible here (a user namespace
+    /// where that user is not mapped): go on as root without the cache, and only for
+    /// requests that write nothing in those files. Said once on stderr.
+    Limited,
 }
 
-/// Carries [`acting_as`] to the full binary when the front one hands over (it starts as
-/// the user already, and would not know it was root).
-pub const ACTING_AS_ENV: &str = "ECR_LOGIN_ACTING_AS";
+/// Sets the process up as described above. `may_switch`: whether this binary may become
+/// another user (the full one), or must hand over when that is needed (the front one).
+pub(crate) fn settle(may_switch: bool) -> Result<Settled, PrivilegeError> {
+    platform::no_core_dumps();
+    if !platform::is_root() {
+        return Ok(Settled::Ready);
+    }
+    platform::settle_root(may_switch)
+}
 
-/// The uid whose home we act in, when we started as root and switched to it (in this
-/// process, or in the front binary that handed over to us).
+/// The uid we act as, when we started as root with another user's files and switched.
 pub fn acting_as() -> Option<u32> {
     let uid = ACTING_AS.load(Ordering::Relaxed);
-    if uid != u32::MAX {
-        return Some(uid);
+    (uid != u32::MAX).then_some(uid)
+}
+
+/// The uid whose files we are near but could not become ([`Settled::Limited`]): the cache
+/// and the login store stay off.
+pub fn cannot_act_as() -> Option<u32> {
+    let uid = CANNOT_ACT_AS.load(Ordering::Relaxed);
+    (uid != u32::MAX).then_some(uid)
+}
+
+/// The error for a write that [`Settled::Limited`] forbids.
+pub(crate) fn limited_error(uid: u32) -> PrivilegeError {
+    PrivilegeError::Unswitchable { uid }
+}
+
+/// The paths a command may read or write, from the environment alone, each with what it
+/// is: what root's decision is taken from.
+pub(crate) fn touched() -> Vec<(&'static str, PathBuf)> {
+    let env = crate::env::ProcessEnv;
+    let var = |name: &str| crate::env::Env::var(&env, name);
+    let home = crate::token::identity::home_dir(&env);
+    let mut paths = Vec::new();
+    if let Some(home) = &home {
+        paths.push(("the home directory", home.clone()));
     }
-    let inherited: u32 = std::env::var(ACTING_AS_ENV).ok()?.parse().ok()?;
-    (platform::euid() == Some(inherited)).then_some(inherited)
+    if let Ok(p) = crate::paths::docker_config() {
+        paths.push(("Docker's config", p));
+    }
+    if let Some(p) = crate::token::config::default_path() {
+        paths.push(("ecr-login's config", p));
+    }
+    if let Ok(Some(p)) = crate::token::cache::default_dir() {
+        paths.push(("the cache directory", p));
+    }
+    if let Ok(p) = crate::frontends::docker::file_store::default_dir() {
+        paths.push(("the login store", p));
+    }
+    for (var_name, default, what) in [
+        ("AWS_CONFIG_FILE", "~/.aws/config", "the AWS config file"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "~/.aws/credentials",
+            "the AWS credentials file",
+        ),
+    ] {
+        let raw = var(var_name).unwrap_or_else(|| default.to_string());
+        if let Some(p) = crate::token::identity::source::expand_home(&raw, home.as_deref()) {
+            paths.push((what, p));
+        }
+    }
+    for (var_name, what) in [
+        ("AWS_CA_BUNDLE", "AWS_CA_BUNDLE"),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+    ] {
+        if let Some(p) = var(var_name) {
+            paths.push((what, PathBuf::from(p)));
+        }
+    }
+    paths
+}
+
+/// As root (not acting for another user), whether `path` is one root may use: every
+/// component root's and writable by root alone. For a path learnt after [`settle`] (the
+/// Docker config that our config records, for the daemon). `Ok` for anyone but root.
+pub fn check_root_path(path: &std::path::Path, what: &'static str) -> Result<(), PrivilegeError> {
+    if !platform::is_root() || acting_as().is_some() {
+        return Ok(());
+    }
+    platform::check_root_path(path, what)
 }
 
 #[cfg(unix)]
 mod platform {
-    use super::PrivilegeError;
+    use super::{ACTING_AS, CANNOT_ACT_AS, PrivilegeError, Settled, touched};
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
     use std::io;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::{Component, Path, PathBuf};
+    use std::sync::atomic::Ordering;
 
-    pub(crate) fn euid() -> Option<u32> {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        Some(unsafe { libc::geteuid() })
+    /// Links followed in one path before giving up, as the kernel does.
+    const MAX_LINKS: usize = 40;
+
+    pub(crate) fn is_root() -> bool {
+        crate::files::is_root()
     }
 
     pub(crate) fn no_core_dumps() {
@@ -102,29 +254,244 @@ mod platform {
         unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
     }
 
-    /// As root, the owner of `$HOME` when that is another user.
-    pub(crate) fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            return Ok(None);
+    /// What the components of the paths say.
+    #[derive(Default)]
+    struct Survey {
+        /// Every non-root owner met, with the first path of theirs and what it was for.
+        owners: Vec<(u32, u32, PathBuf, &'static str)>,
+        /// A root-owned directory writable by others, and the path it was on the way to.
+        open: Option<(PathBuf, u32, &'static str)>,
+    }
+
+    impl Survey {
+        fn owner(&mut self, meta: &std::fs::Metadata, path: &Path, what: &'static str) {
+            if meta.uid() != 0 && !self.owners.iter().any(|o| o.0 == meta.uid()) {
+                self.owners
+                    .push((meta.uid(), meta.gid(), path.to_path_buf(), what));
+            }
         }
-        let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
-            return Ok(None);
+    }
+
+    /// Walks `path` from `/`, as the kernel resolves it, looking at (never following
+    /// blindly) every component and every link on the way.
+    fn walk(path: &Path, what: &'static str, survey: &mut Survey) -> Result<(), PrivilegeError> {
+        let inspect = |p: &Path| {
+            let path = p.to_path_buf();
+            move |source| PrivilegeError::Inspect { path, source }
         };
-        // The home itself may be a link (/home -> /usr/home); its target's owner counts.
-        match std::fs::metadata(&home) {
-            Ok(meta) if meta.uid() != 0 => Ok(Some((meta.uid(), meta.gid()))),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(PrivilegeError::InspectHome {
-                home: home.into(),
-                source,
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().map_err(inspect(path))?.join(path)
+        };
+        let mut todo: VecDeque<OsString> = VecDeque::new();
+        push_front(&mut todo, &absolute);
+        let mut at = PathBuf::from("/");
+        let root = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+        // The directory we are in, when others may write in it: (sticky, mode).
+        let mut open_dir = open_to_others(&root);
+        let mut links = 0;
+        while let Some(name) = todo.pop_front() {
+            if name == ".." {
+                at.pop();
+                let meta = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+                open_dir = open_to_others(&meta);
+                continue;
+            }
+            let next = at.join(&name);
+            let meta = match std::fs::symlink_metadata(&next) {
+                Ok(meta) => meta,
+                // What does not exist yet will be made inside what we looked at: in a
+                // directory others may write in, only a sticky one keeps it ours.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if let Some((false, mode)) = open_dir {
+                        survey.open.get_or_insert((at.clone(), mode, what));
+                    }
+                    break;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => break,
+                Err(e) => return Err(inspect(&next)(e)),
+            };
+            survey.owner(&meta, &next, what);
+            // In a sticky directory only an entry's owner may replace it, so a root entry
+            // there is as safe as anywhere; elsewhere anyone may replace it. (An entry of
+            // another user's makes that user the owner above.)
+            if let Some((sticky, mode)) = open_dir {
+                if meta.uid() == 0 && !sticky {
+                    survey.open.get_or_insert((at.clone(), mode, what));
+                }
+            }
+            if meta.file_type().is_symlink() {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(inspect(&next)(io::Error::from_raw_os_error(libc::ELOOP)));
+                }
+                let target = std::fs::read_link(&next).map_err(inspect(&next))?;
+                if target.is_absolute() {
+                    at = PathBuf::from("/");
+                }
+                push_front(&mut todo, &target);
+                let here = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+                open_dir = open_to_others(&here);
+                continue;
+            }
+            at = next;
+            open_dir = open_to_others(&meta);
+            if !meta.is_dir() && meta.uid() == 0 && meta.mode() & 0o022 != 0 {
+                survey
+                    .open
+                    .get_or_insert((at.clone(), meta.mode() & 0o7777, what));
+            }
+        }
+        Ok(())
+    }
+
+    /// A directory others may write in, as (sticky, mode); `None` for anything else.
+    fn open_to_others(meta: &std::fs::Metadata) -> Option<(bool, u32)> {
+        let mode = meta.permissions().mode();
+        (meta.is_dir() && mode & 0o022 != 0).then_some((mode & 0o1000 != 0, mode & 0o7777))
+    }
+
+    fn push_front(todo: &mut VecDeque<OsString>, path: &Path) {
+        let names: Vec<OsString> = path
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_os_string()),
+                Component::ParentDir => Some("..".into()),
+                _ => None,
+            })
+            .collect();
+        for n in names.into_iter().rev() {
+            todo.push_front(n);
+        }
+    }
+
+    pub(crate) fn check_root_path(path: &Path, what: &'static str) -> Result<(), PrivilegeError> {
+        let mut survey = Survey::default();
+        walk(path, what, &mut survey)?;
+        if let Some((uid, _, path, what)) = survey.owners.first() {
+            return Err(PrivilegeError::NotRoots {
+                uid: *uid,
+                path: path.clone(),
+                what,
+            });
+        }
+        match survey.open {
+            Some((dir, mode, what)) => Err(PrivilegeError::OpenToOthers { dir, mode, what }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn settle_root(may_switch: bool) -> Result<Settled, PrivilegeError> {
+        resolve_home();
+        let mut survey = Survey::default();
+        for (what, path) in touched() {
+            walk(&path, what, &mut survey)?;
+        }
+        match survey.owners.as_slice() {
+            [] => match survey.open {
+                Some((dir, mode, what)) => Err(PrivilegeError::OpenToOthers { dir, mode, what }),
+                None => Ok(Settled::Ready),
+            },
+            [(uid, gid, path, what)] => {
+                if !may_switch {
+                    return Ok(Settled::HandOff);
+                }
+                let gid = primary_gid(*uid).unwrap_or(*gid);
+                match become_user(*uid, gid) {
+                    Ok(()) => {
+                        ACTING_AS.store(*uid, Ordering::Relaxed);
+                        drop_root_secrets(*uid);
+                        Ok(Settled::Ready)
+                    }
+                    // Not permitted here (a user namespace where the uid is unmapped, no
+                    // CAP_SETUID): go on without writing in their files.
+                    Err(source)
+                        if matches!(source.raw_os_error(), Some(libc::EPERM | libc::EINVAL)) =>
+                    {
+                        CANNOT_ACT_AS.store(*uid, Ordering::Relaxed);
+                        crate::output::error_line(&format!(
+                            "running as root with {what} {} of uid {uid}, and cannot act as that user ({source}); going on as root without the token cache, writing nothing there",
+                            path.display()
+                        ));
+                        Ok(Settled::Limited)
+                    }
+                    Err(source) => Err(PrivilegeError::BecomeUser {
+                        uid: *uid,
+                        path: path.clone(),
+                        what,
+                        source,
+                    }),
+                }
+            }
+            [first, second, ..] => Err(PrivilegeError::TwoUsers {
+                first: (first.0, first.2.clone()),
+                second: (second.0, second.2.clone()),
             }),
         }
     }
 
-    /// Gives up root for good: supplementary groups, then the group, then the user.
-    pub(crate) fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    /// `HOME` resolved once, through its links, and exported so: every later access uses
+    /// the directory looked at, even if a link on the way is flipped meanwhile.
+    fn resolve_home() {
+        let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+            return;
+        };
+        if let Ok(real) = std::fs::canonicalize(&home) {
+            if real.as_os_str() != home {
+                // SAFETY: called once at start-up, before any thread exists (settle runs
+                // first thing in main), so nothing reads the environment concurrently.
+                unsafe { std::env::set_var("HOME", real) };
+            }
+        }
+    }
+
+    /// Root's AWS secrets (keys, session tokens, anything an `AWS_*` variable may hold that
+    /// is not a known setting) go once we act as another user: a token they signed would
+    /// land in that user's cache, and programs we start as that user would inherit them.
+    /// (The process is no longer dumpable, so its original environment stays unreadable.)
+    fn drop_root_secrets(uid: u32) {
+        let secret: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .filter(|k| crate::env::is_aws_var(k) && crate::env::is_secret_var(k))
+            .collect();
+        if secret.is_empty() {
+            return;
+        }
+        for name in &secret {
+            // SAFETY: as in `resolve_home`: start-up, a single thread.
+            unsafe { std::env::remove_var(name) };
+        }
+        crate::output::error_line(&format!(
+            "acting as uid {uid} (the owner of the files in use), so root's {} {} not used: that user's own AWS credentials sign",
+            secret.join(", "),
+            if secret.len() == 1 { "is" } else { "are" }
+        ));
+    }
+
+    /// The user's primary group, from the user database.
+    fn primary_gid(uid: u32) -> Option<u32> {
+        let mut buf = vec![0u8; 16 * 1024];
+        // SAFETY: an all-zero passwd is a valid out-parameter for getpwuid_r.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: valid pointers to a passwd, a buffer of the given length and a result.
+        let r = unsafe {
+            libc::getpwuid_r(
+                uid as libc::uid_t,
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        (r == 0 && !result.is_null()).then_some(pwd.pw_gid)
+    }
+
+    /// Gives up root for good: supplementary groups, then the group, then the user; then
+    /// makes sure the process is not dumpable (the kernel does so on the switch, and an
+    /// explicit call keeps it so on every kernel).
+    fn become_user(uid: u32, gid: u32) -> io::Result<()> {
         let check = |r: libc::c_int| {
             if r == 0 {
                 Ok(())
@@ -144,26 +511,34 @@ mod platform {
         if unsafe { libc::setuid(0) } == 0 {
             return Err(io::Error::other("root could be regained"));
         }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: prctl with PR_SET_DUMPABLE and a plain integer argument.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
         Ok(())
     }
 }
 
 #[cfg(windows)]
 mod platform {
-    use super::PrivilegeError;
+    use super::{PrivilegeError, Settled};
 
-    pub(crate) fn euid() -> Option<u32> {
-        None
+    pub(crate) fn is_root() -> bool {
+        false
     }
 
     pub(crate) fn no_core_dumps() {}
 
     /// Windows has no root acting in another user's profile through a variable.
-    pub(crate) fn home_owner_if_root() -> Result<Option<(u32, u32)>, PrivilegeError> {
-        Ok(None)
+    pub(crate) fn settle_root(_: bool) -> Result<Settled, PrivilegeError> {
+        Ok(Settled::Ready)
     }
 
-    pub(crate) fn become_user(_: u32, _: u32) -> std::io::Result<()> {
+    pub(crate) fn check_root_path(
+        _: &std::path::Path,
+        _: &'static str,
+    ) -> Result<(), PrivilegeError> {
         Ok(())
     }
 }

@@ -13,7 +13,6 @@ use ecr_login_core::error::Error;
 use ecr_login_core::exec::{self, FULL};
 use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use ecr_login_core::output::{self, Protocol};
-use ecr_login_core::privilege;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -33,6 +32,12 @@ impl Binary for Front {
             Ok(code) => ExitCode::from(code),
             Err(e) => output::finish(Protocol::Human, Err(Error::Other(e.to_string()))),
         }
+    }
+
+    /// Never: a process that switched users and then execs is dumpable again, and the
+    /// user could read root's environment from `/proc`. The full binary switches itself.
+    fn may_switch(&self) -> bool {
+        false
     }
 }
 
@@ -59,16 +64,11 @@ impl Fetcher for HandOff<'_> {
 /// Runs the full binary in our place with the same arguments and `stdin`; its exit code,
 /// when it ran as a child.
 fn to_full(args: &[OsString], stdin: Option<&[u8]>) -> Result<u8, FetchError> {
-    let acting_as = privilege::acting_as().map(|uid| uid.to_string());
-    let env: Vec<(&str, &str)> = acting_as
-        .iter()
-        .map(|uid| (privilege::ACTING_AS_ENV, uid.as_str()))
-        .collect();
     let not_run = |detail: String| FetchError::HandOff {
         program: FULL.into(),
         detail,
     };
     let full = exec::full_path().map_err(|e| not_run(e.to_string()))?;
-    exec::run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &env, stdin)
+    exec::run_in_our_place(&full, args.first(), &args[1.min(args.len())..], &[], stdin)
         .map_err(|e| not_run(format!("{}: {e}", full.display())))
 }

@@ -73,12 +73,7 @@ pub fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn path() -> Result<PathBuf, Error> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir).join("config.json"));
-    }
-    let home = directories::BaseDirs::new()
-        .ok_or_else(|| Error::Other("no home directory: set HOME or DOCKER_CONFIG".into()))?;
-    Ok(home.home_dir().join(".docker").join("config.json"))
+    ecr_login_core::paths::docker_config().map_err(|e| Error::Other(e.to_string()))
 }
 
 /// Adds (or with `remove`, takes out) `credHelpers` entries, leaving every other byte of

@@ -93,7 +93,7 @@ pub fn run(req: &Request) -> Result<String, Error> {
         // Started as root with this user's HOME: we edited as the user, and the kernel
         // said no (a link to a file only root may write, say).
         Some(uid) => Error::Other(format!(
-            "{e} (started as root with the home of uid {uid}, ecr-login acts as that user; run configure as that user)"
+            "{e} (started as root with the files of uid {uid}, ecr-login acts as that user; run configure as that user)"
         )),
         None => e,
     })

@@ -1,8 +1,12 @@
 //! Rewriting a file that belongs to the user and to other programs (Docker's config, our
-//! TOML): atomically, through symlinks (dotfile managers) even dangling ones, with the
-//! file's own mode and owner (`sudo configure` must not hand a user's file to root), and
-//! without losing a change another program made while we edited (we compare just before
-//! the rename and start over if it moved).
+//! TOML): atomically, through the user's own symlinks (dotfile managers) even dangling
+//! ones, with the file's own mode, and without losing a change another program made while
+//! we edited: the new file replaces the old one only if the old one is still what we read
+//! (`files::replace_if_unchanged`), and otherwise we read and edit again.
+//!
+//! As root this never edits another user's file: root's privilege decision
+//! (`ecr_login_core::privilege`) made us that user first, so nothing here changes owners.
+//! Reads are bounded and never block (a FIFO in the file's place is an error, not a hang).
 
 use ecr_login_core::files;
 use std::fs;
@@ -43,6 +47,14 @@ pub enum EditError<E> {
         path: PathBuf,
         mode: u32,
     },
+    /// A link that leads out of its owner's files (to a file, or through a directory, of
+    /// another user's): not followed.
+    Link {
+        link: PathBuf,
+        target: PathBuf,
+        owner: u32,
+        uid: u32,
+    },
     /// Another program kept rewriting it.
     KeptChanging(PathBuf),
 }
@@ -65,6 +77,17 @@ impl<E: std::fmt::Display> std::fmt::Display for EditError<E> {
                 "{} is read-only (mode {mode:o}); make it writable or add the entries by hand",
                 path.display()
             ),
+            EditError::Link {
+                link,
+                target,
+                owner,
+                uid,
+            } => write!(
+                f,
+                "{} is a link of uid {owner}'s to {}, which leads to files of uid {uid}; not following it (edit the file it points at directly, or replace the link)",
+                link.display(),
+                target.display()
+            ),
             EditError::KeptChanging(path) => write!(
                 f,
                 "{} kept changing while we edited it (another program is writing it); try again",
@@ -81,7 +104,9 @@ impl<E: std::error::Error + 'static> std::error::Error for EditError<E> {
             EditError::Read { source, .. }
             | EditError::Write { source, .. }
             | EditError::CreateDir { source, .. } => Some(source),
-            EditError::ReadOnly { .. } | EditError::KeptChanging(_) => None,
+            EditError::ReadOnly { .. } | EditError::Link { .. } | EditError::KeptChanging(_) => {
+                None
+            }
         }
     }
 }
@@ -109,9 +134,9 @@ pub struct Updated {
 
 /// Applies `edit` to the file at `path` (written unless `dry_run`).
 pub fn update<E>(path: &Path, dry_run: bool, edit: &Edit<E>) -> Result<Updated, EditError<E>> {
-    let path = follow_links(path);
+    let path = follow_links(path)?;
     for _ in 0..ATTEMPTS {
-        let before = match fs::read_to_string(&path) {
+        let before = match files::read_text_limited(&path, files::CONFIG_LIMIT) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(source) => return Err(EditError::Read { path, source }),
@@ -142,33 +167,58 @@ pub fn update<E>(path: &Path, dry_run: bool, edit: &Edit<E>) -> Result<Updated, 
 }
 
 /// The file a path names, through symlinks, even when the last one points nowhere yet.
-fn follow_links(path: &Path) -> PathBuf {
+/// A link is followed only within its owner's files: the link, the directory holding it,
+/// and every existing directory and file on the way to its target belong to the same
+/// user (or to root, for the system directories above a home).
+fn follow_links<E>(path: &Path) -> Result<PathBuf, EditError<E>> {
     let mut path = path.to_path_buf();
     for _ in 0..MAX_LINKS {
-        match fs::read_link(&path) {
-            Ok(target) => {
-                path = match path.parent() {
-                    Some(dir) if target.is_relative() => dir.join(target),
-                    _ => target,
-                }
-            }
-            Err(_) => break,
+        let Ok(target) = fs::read_link(&path) else {
+            break;
+        };
+        let target = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+        check_link(&path, &target)?;
+        path = target;
+    }
+    Ok(path)
+}
+
+#[cfg(unix)]
+fn check_link<E>(link: &Path, target: &Path) -> Result<(), EditError<E>> {
+    use std::os::unix::fs::MetadataExt;
+    let uid_of = |p: &Path| fs::symlink_metadata(p).ok().map(|m| m.uid());
+    let dir = link.parent().filter(|d| !d.as_os_str().is_empty());
+    let owner = dir
+        .and_then(|d| fs::metadata(d).ok())
+        .map_or_else(|| uid_of(link).unwrap_or(0), |m| m.uid());
+    let refuse = |uid| EditError::Link {
+        link: link.to_path_buf(),
+        target: target.to_path_buf(),
+        owner,
+        uid,
+    };
+    if let Some(uid) = uid_of(link).filter(|&u| u != owner && u != 0) {
+        return Err(refuse(uid));
+    }
+    // The target itself must be the owner's; the directories above it may be root's.
+    if let Some(uid) = uid_of(target).filter(|&u| u != owner) {
+        return Err(refuse(uid));
+    }
+    for p in target.ancestors().skip(1) {
+        if let Some(uid) = uid_of(p).filter(|&u| u != owner && u != 0) {
+            return Err(refuse(uid));
         }
     }
-    path
+    Ok(())
 }
 
-/// Why the write before the rename did not go ahead.
-enum NotWritten {
-    /// Another program changed the file since we read it: read and edit again.
-    Changed,
-    Io(io::Error),
-}
-
-impl From<io::Error> for NotWritten {
-    fn from(e: io::Error) -> NotWritten {
-        NotWritten::Io(e)
-    }
+/// Windows: a profile's links are its owner's, as its ACL is.
+#[cfg(windows)]
+fn check_link<E>(_: &Path, _: &Path) -> Result<(), EditError<E>> {
+    Ok(())
 }
 
 /// Writes `text` unless the file no longer holds `before`: `Ok(false)` then.
@@ -178,70 +228,26 @@ fn write<E>(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditE
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let (mode, owner) = match fs::metadata(path) {
+    let mode = match fs::symlink_metadata(path) {
+        // Replaced by a link since we read it: read (and check) again.
+        Ok(m) if m.file_type().is_symlink() => return Ok(false),
         Ok(m) if m.permissions().readonly() => {
             return Err(EditError::ReadOnly {
                 path: path.to_path_buf(),
                 mode: files::mode(&m),
             });
         }
-        Ok(m) => (files::mode(&m), files::owner(&m)),
+        Ok(m) => files::mode(&m),
         Err(_) => {
-            create_dirs(dir)?;
-            (0o600, nearest_owner(dir))
+            files::create_dirs(dir, 0o777).map_err(|source| EditError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+            0o600
         }
     };
-    // As root (sudo), give the file back to whoever owns it, or owns its directory.
-    let owner = owner.filter(|_| files::is_root());
-    let result = files::write_atomic_with(path, text.as_bytes(), mode, |tmp| {
-        if let Some(owner) = owner {
-            files::set_owner(tmp, owner)?;
-        }
-        let now = match fs::read_to_string(path) {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(NotWritten::Io(e)),
-        };
-        if now.as_deref() != before {
-            return Err(NotWritten::Changed);
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => Ok(true),
-        Err(NotWritten::Changed) => Ok(false),
-        Err(NotWritten::Io(e)) => Err(fail(e)),
-    }
-}
-
-/// Creates missing directories, as root giving them to the owner of the nearest existing
-/// one (a user's home when run with sudo).
-fn create_dirs<E>(dir: &Path) -> Result<(), EditError<E>> {
-    let owner = nearest_owner(dir).filter(|_| files::is_root());
-    let mut missing = Vec::new();
-    let mut d = Some(dir);
-    while let Some(p) = d.filter(|p| !p.exists()) {
-        missing.push(p.to_path_buf());
-        d = p.parent();
-    }
-    fs::create_dir_all(dir).map_err(|source| EditError::CreateDir {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
-    if let Some(owner) = owner {
-        for p in missing {
-            if let Ok(f) = fs::File::open(&p) {
-                let _ = files::set_owner(&f, owner);
-            }
-        }
-    }
-    Ok(())
-}
-
-fn nearest_owner(dir: &Path) -> Option<files::Owner> {
-    dir.ancestors()
-        .find_map(|p| fs::metadata(p).ok())
-        .and_then(|m| files::owner(&m))
+    files::replace_if_unchanged(path, text.as_bytes(), mode, before.map(str::as_bytes))
+        .map_err(fail)
 }
 
 #[cfg(test)]

@@ -93,8 +93,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 }
 
 /// [`write_atomic`], running `before_rename` on the written, synced temp file just before it
-/// replaces the target: to give it the old file's owner, or to check that nobody changed
-/// the target meanwhile (an error there leaves the target untouched).
+/// replaces the target: to check something about it (an error there leaves the target
+/// untouched).
 pub fn write_atomic_with<E: From<io::Error>>(
     path: &Path,
     bytes: &[u8],
@@ -103,15 +103,15 @@ pub fn write_atomic_with<E: From<io::Error>>(
 ) -> Result<(), E> {
     let mut check = Some(before_rename);
     let mut refused = None;
-    let result = via_temp(path, bytes, mode, |file, tmp, dir| {
+    let result = via_temp(path, bytes, mode, |file, dir, tmp, name| {
         if let Err(e) = (check.take().expect("called once"))(&file) {
             refused = Some(e);
             return Err(io::Error::other("the check before the rename refused"));
         }
         // Closed before the rename: Windows will not replace a file that is open.
         drop(file);
-        platform::replace(tmp, path)?;
-        platform::sync_dir(dir)
+        dir.rename(tmp, name)?;
+        dir.sync()
     });
     match (result, refused) {
         (_, Some(e)) => Err(e),
@@ -119,51 +119,217 @@ pub fn write_atomic_with<E: From<io::Error>>(
     }
 }
 
+/// Replaces the file at `path` with `bytes` only if it still holds `expected` (`None`: only
+/// if there is no file), atomically: `Ok(false)` when another program changed it since it
+/// was read, and then nothing of ours is left in its place.
+///
+/// On Linux the compare and the replace are one step: the new file is swapped in with
+/// `renameat2(RENAME_EXCHANGE)` and the file it displaced is compared afterwards; if that
+/// was not `expected`, the swap is undone, so a write that landed between our read and
+/// our rename (Docker Desktop starting, a `docker login`) is kept, never overwritten.
+/// Elsewhere (and on filesystems without the exchange) the file is compared just before
+/// a plain rename, which leaves a window of microseconds.
+pub fn replace_if_unchanged(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    expected: Option<&[u8]>,
+) -> io::Result<bool> {
+    let mut replaced = false;
+    via_temp(path, bytes, mode, |file, dir, tmp, name| {
+        drop(file);
+        crate::hooks::point("files.before_replace", path);
+        replaced = swap_if(dir, tmp, name, expected)?;
+        dir.sync()
+    })?;
+    Ok(replaced)
+}
+
+#[cfg(target_os = "linux")]
+fn swap_if(
+    dir: &platform::Dir,
+    tmp: &std::ffi::OsStr,
+    name: &std::ffi::OsStr,
+    expected: Option<&[u8]>,
+) -> io::Result<bool> {
+    let outcome = match expected {
+        None => dir.rename2(tmp, name, false),
+        Some(_) => dir.rename2(tmp, name, true),
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+            return compare_then_rename(dir, tmp, name, expected);
+        }
+        // No file to exchange with (it was removed), or one where none was: changed.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::AlreadyExists
+            ) =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(e),
+    }
+    let Some(expected) = expected else {
+        return Ok(true);
+    };
+    // `tmp` now names the file we displaced.
+    let displaced = read_open(dir.open_read(tmp)?, Path::new(tmp), u64::MAX)?;
+    if displaced == expected {
+        return Ok(true);
+    }
+    dir.rename2(tmp, name, true)?;
+    Ok(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn swap_if(
+    dir: &platform::Dir,
+    tmp: &std::ffi::OsStr,
+    name: &std::ffi::OsStr,
+    expected: Option<&[u8]>,
+) -> io::Result<bool> {
+    compare_then_rename(dir, tmp, name, expected)
+}
+
+fn compare_then_rename(
+    dir: &platform::Dir,
+    tmp: &std::ffi::OsStr,
+    name: &std::ffi::OsStr,
+    expected: Option<&[u8]>,
+) -> io::Result<bool> {
+    let now = match dir.open_read(name) {
+        Ok(file) => Some(read_open(file, Path::new(name), u64::MAX)?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    if now.as_deref() != expected {
+        return Ok(false);
+    }
+    dir.rename(tmp, name)?;
+    Ok(true)
+}
+
 /// Writes `bytes` to a new temp file beside `path` (mode `mode`, synced), hands it to
-/// `finish` to put in place, and removes whatever is left of the temp file.
+/// `finish` (with the directory, held open, and the temp file's and the target's names) to
+/// put in place, and removes whatever is left of the temp file.
 fn via_temp(
     path: &Path,
     bytes: &[u8],
     mode: u32,
-    finish: impl FnOnce(File, &Path, &Path) -> io::Result<()>,
+    finish: impl FnOnce(File, &platform::Dir, &std::ffi::OsStr, &std::ffi::OsStr) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
+    let dir_path = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = temp_path(dir, path);
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        )
+    })?;
+    let dir = platform::Dir::open(dir_path)?;
+    let tmp = temp_name(name);
     let result = (|| {
-        let mut file = create_new(&tmp, mode)?;
+        let mut file = dir.create_new(&tmp, mode)?;
         platform::set_mode(&file, mode)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        finish(file, &tmp, dir)
+        finish(file, &dir, &tmp, name)
     })();
     // After a rename there is nothing left; after a link, or a failure, the temp name goes.
-    let _ = fs::remove_file(&tmp);
+    let _ = dir.unlink(&tmp);
     result
 }
 
-fn temp_path(dir: &Path, target: &Path) -> PathBuf {
+fn temp_name(target: &std::ffi::OsStr) -> std::ffi::OsString {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
+    let name = target.to_str().unwrap_or("file");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    dir.join(format!(
+    format!(
         "{TEMP_PREFIX}{name}-{}-{}-{nanos}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
-    ))
+    )
+    .into()
 }
 
-fn create_new(path: &Path, mode: u32) -> io::Result<File> {
-    let mut options = open_options(mode);
-    options.write(true).create_new(true);
-    options.open(path)
+/// Creates a directory and its missing parents (`mode` for the new ones, less the umask)
+/// through descriptors: a new directory is never looked up by path again, so one swapped
+/// for a link while it was being made is refused, not followed. See `unix::create_dirs`.
+pub fn create_dirs(path: &Path, mode: u32) -> io::Result<()> {
+    platform::create_dirs(path, mode)
+}
+
+/// The most we read of a config file (ours, Docker's, the AWS ones, a session cache): 1 MiB.
+pub const CONFIG_LIMIT: u64 = 1 << 20;
+/// The most we read of a CA bundle: 16 MiB.
+pub const BUNDLE_LIMIT: u64 = 16 << 20;
+
+/// Reads a file a user or another program keeps (a config, a CA bundle, a session cache):
+/// opened without blocking (a FIFO in its place never hangs us), checked with `fstat` to be
+/// a regular file, and read up to `limit` bytes. Anything else is an error naming the file;
+/// a missing file is `NotFound`, as from `fs::read`.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_open(platform::open_nonblocking(path)?, path, limit)
+}
+
+/// [`read_limited`], as UTF-8 text.
+pub fn read_text_limited(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_limited(path, limit)?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} is not UTF-8 text", path.display()),
+        )
+    })
+}
+
+fn read_open(file: File, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                platform::kind_of(&meta)
+            ),
+        ));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!(
+                "{} is larger than {}; refusing to read it",
+                path.display(),
+                size(limit)
+            ),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // It may grow while we read: never past the bound.
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Opens `path` with `options` (which should come from [`open_options`]: never through a
@@ -185,10 +351,10 @@ pub fn open_vetted(options: &fs::OpenOptions, path: &Path) -> io::Result<File> {
 /// bytes go to a temp file that is then hard-linked into place, so nobody ever reads a
 /// partial file, and a second creator gets `AlreadyExists` and the first one's bytes.
 pub(crate) fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    via_temp(path, bytes, mode, |file, tmp, dir| {
+    via_temp(path, bytes, mode, |file, dir, tmp, name| {
         drop(file);
-        fs::hard_link(tmp, path)?;
-        platform::sync_dir(dir)
+        dir.link(tmp, name)?;
+        dir.sync()
     })
 }
 
@@ -279,7 +445,8 @@ mod tests {
         let victim = precious(dir.path(), "victim");
         let link = dir.path().join(".tmp-x");
         std::os::unix::fs::symlink(&victim, &link).unwrap();
-        assert!(create_new(&link, 0o600).is_err());
+        let dir_fd = platform::Dir::open(dir.path()).unwrap();
+        assert!(dir_fd.create_new(link.file_name().unwrap(), 0o600).is_err());
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
     }
 }

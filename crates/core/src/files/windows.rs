@@ -103,3 +103,68 @@ pub(crate) fn replace(from: &Path, to: &Path) -> io::Result<()> {
 pub(crate) fn sync_dir(_: &Path) -> io::Result<()> {
     Ok(())
 }
+
+/// A directory by its path: Windows has no `*at` calls to hold one open by, and no
+/// symlink a user may plant in a profile whose ACL is theirs.
+pub(crate) struct Dir {
+    path: std::path::PathBuf,
+}
+
+impl Dir {
+    pub(crate) fn open(path: &Path) -> io::Result<Dir> {
+        if fs::metadata(path)?.is_dir() {
+            Ok(Dir {
+                path: path.to_path_buf(),
+            })
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", path.display()),
+            ))
+        }
+    }
+
+    pub(crate) fn create_new(&self, name: &std::ffi::OsStr, mode: u32) -> io::Result<fs::File> {
+        let mut options = open_options(mode);
+        options.write(true).create_new(true);
+        options.open(self.path.join(name))
+    }
+
+    pub(crate) fn open_read(&self, name: &std::ffi::OsStr) -> io::Result<fs::File> {
+        let mut options = open_options(0);
+        options.read(true);
+        options.open(self.path.join(name))
+    }
+
+    pub(crate) fn rename(&self, from: &std::ffi::OsStr, to: &std::ffi::OsStr) -> io::Result<()> {
+        replace(&self.path.join(from), &self.path.join(to))
+    }
+
+    pub(crate) fn link(&self, from: &std::ffi::OsStr, to: &std::ffi::OsStr) -> io::Result<()> {
+        fs::hard_link(self.path.join(from), self.path.join(to))
+    }
+
+    pub(crate) fn unlink(&self, name: &std::ffi::OsStr) -> io::Result<()> {
+        fs::remove_file(self.path.join(name))
+    }
+
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        sync_dir(&self.path)
+    }
+}
+
+pub(crate) fn create_dirs(path: &Path, _mode: u32) -> io::Result<()> {
+    fs::create_dir_all(path)
+}
+
+pub(crate) fn open_nonblocking(path: &Path) -> io::Result<fs::File> {
+    fs::File::open(path)
+}
+
+pub(crate) fn kind_of(meta: &fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}

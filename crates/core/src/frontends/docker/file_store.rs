@@ -33,6 +33,10 @@ pub struct FileStore {
 /// ecr-login/logins`, `~/Library/Application Support/ecr-login/logins`,
 /// `%LOCALAPPDATA%\ecr-login\data\logins`.
 pub fn default_dir() -> Result<PathBuf, Error> {
+    // Root near another user's files that it could not become: nothing is written there.
+    if let Some(uid) = crate::privilege::cannot_act_as() {
+        return Err(crate::privilege::limited_error(uid).into());
+    }
     if let Some(dir) = std::env::var_os(STORE_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }

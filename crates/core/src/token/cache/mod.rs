@@ -55,6 +55,10 @@ pub fn default_dir() -> Result<Option<PathBuf>, CacheError> {
     if std::env::var_os("AWS_ECR_DISABLE_CACHE").is_some_and(|v| !v.is_empty()) {
         return Ok(None);
     }
+    // Root near another user's files that it could not become: nothing is written there.
+    if crate::privilege::cannot_act_as().is_some() {
+        return Ok(None);
+    }
     if let Some(dir) = std::env::var_os("AWS_ECR_CACHE_DIR").filter(|d| !d.is_empty()) {
         let dir = PathBuf::from(dir);
         // The Go helper expands a leading `~`; so do we.
