@@ -161,18 +161,23 @@ pub fn find(role: &MfaRole, ours: Option<&Path>, home: Option<&Path>, now: i64) 
         .max_by_key(|s| s.expires_at_ms)
 }
 
+/// The most we read of a session file.
+const MAX_SESSION_FILE: u64 = 256 * 1024;
+
 /// Reads a session file. Ours must pass the cache directory's checks (regular, ours, one
 /// link); the CLI's is the user's own file in their home.
 fn read(path: &Path, from_cli: bool) -> Option<(Credentials, i64)> {
-    let mut text = Vec::new();
-    let file = if from_cli {
-        std::fs::File::open(path).ok()?
+    let text = if from_cli {
+        // Bounded and non-blocking: a FIFO in the AWS CLI's cache is no session, not a hang.
+        files::read_limited(path, MAX_SESSION_FILE).ok()?
     } else {
+        let mut text = Vec::new();
         let mut options = files::open_options(0o600);
         options.read(true);
-        files::open_vetted(&options, path).ok()?
+        let file = files::open_vetted(&options, path).ok()?;
+        file.take(MAX_SESSION_FILE).read_to_end(&mut text).ok()?;
+        text
     };
-    file.take(256 * 1024).read_to_end(&mut text).ok()?;
     parse(&text)
 }
 

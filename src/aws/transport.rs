@@ -23,7 +23,6 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use ecr_login_core::fetch::FetchError;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// CA bundles larger than this are not bundles.
@@ -60,9 +59,8 @@ impl Bundle {
             origin: origin.to_string(),
             problem,
         };
-        let mut pem = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_BUNDLE).read_to_end(&mut pem))
+        // Bounded, and never a blocking open: a FIFO there is an error, not a hang.
+        let pem = ecr_login_core::files::read_limited(path, MAX_BUNDLE)
             .map_err(|e| bad(format!("cannot be read ({e})")))?;
         if pem.iter().all(u8::is_ascii_whitespace) {
             return Err(bad("is empty".into()));

@@ -12,20 +12,32 @@
 //!
 //! If the file is set back again within a minute of our repair, something keeps fighting
 //! us: we stop (no third write), keep the pins, and say so in `status`. The edits are
-//! `configure`'s own: byte-preserving, atomic, through links, as the file's owner.
-//! `[store] repair = false` turns all of this off.
+//! `configure`'s own: byte-preserving, atomic, through the user's links, and they replace
+//! the file only if it is still what we read, so a `docker login` that lands meanwhile is
+//! kept. `[store] repair = false` turns all of this off.
+//!
+//! We repair once the file has been quiet for [`QUIET_MS`]: Docker Desktop writes it
+//! several times as it starts. The file is read bounded and without blocking (a FIFO, a
+//! device or a huge file is reported once and left alone), and a daemon running as root
+//! never repairs a file that another user can change.
 
 use crate::commands::configure::docker_config::DockerEditError;
 use crate::commands::configure::ecr_config::ConfigEditError;
 use crate::commands::configure::{HELPER, creds_store, docker_config, ecr_config, user_file};
 use ecr_login_core::config::{self, Config};
 use ecr_login_core::docker::find_helper;
+use ecr_login_core::files;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::SystemTime;
 
 /// A second reset this soon after our repair means something keeps resetting it.
 const FIGHT_WINDOW_MS: i64 = 60_000;
+/// How long the file must stay unchanged before we repair it.
+pub const QUIET_MS: i64 = 2_000;
+
+/// What tells the file changed: its modification time and size.
+type Stamp = Option<(SystemTime, u64)>;
 
 /// What `status` shows about the last repair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,8 +51,13 @@ pub struct Report {
 /// The watcher's memory between wakes.
 #[derive(Debug, Default)]
 pub struct Watch {
-    seen: Option<(SystemTime, u64)>,
+    /// The file as we last looked at it.
+    seen: Stamp,
+    /// A change not acted on yet: the file as it was then, and since when it has been so.
+    settling: Option<(Stamp, i64)>,
     last_repair_ms: Option<i64>,
+    /// The last problem logged (a file we cannot read), so each is said once.
+    problem: Option<String>,
     pub report: Option<Report>,
 }
 
@@ -53,12 +70,38 @@ impl Watch {
         };
         let seen_now = stamp(path);
         if seen_now == self.seen {
+            self.settling = None;
             return false;
         }
+        match self.settling {
+            Some((then, since)) if then == seen_now => {
+                if now.saturating_sub(since) < QUIET_MS {
+                    return false;
+                }
+            }
+            _ => {
+                self.settling = Some((seen_now, now));
+                return false;
+            }
+        }
+        self.settling = None;
         self.seen = seen_now;
-        let Ok(text) = std::fs::read_to_string(path) else {
+        if let Err(e) = ecr_login_core::privilege::check_root_path(
+            path,
+            "the Docker config in [store] docker_config",
+        ) {
+            self.say_once(format!("not repairing it: {e}"));
             return false;
+        }
+        let text = match files::read_text_limited(path, files::CONFIG_LIMIT) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(e) => {
+                self.say_once(format!("cannot look at {}: {e}", path.display()));
+                return false;
+            }
         };
+        self.problem = None;
         let now_store = creds_store::value(&text);
         if now_store.as_deref() == Some(HELPER) {
             return false;
@@ -90,13 +133,26 @@ impl Watch {
             });
             return true;
         }
+        // Written down first: if the record cannot be kept, the store Desktop set must not
+        // be switched away from, or its logins would be lost.
+        let pins = missing(Some(&text), warm);
+        if let Err(e) = record(config, now_store.as_deref(), &pins) {
+            self.say_once(format!(
+                "not repairing credsStore in {}: {e}",
+                path.display()
+            ));
+            return false;
+        }
         match repair(path, now_store.as_deref(), warm) {
             Ok((pinned, message)) => {
                 tracing::warn!("{message}");
                 self.last_repair_ms = Some(now);
                 self.seen = stamp(path);
-                if let Err(e) = record(config, now_store.as_deref(), &pinned) {
-                    tracing::warn!("{e}");
+                // The file changed between our look and the repair: the pins it got.
+                if pinned.iter().any(|p| !pins.contains(p)) {
+                    if let Err(e) = record(config, now_store.as_deref(), &pinned) {
+                        tracing::warn!("{e}");
+                    }
                 }
                 self.report = Some(Report {
                     message,
@@ -113,7 +169,21 @@ impl Watch {
     }
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+impl Watch {
+    /// When the loop should look again: once a change has been quiet long enough.
+    pub fn next_look(&self) -> Option<i64> {
+        self.settling.map(|(_, since)| since + QUIET_MS)
+    }
+
+    fn say_once(&mut self, message: String) {
+        if self.problem.as_ref() != Some(&message) {
+            tracing::warn!("{message}");
+            self.problem = Some(message);
+        }
+    }
+}
+
+fn stamp(path: &Path) -> Stamp {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
@@ -127,12 +197,7 @@ fn repair(
 ) -> Result<(Vec<String>, String), user_file::EditError<DockerEditError>> {
     let added = std::cell::RefCell::new(Vec::new());
     user_file::update::<DockerEditError>(path, false, &|current| {
-        let present = helpers(current);
-        let missing: Vec<String> = warm
-            .iter()
-            .filter(|h| !present.iter().any(|p| p == *h))
-            .cloned()
-            .collect();
+        let missing = missing(current, warm);
         let (text, mut changes) = docker_config::edit(current, &missing, false)?;
         let sw = creds_store::enable(text.as_deref().or(current))?;
         changes.extend(sw.changes);
@@ -154,6 +219,15 @@ fn repair(
         if pinned.len() == 1 { "y" } else { "ies" }
     );
     Ok((pinned, message))
+}
+
+/// The registries of `warm` that a Docker config's `credHelpers` lacks.
+fn missing(text: Option<&str>, warm: &[String]) -> Vec<String> {
+    let present = helpers(text);
+    warm.iter()
+        .filter(|h| !present.iter().any(|p| p == *h))
+        .cloned()
+        .collect()
 }
 
 /// The hosts in a Docker config's `credHelpers`.

@@ -105,7 +105,15 @@ where
             .collect();
         in_use.sort();
         in_use.dedup();
-        let repaired = desktop.check(&config, &in_use, now);
+        // Off the loop, under a deadline: SIGTERM and renewals never wait on a file.
+        let repaired = tokio::select! {
+            () = &mut shutdown => {
+                notifier.stopping();
+                tracing::info!("stopping");
+                return Ok(());
+            }
+            repaired = look_at_docker_config(&mut desktop, &config, &in_use, now) => repaired,
+        };
         if repaired {
             state.store = desktop.report.clone();
         }
@@ -140,6 +148,7 @@ where
         }
         notifier.watchdog();
 
+        let wake = desktop.next_look().map_or(wake, |look| wake.min(look));
         let mut sleep_ms = (wake - now).max(0) as u64;
         if let Some(w) = notifier.watchdog_interval {
             sleep_ms = sleep_ms.min(w.as_millis() as u64);
@@ -164,6 +173,50 @@ where
                     docker_watch = watch::FileWatch::new(config.store.docker_config.as_deref());
                 }
             }
+        }
+    }
+}
+
+/// The longest a look at Docker's config may take (a hung network filesystem) before the
+/// loop goes on without it.
+const DESKTOP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs the Docker Desktop watch's check on a blocking thread, bounded by
+/// [`DESKTOP_DEADLINE`]; whether it changed anything for `status`.
+async fn look_at_docker_config(
+    watch: &mut desktop::Watch,
+    config: &Config,
+    in_use: &[String],
+    now: i64,
+) -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // One look at a time: one stuck on a hung filesystem is never joined by more.
+    static LOOKING: AtomicBool = AtomicBool::new(false);
+    if config.store.docker_config.is_none() || LOOKING.swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    let mut moved = std::mem::take(watch);
+    let (config, in_use) = (config.clone(), in_use.to_vec());
+    let task = tokio::task::spawn_blocking(move || {
+        let repaired = moved.check(&config, &in_use, now);
+        LOOKING.store(false, Ordering::Release);
+        (moved, repaired)
+    });
+    match tokio::time::timeout(DESKTOP_DEADLINE, task).await {
+        Ok(Ok((back, repaired))) => {
+            *watch = back;
+            repaired
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("the Docker config check failed: {e}");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                "looking at Docker's config took over {} s (a hung network filesystem?); renewals go on without it",
+                DESKTOP_DEADLINE.as_secs()
+            );
+            false
         }
     }
 }

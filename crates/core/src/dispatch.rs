@@ -79,6 +79,7 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
         Ok(Settled::Limited) => {}
         Err(e) => return output::finish(protocol, Err(Error::from(e))),
     }
+    crate::hooks::point("privilege.settled", std::path::Path::new(""));
     match command {
         Command::Protocol(action) => {
             // `list` reads nothing: clients send it no request.

@@ -383,11 +383,13 @@ mod platform {
     }
 
     pub(crate) fn settle_root(may_switch: bool) -> Result<Settled, PrivilegeError> {
-        resolve_home();
         let mut survey = Survey::default();
+        // The paths as given, links and all: a link the user owns makes them the owner.
         for (what, path) in touched() {
             walk(&path, what, &mut survey)?;
         }
+        // From here on, the home looked at, whatever its links point at later.
+        resolve_home();
         match survey.owners.as_slice() {
             [] => match survey.open {
                 Some((dir, mode, what)) => Err(PrivilegeError::OpenToOthers { dir, mode, what }),

@@ -148,6 +148,25 @@ pub fn set_store(
     })
 }
 
+/// Sets (`true`) or removes (`false`) a boolean under `[store]`.
+pub fn set_store_flag(
+    text: &str,
+    key: &str,
+    on: bool,
+) -> Result<(String, Vec<String>), TomlEditError> {
+    edit_store(text, |store| match (on, store.contains_key(key)) {
+        (true, false) => {
+            store[key] = toml_edit::value(true);
+            vec![format!("store.{key} = true")]
+        }
+        (false, true) => {
+            store.remove(key);
+            vec![format!("removed store.{key}")]
+        }
+        _ => Vec::new(),
+    })
+}
+
 /// Runs `edit` on the `[store]` table (made if missing, dropped if left empty), every
 /// other byte of the file kept. Returns the text and the edit's change lines.
 fn edit_store(

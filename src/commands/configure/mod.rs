@@ -18,11 +18,11 @@ use ecr_login_core::config::{self, Config, RegistryRule};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
+use ecr_login_core::files;
 use ecr_login_core::host::Registry;
 use ecr_login_core::identity::Identity;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::fs;
 
 /// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
 pub const HELPER: &str = "ecr-login";
@@ -125,6 +125,14 @@ fn edit(req: &Request) -> Result<String, Error> {
     } else {
         Vec::new()
     };
+    // The credsStore we replace is written down before Docker's config stops naming it,
+    // marked pending until the switch is done: a failed or killed run never loses it.
+    let recorded = if enabling && !req.dry_run {
+        record_before_switch(&mut out, req, &docker_path)?
+    } else {
+        false
+    };
+    ecr_login_core::hooks::point("configure.recorded", &docker_path);
     let updated = user_file::update::<docker_config::DockerEditError>(
         &docker_path,
         req.dry_run,
@@ -160,25 +168,43 @@ fn edit(req: &Request) -> Result<String, Error> {
             Error::Other(format!("{} {why}", docker_path.display()))
         }
         e => Error::from(e),
-    })?;
+    });
+    ecr_login_core::hooks::point("configure.switched", &docker_path);
+    let updated = match updated {
+        Ok(updated) => updated,
+        Err(e) => {
+            // Docker's config still names the old store: the record goes back as it was.
+            if recorded {
+                let _ = undo_record(&mut String::new(), req, &config);
+            }
+            return Err(e);
+        }
+    };
     report(&mut out, &updated, req.dry_run);
-    let current = updated
-        .text
-        .clone()
-        .or_else(|| fs::read_to_string(&updated.path).ok());
+    let current = updated.text.clone().or_else(|| {
+        ecr_login_core::files::read_text_limited(&updated.path, ecr_login_core::files::CONFIG_LIMIT)
+            .ok()
+    });
     let switch = switch.into_inner();
     if enabling {
         store_mode(&mut out, req, &switch, current.as_deref())?;
         // What the daemon keeps pointing at us (see `crate::renew::desktop`).
         let watched = updated.path.display().to_string();
         update_store_settings(&mut out, req, &[("docker_config", Some(&watched))])?;
+        set_pending(&mut out, req, false)?;
     } else if disabling {
         // Not ours to repair any more: a credsStore set by hand from now on stays.
         let mut settings = vec![("docker_config", None)];
-        if !switch.changes.is_empty() && config.store.previous.is_some() {
+        // Put back, or never switched (a `--store` that stopped after its record): either
+        // way the record is done with.
+        let never_switched = config.store.pending && switch.changes.is_empty();
+        if (!switch.changes.is_empty() || never_switched) && config.store.previous.is_some() {
             settings.push(("previous", None));
         }
         update_store_settings(&mut out, req, &settings)?;
+        if config.store.pending {
+            set_pending(&mut out, req, false)?;
+        }
         if !config.store.pinned.is_empty() {
             update_store_list(&mut out, req, "pinned", None)?;
         }
@@ -199,6 +225,88 @@ fn edit(req: &Request) -> Result<String, Error> {
     Ok(out)
 }
 
+/// Before `--store` switches Docker over: records the `credsStore` it is about to replace
+/// (as `store_mode` does after), with `[store] pending` set. Whether anything was recorded.
+fn record_before_switch(
+    out: &mut String,
+    req: &Request,
+    docker_path: &std::path::Path,
+) -> Result<bool, Error> {
+    let text = match files::read_text_limited(docker_path, files::CONFIG_LIMIT) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Error::Other(format!(
+                "cannot read {}: {e}",
+                docker_path.display()
+            )));
+        }
+    };
+    // An edit that would fail (not JSON, an unkeepable store) fails below, before writing.
+    let Ok(switch) = creds_store::enable(text.as_deref()) else {
+        return Ok(false);
+    };
+    let Some(previous) = &switch.previous else {
+        return Ok(false);
+    };
+    record_fallback(out, req, previous)?;
+    set_pending(out, req, true)?;
+    Ok(true)
+}
+
+/// Puts our config's record of the replaced store back as `config` had it.
+fn undo_record(out: &mut String, req: &Request, config: &Config) -> Result<(), Error> {
+    let path = config
+        .store
+        .fallback_path
+        .as_ref()
+        .map(|p| p.display().to_string());
+    update_store_settings(
+        out,
+        req,
+        &[
+            ("fallback", config.store.fallback.as_deref()),
+            ("fallback_path", path.as_deref()),
+            ("previous", config.store.previous.as_deref()),
+        ],
+    )?;
+    set_pending(out, req, false)
+}
+
+/// Sets or clears `[store] pending`: a `configure --store` that recorded the store it
+/// replaces and has not yet seen Docker's config switched.
+fn set_pending(out: &mut String, req: &Request, pending: bool) -> Result<(), Error> {
+    edit_our_config(out, req, |text| {
+        ecr_config::set_store_flag(text, "pending", pending)
+    })
+}
+
+/// Records `previous` (the `credsStore` replaced; `""`: none) as our fallback.
+fn record_fallback(out: &mut String, req: &Request, previous: &str) -> Result<(), Error> {
+    let fallback = (!previous.is_empty()).then_some(previous);
+    // Recorded where it is now, so a PATH that changes later (a project's
+    // node_modules/.bin) never decides which program receives other registries' logins.
+    let found = fallback.and_then(find_helper);
+    if let (Some(name), None) = (fallback, &found) {
+        if !out.contains(&format!("docker-credential-{name} is not on PATH")) {
+            let _ = writeln!(
+                out,
+                "warning: docker-credential-{name} is not on PATH; logins to other registries fail until it is installed (then run configure --store again to record where)"
+            );
+        }
+    }
+    let found = found.map(|p| p.display().to_string());
+    update_store_settings(
+        out,
+        req,
+        &[
+            ("fallback", fallback),
+            ("fallback_path", found.as_deref()),
+            ("previous", Some(previous)),
+        ],
+    )
+}
+
 /// After `--store` switched Docker over: record the store it replaced as our fallback,
 /// move inline logins into our own store when there was none, and name the credHelpers
 /// entries that are now redundant.
@@ -210,25 +318,7 @@ fn store_mode(
 ) -> Result<(), Error> {
     if let Some(previous) = &switch.previous {
         let fallback = (!previous.is_empty()).then_some(previous.as_str());
-        // Recorded where it is now, so a PATH that changes later (a project's
-        // node_modules/.bin) never decides which program receives other registries' logins.
-        let found = fallback.and_then(find_helper);
-        if let (Some(name), None) = (fallback, &found) {
-            let _ = writeln!(
-                out,
-                "warning: docker-credential-{name} is not on PATH; logins to other registries fail until it is installed (then run configure --store again to record where)"
-            );
-        }
-        let found = found.map(|p| p.display().to_string());
-        update_store_settings(
-            out,
-            req,
-            &[
-                ("fallback", fallback),
-                ("fallback_path", found.as_deref()),
-                ("previous", Some(previous)),
-            ],
-        )?;
+        record_fallback(out, req, previous)?;
         if fallback.is_none() && !req.dry_run {
             let logins = creds_store::inline_logins(docker_text);
             if !logins.is_empty() {

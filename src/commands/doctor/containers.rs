@@ -83,7 +83,9 @@ fn registries_conf() -> Option<PathBuf> {
         );
     }
     files.into_iter().find(|path| {
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) =
+            ecr_login_core::files::read_text_limited(path, ecr_login_core::files::CONFIG_LIMIT)
+        else {
             return false;
         };
         let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {

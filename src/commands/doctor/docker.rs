@@ -59,7 +59,10 @@ impl DockerConfig {
             path: Some(path.clone()),
             ..DockerConfig::default()
         };
-        let text = match std::fs::read_to_string(&path) {
+        let text = match ecr_login_core::files::read_text_limited(
+            &path,
+            ecr_login_core::files::CONFIG_LIMIT,
+        ) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
             Err(e) => {

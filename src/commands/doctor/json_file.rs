@@ -46,16 +46,17 @@ impl std::error::Error for JsonFileError {
 
 /// The file's JSON; `None`: there is no file.
 pub fn read(path: &Path) -> Result<Option<Value>, JsonFileError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(JsonFileError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
+    let text =
+        match ecr_login_core::files::read_text_limited(path, ecr_login_core::files::CONFIG_LIMIT) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(JsonFileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|source| JsonFileError::NotJson {

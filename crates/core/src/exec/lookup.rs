@@ -108,21 +108,48 @@ impl std::fmt::Display for Untrusted {
 
 impl std::error::Error for Untrusted {}
 
-/// Refuses a program that another user could have written: owned by anyone but root or
-/// us, or writable by group or others, the file itself or (Unix) the directory it is in.
+/// The program to run in place of `path`, after refusing one that another user could
+/// have written or swapped: the file itself, the directory it was found in, and every
+/// directory from `/` down to both (through the links on the way, then along its real
+/// path) must belong to root or to us, and be writable by nobody else. A directory others
+/// may write in counts only when it is sticky (`/tmp`) and the entry below it is root's or
+/// ours; the program's own directory never. The answer is the real path, checked: exec
+/// that, never the name again, so a link flipped after the check changes nothing.
 #[cfg(unix)]
-pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+pub(crate) fn check_trusted(path: &Path) -> Result<PathBuf, Untrusted> {
     let io = |p: &Path| {
         let path = p.to_path_buf();
         move |source| Untrusted::Io { path, source }
     };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    // As found: the links on the way are checked as links.
+    check_chain(path, me)?;
     let real = std::fs::canonicalize(path).map_err(io(path))?;
-    let dir = real.parent().unwrap_or(Path::new("/"));
-    for (what, p) in [("program", real.as_path()), ("its directory", dir)] {
-        let meta = std::fs::metadata(p).map_err(io(p))?;
+    check_chain(&real, me)?;
+    Ok(real)
+}
+
+/// Checks every component of `path`, from `/` down, as [`check_trusted`] says.
+#[cfg(unix)]
+fn check_chain(path: &Path, me: u32) -> Result<(), Untrusted> {
+    use std::os::unix::fs::MetadataExt;
+    let chain: Vec<&Path> = path.ancestors().collect();
+    // Top down: "/", then each directory, then the program.
+    let mut above: Option<(PathBuf, u32)> = None;
+    for (depth, p) in chain.iter().rev().enumerate() {
+        let meta = std::fs::symlink_metadata(p).map_err(|source| Untrusted::Io {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        let last = depth + 1 == chain.len();
+        let what = if last {
+            "program"
+        } else if depth + 2 == chain.len() {
+            "its directory"
+        } else {
+            "a directory above it"
+        };
         if meta.uid() != 0 && meta.uid() != me {
             return Err(Untrusted::Owner {
                 path: p.to_path_buf(),
@@ -131,14 +158,34 @@ pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
                 me,
             });
         }
-        // A sticky directory (/tmp) lets others add files, not replace ours: still refused,
-        // since a program there can be swapped by whoever made it.
-        if meta.mode() & 0o022 != 0 {
-            return Err(Untrusted::Writable {
-                path: p.to_path_buf(),
-                what,
-                mode: meta.mode() & 0o7777,
-            });
+        // The directory above lets others in: only its sticky bit protects this entry.
+        if let Some((dir, mode)) = above.take() {
+            let sticky = mode & 0o1000 != 0;
+            if !sticky || last {
+                return Err(Untrusted::Writable {
+                    path: dir,
+                    what: if last {
+                        "its directory"
+                    } else {
+                        "a directory above it"
+                    },
+                    mode,
+                });
+            }
+        }
+        let mode = meta.mode() & 0o7777;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        if mode & 0o022 != 0 {
+            if last {
+                return Err(Untrusted::Writable {
+                    path: p.to_path_buf(),
+                    what,
+                    mode,
+                });
+            }
+            above = Some((p.to_path_buf(), mode));
         }
     }
     Ok(())
@@ -147,9 +194,9 @@ pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
 /// Windows: the ACLs of Program Files and the user's profile are the system's to keep;
 /// only the absolute, regular-file rules apply.
 #[cfg(windows)]
-pub(crate) fn check_trusted(path: &Path) -> Result<(), Untrusted> {
+pub(crate) fn check_trusted(path: &Path) -> Result<PathBuf, Untrusted> {
     if path.is_absolute() && is_executable_file(path) {
-        Ok(())
+        Ok(path.to_path_buf())
     } else {
         Err(Untrusted::NotExecutable(path.to_path_buf()))
     }

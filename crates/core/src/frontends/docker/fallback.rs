@@ -32,6 +32,9 @@ pub(crate) enum Fallback {
         store: FileStore,
         config: Option<PathBuf>,
     },
+    /// Root near the files of `uid`, who it could not become (`privilege::Settled::Limited`):
+    /// nothing of theirs is read or written, so no login is found and none is kept.
+    Nowhere { uid: u32 },
 }
 
 /// Set in the fallback helper's environment: a fallback that leads back to ecr-login (a
@@ -47,9 +50,12 @@ impl Fallback {
                 path: config.store.fallback_path.clone(),
                 config: path,
             },
-            None => Fallback::Files {
-                store: FileStore::new(file_store::default_dir()?),
-                config: path,
+            None => match crate::privilege::cannot_act_as() {
+                Some(uid) => Fallback::Nowhere { uid },
+                None => Fallback::Files {
+                    store: FileStore::new(file_store::default_dir()?),
+                    config: path,
+                },
             },
         })
     }
@@ -59,6 +65,7 @@ impl Fallback {
         match self {
             Fallback::Helper { name, path, config } => {
                 let program = program(name, path.as_deref(), config.as_deref())?;
+                crate::hooks::point("fallback.checked", &program);
                 let args = [OsString::from(request.action().name())];
                 let env = [(DEPTH_ENV, "1")];
                 crate::exec::run_in_our_place(
@@ -74,6 +81,13 @@ impl Fallback {
             Fallback::Files { store, config } => {
                 files_answer(store, request, config.as_deref()).map(Reply::Answer)
             }
+            Fallback::Nowhere { uid } => match request {
+                Request::Get(_) => Err(Error::NotFound),
+                Request::List => Ok(Reply::Answer(json_line(&BTreeMap::<String, String>::new()))),
+                Request::Store { .. } | Request::Erase(_) => {
+                    Err(crate::privilege::limited_error(*uid).into())
+                }
+            },
         }
     }
 
@@ -115,6 +129,7 @@ impl Fallback {
                 })
             }
             Fallback::Files { store, .. } => store.list(),
+            Fallback::Nowhere { .. } => Ok(BTreeMap::new()),
         }
     }
 }
@@ -144,14 +159,14 @@ fn program(name: &str, recorded: Option<&Path>, config: Option<&Path>) -> Result
         }
         None => find_helper(name).ok_or_else(|| missing(name, config))?,
     };
-    lookup::check_trusted(&program).map_err(|e| refuse(e.to_string()))?;
-    if is_ecr_login(&program) {
+    let checked = lookup::check_trusted(&program).map_err(|e| refuse(e.to_string()))?;
+    if is_ecr_login(&program) || is_ecr_login(&checked) {
         return Err(refuse(format!(
             "{} is ecr-login itself; set [store] fallback to another helper",
             program.display()
         )));
     }
-    Ok(program)
+    Ok(checked)
 }
 
 /// Whether `program` is one of our binaries: by name, in any letter case (a

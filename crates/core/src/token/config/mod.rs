@@ -85,6 +85,9 @@ pub struct StoreSettings {
     /// The `credsStore` that `configure --store` replaced (`Some("")`: there was none), so
     /// `configure --remove` can put it back.
     pub previous: Option<String>,
+    /// `configure --store` recorded `previous` and had not yet switched Docker's config
+    /// over when it stopped (a failure or a kill): the next `configure` completes it.
+    pub pending: bool,
 }
 
 impl Default for StoreSettings {
@@ -93,6 +96,7 @@ impl Default for StoreSettings {
             fallback: None,
             fallback_path: None,
             previous: None,
+            pending: false,
             docker_config: None,
             repair: true,
             pinned: Vec::new(),
@@ -143,6 +147,8 @@ struct StoreFile {
     #[serde(default)]
     pinned: Vec<String>,
     previous: Option<String>,
+    #[serde(default)]
+    pending: bool,
 }
 
 #[derive(Default, Deserialize)]
@@ -179,7 +185,8 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
-        match std::fs::read_to_string(path) {
+        // Bounded and non-blocking: a FIFO or a huge file here is an error, not a hang.
+        match crate::files::read_text_limited(path, crate::files::CONFIG_LIMIT) {
             Ok(text) => Config::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(ConfigError::read(path.to_path_buf(), e)),
@@ -286,6 +293,7 @@ impl Config {
             repair: file.store.repair.unwrap_or(true),
             pinned: file.store.pinned,
             previous: file.store.previous,
+            pending: file.store.pending,
         };
         if let Some(v) = file.timeout {
             let t = crate::duration::parse(&v).map_err(|e| Invalid::value("timeout", e))?;
