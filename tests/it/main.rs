@@ -44,6 +44,8 @@ mod outages;
 mod protocol;
 mod renewal;
 #[cfg(unix)]
+mod security;
+#[cfg(unix)]
 mod store;
 mod support;
 #[cfg(unix)]

@@ -388,6 +388,10 @@ mod platform {
         for (what, path) in touched() {
             walk(&path, what, &mut survey)?;
         }
+        if !may_switch && survey.owners.len() == 1 {
+            // Handed over as it came: the full binary looks again, and decides the same.
+            return Ok(Settled::HandOff);
+        }
         // From here on, the home looked at, whatever its links point at later.
         resolve_home();
         match survey.owners.as_slice() {
@@ -396,9 +400,6 @@ mod platform {
                 None => Ok(Settled::Ready),
             },
             [(uid, gid, path, what)] => {
-                if !may_switch {
-                    return Ok(Settled::HandOff);
-                }
                 let gid = primary_gid(*uid).unwrap_or(*gid);
                 match become_user(*uid, gid) {
                     Ok(()) => {
@@ -453,10 +454,11 @@ mod platform {
     /// land in that user's cache, and programs we start as that user would inherit them.
     /// (The process is no longer dumpable, so its original environment stays unreadable.)
     fn drop_root_secrets(uid: u32) {
-        let secret: Vec<String> = std::env::vars_os()
+        let mut secret: Vec<String> = std::env::vars_os()
             .filter_map(|(k, _)| k.into_string().ok())
             .filter(|k| crate::env::is_aws_var(k) && crate::env::is_secret_var(k))
             .collect();
+        secret.sort();
         if secret.is_empty() {
             return;
         }

@@ -423,3 +423,10 @@ pub fn assert_no_secret(o: &Output, secret: &str) {
         stderr(o)
     );
 }
+
+/// Whether the tests run as root (as `tests/run-all.sh` does), where root's own rules apply.
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
