@@ -135,8 +135,10 @@ fn erase(route: &Route, ctx: &Context) -> Result<Vec<u8>, Error> {
 
 /// `list`: the ECR registries whose `get` the cache answers now, for the identity this
 /// environment signs as, with the fallback's logins. Never one whose `get` would fetch: a
-/// build lists, then gets each, and stops on a failing `get` (issue 28). A fallback that
-/// cannot list is a warning: ours are still an answer.
+/// build lists, then gets each, and stops on a failing `get` (issue 28: docker-py's
+/// `get_all_credentials`, and the docker CLI's `GetAllCredentials`, whose `credsStore` part
+/// the not-found text does not save). A fallback that cannot list is a warning: ours are
+/// still an answer.
 fn list(ctx: &Context, now: i64) -> Result<Vec<u8>, Error> {
     let mut out = match Fallback::from_config(ctx.config).and_then(|f| f.list()) {
         Ok(theirs) => theirs,
