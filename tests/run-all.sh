@@ -48,9 +48,12 @@ XDG_RUNTIME_DIR="$unit_dir/run" systemd-analyze verify --man=no --user "$unit_di
 # Every test; then, explicitly, the ones a plain `cargo test` skips as #[ignore]d (the
 # windows:: ones need the Windows build: tests/windows/run.sh runs them below).
 cargo test --locked --workspace
-# The MFA tests read a session file written by botocore itself (the AWS CLI's cache code).
+# The MFA tests read a session file written by botocore itself (the AWS CLI's cache code);
+# issue 28's test builds with docker-py, the release it was found with.
 python3 -c 'import botocore' 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check botocore==1.44.8
+python3 -c 'import docker, sys; sys.exit(docker.__version__ != "7.2.0")' 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check docker==7.2.0
 cargo test --locked --test it -- --ignored --skip windows::
 
 # Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not

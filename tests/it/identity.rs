@@ -216,9 +216,11 @@ fn sso_logout_stops_the_cached_token() {
         !line.contains("pw-sso"),
         "served the token after logout: {line}"
     );
+    // The command last, before the not-found text docker-py reads (issue 28).
     assert!(
-        line.trim_end()
-            .ends_with("run: aws sso login --profile dev"),
+        line.trim_end().ends_with(
+            "run: aws sso login --profile dev (credentials not found in native keychain)"
+        ),
         "{line}"
     );
     assert_eq!(s.fake.token_calls(), 1);

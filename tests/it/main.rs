@@ -13,6 +13,8 @@
 // on Windows the `windows` module runs the protocol natively (and under wine here). The
 // renewal loop and the fuzz corpus are platform-free.
 #[cfg(unix)]
+mod broken_registry;
+#[cfg(unix)]
 mod config;
 #[cfg(unix)]
 mod daemon;

@@ -4,7 +4,9 @@
 //!
 //! - Docker's credential protocol: the answer on stdout; an error as one line on stdout
 //!   (clients show it) and on stderr (people read it); "not found" quietly, exit 1, so the
-//!   client goes anonymous.
+//!   client goes anonymous. An ECR registry whose token we could not get says why, and
+//!   also reads as "not found" to the clients that would otherwise abort a whole build on
+//!   it ([`mark_failed_get`]).
 //! - The kubelet and Bazel: the answer on stdout; an error on stderr only, since both parse
 //!   stdout strictly.
 //! - Human commands: text on stdout, errors on stderr, one prefixed line each.
@@ -15,7 +17,7 @@
 
 #![allow(clippy::print_stderr)]
 
-use crate::error::Error;
+use crate::error::{Error, NOT_FOUND};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
@@ -72,15 +74,48 @@ pub fn written(result: std::io::Result<()>, code: ExitCode) -> ExitCode {
     }
 }
 
+/// Ends the line of a failed `get` for an ECR registry with the Go helper's not-found text
+/// in brackets, after our own reason (issue 28). Clients read the line so (from their
+/// source):
+///
+/// - docker-credential-helpers' Go client (`client.Get`; docker, BuildKit, buildx, and
+///   podman, skopeo and buildah through containers/image `pkg/docker/config`): "not found"
+///   only when the whole output, trimmed of white space, *is* `credentials not found in
+///   native keychain` (`credentials.IsErrCredentialsNotFoundMessage`, case-sensitive). Ours
+///   is not, so it stays an error, shown with our line in it: ``error getting credentials -
+///   err: exit status 1, out: `<line>` ``. It passes our stderr through to the user's.
+///   (`docker pull` up to 28 drops the error and goes anonymous; 29 stops on it.)
+/// - docker-py (`docker/credentials/errors.py`, `process_store_error`), and the copies in
+///   Compose 1.x, SAM CLI, Ansible's community.docker: "not found" when the output
+///   *contains* that text (case-sensitive). So the registry gets no credentials and the
+///   build goes on, where any other answer raises `Credentials store error` and stops every
+///   build (`get_all_credentials` asks for each `credHelpers` entry, and `list` + `get` on
+///   the `credsStore`). A pull from that registry then fails as unauthorised; our stderr,
+///   which docker-py does not capture, has said why.
+/// - testcontainers-node: any non-zero exit is "try the next source"; it reads stdout only.
+/// - oras-py: any non-zero exit is a warning quoting our stderr, then anonymous.
+fn mark_failed_get(line: &mut String) {
+    line.push_str(" (");
+    line.push_str(NOT_FOUND);
+    line.push(')');
+}
+
 /// Tells an error the way `protocol` wants it.
 pub(crate) fn report(protocol: Protocol, e: &Error) {
     let text = e.to_string();
     match protocol {
         Protocol::Docker => {
+            // Clients put it on a terminal: no escape sequence from a path or a variable
+            // takes effect there, and it stays one line.
+            let mut line = escape_controls(&text);
+            // A failed ECR registry must not stop builds that do not use it (issue 28).
+            if matches!(e, Error::Fetch { .. }) {
+                mark_failed_get(&mut line);
+            }
             // The same line goes to stderr below: a failed write adds nothing to say.
-            let _ = write_stdout(format!("{text}\n").as_bytes());
+            let _ = write_stdout(format!("{line}\n").as_bytes());
             if !matches!(e, Error::NotFound) {
-                error_line(&text);
+                error_line(&line);
             }
         }
         Protocol::Kubelet | Protocol::Bazel | Protocol::Human => {
@@ -89,6 +124,20 @@ pub(crate) fn report(protocol: Protocol, e: &Error) {
             }
         }
     }
+}
+
+/// `text` with every control character (`char::is_control`: C0, DEL, C1) written as
+/// Rust writes it in a string literal (`\u{1b}`, `\n`); everything else as it is.
+fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One line for people on stderr, prefixed with our name.
@@ -108,4 +157,23 @@ pub(crate) fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
     let mut line = serde_json::to_vec(value).expect("protocol types always serialise");
     line.push(b'\n');
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Security audit turn 4, L8: a terminal escape in an error line stays text.
+    #[test]
+    fn control_characters_are_escaped() {
+        for (text, want) in [
+            ("plain line", "plain line"),
+            ("/tmp/\u{1b}]0;T\u{7}x", "/tmp/\\u{1b}]0;T\\u{7}x"),
+            ("two\nlines\r", "two\\nlines\\r"),
+            ("\u{9b}31m C1", "\\u{9b}31m C1"),
+            ("C:\\Users\\é ✓", "C:\\Users\\é ✓"),
+        ] {
+            assert_eq!(escape_controls(text), want, "{text:?}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ use crate::token::resolve::{self, Context, Route};
 use base64::Engine;
 use fallback::Fallback;
 use protocol::{Credentials, Request};
+use std::collections::{BTreeSet, HashMap};
 
 /// Answers one request: `get` from the cache (or `fetcher` on a miss), `store` and `erase`
 /// in the cache, `list` from the cache and the fallback. Registries that are not ours go
@@ -132,8 +133,12 @@ fn erase(route: &Route, ctx: &Context) -> Result<Vec<u8>, Error> {
     Ok(Vec::new())
 }
 
-/// `list`: our still-servable entries, from the cache only, with the fallback's logins.
-/// A fallback that cannot list is a warning: ours are still an answer.
+/// `list`: the ECR registries whose `get` the cache answers now, for the identity this
+/// environment signs as, with the fallback's logins. Never one whose `get` would fetch: a
+/// build lists, then gets each, and stops on a failing `get` (issue 28: docker-py's
+/// `get_all_credentials`, and the docker CLI's `GetAllCredentials`, whose `credsStore` part
+/// the not-found text does not save). A fallback that cannot list is a warning: ours are
+/// still an answer.
 fn list(ctx: &Context, now: i64) -> Result<Vec<u8>, Error> {
     let mut out = match Fallback::from_config(ctx.config).and_then(|f| f.list()) {
         Ok(theirs) => theirs,
@@ -147,13 +152,34 @@ fn list(ctx: &Context, now: i64) -> Result<Vec<u8>, Error> {
         for p in problems {
             tracing::warn!("{p}");
         }
-        for e in entries {
-            if policy::servable(&e, now, ctx.config.cache.min_remaining) {
-                out.insert(format!("https://{}", e.registry), e.username);
+        let servable: HashMap<String, &Entry> = entries
+            .iter()
+            .filter(|e| policy::servable(e, now, ctx.config.cache.min_remaining))
+            .map(|e| (e.key(), e))
+            .collect();
+        let registries: BTreeSet<&str> = entries.iter().map(|e| e.registry.as_str()).collect();
+        for registry in registries {
+            if let Some(served) = served_from(registry, &servable, ctx) {
+                out.insert(format!("https://{registry}"), served.username.clone());
             }
         }
     }
     Ok(json_line(&out))
+}
+
+/// The entry among `servable` (by key) that `get` of `server` would answer with now, as
+/// [`resolve::cached`] picks it: a `docker login` first, then this identity's token.
+fn served_from<'a>(
+    server: &str,
+    servable: &HashMap<String, &'a Entry>,
+    ctx: &Context,
+) -> Option<&'a Entry> {
+    let target = ctx.target(Route::of(server, ctx.config).ok()?);
+    let login = target.identity.accepts_stored.then(|| target.login_key());
+    login
+        .into_iter()
+        .chain([target.key()])
+        .find_map(|key| servable.get(&key).copied())
 }
 
 pub fn version_line() -> String {
