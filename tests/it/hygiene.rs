@@ -258,6 +258,11 @@ fn configure_as_root_never_edits_a_root_file_through_a_users_link() {
 fn root_with_a_users_home_creates_only_the_users_files() {
     let mut s = Sandbox::new();
     let home = users_home(&s, 4242);
+    // The user's own credentials sign (root's keys are dropped: issue 27, M2).
+    s.write_aws_profiles(&[("default", ACCESS_KEY)]);
+    for p in [home.join(".aws"), home.join(".aws/credentials")] {
+        std::os::unix::fs::chown(&p, Some(4242), Some(4242)).unwrap();
+    }
     s.unset("AWS_ECR_CACHE_DIR");
     let out = s.get(REGISTRY);
     assert_ok(&out);
