@@ -258,7 +258,71 @@ fn no_dry_run_prints_a_secret() {
         );
     }
     let out = s.configure(&[REGISTRY, "--dry-run"]);
-    assert_contains(&stdout(&out), "<redacted>");
+    assert_contains(
+        &stdout(&out),
+        &format!("added credHelpers[\"{REGISTRY}\"] = \"ecr-login\""),
+    );
+}
+
+/// Issue 27 (L5): on a one-line `config.json` (what CI scripts write) the changed line was
+/// the whole file, and proxy passwords, `HttpHeaders`, an escaped key (`"\u0061uth"`) and a
+/// value on the line after its key got past the redaction. A dry run now prints only the
+/// members it changes, never a line of the file.
+#[test]
+fn a_dry_run_prints_only_the_changed_members() {
+    let secrets = [
+        "Z2hwX3MzY3JldA==",
+        "HEADERTOKENsecret",
+        "APIKEYsecret",
+        "PROXYPASSsecret",
+        "ESCAPEDKEYsecret",
+        "NEXTLINEsecret",
+    ];
+    let one_line = r#"{"auths":{"ghcr.io":{"auth":"Z2hwX3MzY3JldA=="},"quay.io":{"\u0061uth":"ESCAPEDKEYsecret"}},"HttpHeaders":{"Authorization":"Bearer HEADERTOKENsecret","X-Api-Key":"APIKEYsecret"},"proxies":{"default":{"httpsProxy":"http://corp:PROXYPASSsecret@proxy:3128"}},"credsStore":"desktop"}"#;
+    let next_line = "{\n\"auths\": {\"ghcr.io\": {\"auth\":\n\"NEXTLINEsecret\"}}, \"credsStore\": \"desktop\", \"credHelpers\": {\"gcr.io\": \"gcloud\"}}\n";
+    for (file, args, changes) in [
+        (
+            one_line,
+            &["--store", "--dry-run"][..],
+            vec![r#"credsStore: "desktop" -> "ecr-login""#],
+        ),
+        (
+            one_line,
+            &[REGISTRY, "--dry-run"],
+            vec![r#"added credHelpers["123456789012.dkr.ecr.us-east-1.amazonaws.com"]"#],
+        ),
+        (
+            next_line,
+            &["--store", "--dry-run"],
+            vec![r#"credsStore: "desktop" -> "ecr-login""#],
+        ),
+        (
+            next_line,
+            &[REGISTRY, "--dry-run"],
+            vec![r#"added credHelpers["123456789012.dkr.ecr.us-east-1.amazonaws.com"]"#],
+        ),
+    ] {
+        let mut s = Sandbox::new();
+        let bin = s.dir.path().join("bin");
+        not_found_helper(&bin, "desktop");
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        s.set("PATH", &path);
+        s.write_docker_config(file);
+        let out = s.configure(args);
+        assert_ok(&out);
+        let (text, err) = (stdout(&out), stderr(&out));
+        for change in changes {
+            assert_contains(&text, change);
+        }
+        for secret in secrets {
+            assert!(!text.contains(secret), "{args:?}: {secret} in:\n{text}");
+            assert!(!err.contains(secret), "{args:?}: {secret} in:\n{err}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(s.docker_config_path()).unwrap(),
+            file
+        );
+    }
 }
 
 #[test]

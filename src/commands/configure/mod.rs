@@ -10,7 +10,6 @@ pub mod creds_store;
 pub mod docker_config;
 pub mod ecr_config;
 pub mod json_text;
-pub mod preview;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
@@ -299,11 +298,11 @@ fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
         "changed"
     };
     let _ = writeln!(out, "{path}: {verb}:");
+    // The members the edit changed, as it names them, and never a line of the file: a
+    // one-line config.json holds logins, proxy passwords and HttpHeaders beside them (issue
+    // 27), and dry runs get pasted into tickets and CI logs.
     for c in &updated.changes {
         let _ = writeln!(out, "  {c}");
-    }
-    if let (true, Some(text)) = (dry_run, &updated.text) {
-        out.push_str(&preview::changed_lines(updated.before.as_deref(), text));
     }
 }
 
