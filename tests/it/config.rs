@@ -149,6 +149,62 @@ fn a_malformed_config_is_one_line_naming_file_line_and_key() {
     assert_eq!(s.fake.token_calls(), 0);
 }
 
+/// Issue 27 (L8, I6): `status` and `configure` printed what paths, `credsStore` and
+/// arguments hold raw: terminal escapes reached the terminal, and a `--profile` with
+/// newlines printed lines that looked like a new `[store]` section. Each value is shown on
+/// its one line, its control characters as escapes.
+#[test]
+fn status_and_configure_print_no_terminal_escape() {
+    let mut s = Sandbox::new();
+    let odd = s.dir.path().join("d\x1b]0;DIR-TITLE\x07\x1b[2J");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("config.toml"), "").unwrap();
+    std::fs::write(
+        odd.join("config.json"),
+        r#"{"credsStore": "desk\u001b]0;STORE-TITLE\u0007"}"#,
+    )
+    .unwrap();
+    s.set("AWS_ECR_CACHE_DIR", odd.join("cache").to_str().unwrap())
+        .set(
+            "ECR_LOGIN_CONFIG",
+            odd.join("config.toml").to_str().unwrap(),
+        )
+        .set("DOCKER_CONFIG", odd.to_str().unwrap());
+    assert_ok(&s.get(REGISTRY));
+    let injected = "p\"\n[store]\nfallback = \"evil\x1b]0;PROFILE-TITLE\x07";
+    for args in [
+        &["status"][..],
+        &["configure", REGISTRY, "--profile", injected, "--dry-run"],
+        &["configure", REGISTRY, "--profile", injected],
+        &["status"],
+    ] {
+        let out = s.run(args, b"");
+        assert_ok(&out);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert_eq!(text.matches('\x1b').count(), 0, "{args:?}:\n{text:?}");
+        assert_eq!(err.matches('\x1b').count(), 0, "{args:?}:\n{err:?}");
+        assert_contains(&text, r"d\u{1b}]0;DIR-TITLE\u{7}\u{1b}[2J");
+        if args[0] == "configure" {
+            assert_contains(&text, r"desk\u{1b}]0;STORE-TITLE\u{7}");
+            assert!(
+                !text.lines().any(|l| l.starts_with("[store]")),
+                "{args:?}:\n{text}"
+            );
+            assert_contains(
+                &text,
+                r#"profile = "p\"\n[store]\nfallback = \"evil\u{1b}]0;PROFILE-TITLE\u{7}""#,
+            );
+        }
+    }
+    let written = std::fs::read_to_string(odd.join("config.toml")).unwrap();
+    let config: toml_edit::DocumentMut = written.parse().unwrap();
+    assert_eq!(
+        config["registries"][REGISTRY]["profile"].as_str(),
+        Some(injected)
+    );
+    assert!(!config.contains_key("store"), "{written}");
+}
+
 #[test]
 fn configure_creates_then_is_idempotent_then_removes() {
     let mut s = Sandbox::new();
