@@ -205,6 +205,34 @@ fn status_and_configure_print_no_terminal_escape() {
     assert!(!config.contains_key("store"), "{written}");
 }
 
+/// Issue 27 (I3): an edit of a CRLF `config.json` (written on Windows, or by a Windows
+/// tool) inserted `{\n\r\n\t\t…\n\r\n\t}`: mixed line ends and blank lines. It writes
+/// CRLF throughout, and taking the entry out again gives back the file byte for byte.
+#[test]
+fn configure_keeps_a_crlf_file_crlf() {
+    let mut s = Sandbox::new();
+    let before = "{\r\n\t\"auths\": {\r\n\t\t\"https://index.docker.io/v1/\": {}\r\n\t},\r\n\t\"credsStore\": \"desktop\"\r\n}\r\n";
+    let added = format!(
+        "{{\r\n\t\"auths\": {{\r\n\t\t\"https://index.docker.io/v1/\": {{}}\r\n\t}},\r\n\t\"credsStore\": \"desktop\",\r\n\t\"credHelpers\": {{\r\n\t\t\"{REGISTRY}\": \"ecr-login\"\r\n\t}}\r\n}}\r\n"
+    );
+    s.write_docker_config(before);
+    for (args, after) in [
+        (&[REGISTRY][..], added.as_str()),
+        (&["--remove", REGISTRY], before),
+        (&["--public"], &added.replace(REGISTRY, "public.ecr.aws")),
+    ] {
+        assert_ok(&s.configure(args));
+        let text = std::fs::read_to_string(s.docker_config_path()).unwrap();
+        assert_eq!(text, after, "{args:?}");
+    }
+    std::fs::write(s.docker_config_path(), "{}\r\n").unwrap();
+    assert_ok(&s.configure(&["--public"]));
+    assert_eq!(
+        std::fs::read_to_string(s.docker_config_path()).unwrap(),
+        "{\r\n\t\"credHelpers\": {\r\n\t\t\"public.ecr.aws\": \"ecr-login\"\r\n\t}\r\n}\r\n"
+    );
+}
+
 #[test]
 fn configure_creates_then_is_idempotent_then_removes() {
     let mut s = Sandbox::new();
