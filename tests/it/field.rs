@@ -392,6 +392,37 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     assert!(out.output.contains("was not accepted"), "{}", out.output);
 }
 
+/// Issue 27 (I2): the code was echoed on the terminal (and kept by terminal recorders); the
+/// AWS CLI does not echo it. Echo is off while it is typed, and back on after, whatever the
+/// outcome: accepted, refused by STS, or three tries that are not a code.
+#[test]
+fn the_mfa_code_is_not_echoed_and_echo_comes_back() {
+    let mut s = Sandbox::new();
+    mfa_profile(&mut s);
+    let prompt = "MFA code for";
+    for (answers, ok, typed) in [
+        (&[(prompt, CODE)][..], true, CODE),
+        (&[(prompt, "000000")], false, "000000"),
+        (
+            &[(prompt, "12x456"), (prompt, "12x456"), (prompt, "12x456")],
+            false,
+            "12x456",
+        ),
+    ] {
+        let out = pty::run_in_pty_with(
+            s.command(&["login", "--profile", "mfa", REGISTRY]),
+            answers,
+            Duration::from_secs(30),
+            PtyStdio::keep_stdout_piped(),
+        );
+        assert!(!out.timed_out, "{}", out.output);
+        assert_eq!(out.answered, answers.len(), "{}", out.output);
+        assert_eq!(out.status.success(), ok, "{}\n{}", out.output, out.stdout);
+        assert!(!out.output.contains(typed), "echoed: {}", out.output);
+        assert!(out.echo_at_exit, "{typed}: echo left off");
+    }
+}
+
 /// A session the AWS CLI cached after its own prompt (`aws --profile mfa …`), written by
 /// botocore itself, is used as it is; an expired one is refused.
 #[test]
