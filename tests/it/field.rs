@@ -261,6 +261,58 @@ fn https_proxies_with_and_without_auth_and_no_proxy() {
     );
 }
 
+/// Issue 27 (I5): a proxy variable the SDK cannot parse (a space in the password, a
+/// trailing newline, a missing `]`) was ignored without a word, and the request went
+/// direct. `get` says so in one line, as `doctor` does, without the password; a usable
+/// one says nothing.
+#[test]
+fn an_unparsable_proxy_variable_is_one_warning_without_its_password() {
+    for (var, value, warned) in [
+        (
+            "HTTPS_PROXY",
+            "http://corp:pass WORDsecret@127.0.0.1:9",
+            true,
+        ),
+        ("HTTPS_PROXY", "http://corp:WORDsecret@127.0.0.1:9\n", true),
+        ("https_proxy", "http://corp:WORDsecret@[::1:3128", true),
+        ("ALL_PROXY", "http://corp:WORD secret@127.0.0.1:9", true),
+        ("HTTPS_PROXY", "http://corp:WORDsecret@127.0.0.1:9", false),
+    ] {
+        let mut s = Sandbox::new();
+        // The fake endpoint is plain HTTP: the HTTPS proxy is never used, whatever it is.
+        s.set(var, value);
+        let out = s.get(REGISTRY);
+        assert_ok(&out);
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains(var)).collect();
+        let want = usize::from(warned);
+        assert_eq!(lines.len(), want, "{var}={value:?}:\n{err}");
+        if warned {
+            assert_contains(lines[0], "is not a proxy URL the SDK can use");
+        }
+        assert!(!err.contains("WORD"), "{var}={value:?}:\n{err}");
+    }
+    // doctor reads it with the same parser: a NO_PROXY that matches nothing no longer
+    // passes it off as "direct: NO_PROXY matches".
+    let mut s = Sandbox::new();
+    s.set("HTTP_PROXY", "http://corp:pass WORDsecret@127.0.0.1:9")
+        .set("NO_PROXY", "unrelated.example");
+    let out = s.run(&["doctor", "--json", "--offline", REGISTRY], b"");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let proxy = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "network.proxy")
+        .unwrap();
+    assert_eq!(proxy["status"], "warn", "{proxy:#}");
+    assert_contains(
+        proxy["detail"].as_str().unwrap(),
+        "HTTP_PROXY is set but is not a proxy URL the SDK can use",
+    );
+    assert!(!stdout(&out).contains("WORD") && !stderr(&out).contains("WORD"));
+}
+
 /// A name that does not resolve is named.
 #[test]
 fn a_dns_failure_names_the_host() {
