@@ -283,9 +283,16 @@ pub async fn get_token(
     };
     let token = token.ok_or_else(|| classify::malformed("no authorizationToken"))?;
     let expires = expires.ok_or_else(|| classify::malformed("no expiresAt"))?;
+    // Checked: a hostile or broken endpoint's `-1e16` wrapped into an expiry billions of
+    // days ahead (issue 27). Whether the value is plausible is `resolve`'s call, with `now`.
+    let expires_at_ms = expires
+        .secs()
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(i64::from(expires.subsec_nanos() / 1_000_000)))
+        .ok_or_else(|| classify::malformed("an expiresAt out of range"))?;
     Ok(Token {
         token,
-        expires_at_ms: expires.secs() * 1000 + i64::from(expires.subsec_nanos() / 1_000_000),
+        expires_at_ms,
         proxy_endpoint: proxy,
     })
 }

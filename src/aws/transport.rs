@@ -118,8 +118,46 @@ fn expand_home(path: &str) -> PathBuf {
     }
 }
 
+/// The proxy variables that are set but that the SDK's client cannot parse as a proxy
+/// URL (a space in the password, a trailing newline, a missing `]`), by name. The client
+/// ignores such a variable without a word and connects directly (issue 27). hyper-util's
+/// own parser decides, the one the client uses: of each pair, the variable it reads
+/// (the upper-case one when set) is tried alone.
+pub fn unusable_proxies() -> Vec<&'static str> {
+    use hyper_util::client::proxy::matcher::Matcher;
+    let probe: http::Uri = http::Uri::from_static("http://proxy-probe.invalid/");
+    let mut unusable = Vec::new();
+    for pair in [
+        ["HTTPS_PROXY", "https_proxy"],
+        ["HTTP_PROXY", "http_proxy"],
+        ["ALL_PROXY", "all_proxy"],
+    ] {
+        let Some((name, value)) = pair
+            .iter()
+            .find_map(|n| std::env::var(n).ok().map(|v| (*n, v)))
+        else {
+            continue;
+        };
+        let parsed = Matcher::builder().http(value.as_str()).build();
+        if !value.is_empty() && parsed.intercept(&probe).is_none() {
+            unusable.push(name);
+        }
+    }
+    unusable
+}
+
+/// What an ignored proxy variable means, for `get`'s warning and `doctor`'s check (never
+/// its value: it may hold a password).
+pub fn unusable_proxy_line(var: &str) -> String {
+    format!("{var} is set but is not a proxy URL the SDK can use: it connects directly")
+}
+
 /// The client: the SDK's default, trusting `bundle` on top of the system roots.
 pub fn client(bundle: Option<&Bundle>) -> SharedHttpClient {
+    for var in unusable_proxies() {
+        let line = unusable_proxy_line(var);
+        tracing::warn!("{line}; set {var}=http://host:port (or unset it)");
+    }
     let mut trust = tls::TrustStore::default();
     if let Some(b) = bundle {
         trust = trust.with_pem_certificate(b.pem.clone());

@@ -1,6 +1,7 @@
 //! `status`: what the cache holds and whether the daemon keeps it warm, for people (a
 //! table) and machines (`--json`). Never prints a secret.
 
+use crate::commands::printable;
 use crate::renew::state::{self, State};
 use ecr_login_core::cache::{Cache, Entry, Source};
 use ecr_login_core::clock::epoch_ms;
@@ -83,14 +84,16 @@ pub fn status(json: bool, now: i64) -> Result<String, Error> {
     Ok(table(&report, now))
 }
 
+/// The report for people. Paths, signers and problems are shown through
+/// [`printable::line`]: a directory name or a profile can hold terminal escapes.
 fn table(r: &Report, now: i64) -> String {
     let mut out = String::new();
     let dir = r.cache_dir.as_deref().unwrap_or("(disabled)");
-    let _ = writeln!(out, "cache:  {dir}");
+    let _ = writeln!(out, "cache:  {}", printable::line(dir));
     let _ = writeln!(
         out,
         "config: {}",
-        r.config_file.as_deref().unwrap_or("(none; defaults)")
+        printable::line(r.config_file.as_deref().unwrap_or("(none; defaults)"))
     );
     let d = &r.daemon;
     let daemon_line = match (&d.state, d.running) {
@@ -128,12 +131,12 @@ fn table(r: &Report, now: i64) -> String {
                 });
                 let source = format!("{:?}", e.source).to_lowercase();
                 [
-                    e.registry.clone(),
-                    if e.signer.is_empty() {
-                        e.identity.clone()
+                    printable::line(&e.registry),
+                    printable::line(if e.signer.is_empty() {
+                        &e.identity
                     } else {
-                        e.signer.clone()
-                    },
+                        &e.signer
+                    }),
                     source,
                     expires,
                     used,
@@ -161,14 +164,14 @@ fn table(r: &Report, now: i64) -> String {
         }
     }
     for p in &r.problems {
-        let _ = writeln!(out, "warning: {p}");
+        let _ = writeln!(out, "warning: {}", printable::line(p));
     }
     if let Some(store) = r.daemon.state.as_ref().and_then(|s| s.store.as_ref()) {
         let _ = writeln!(
             out,
             "{}: {}",
             if store.flapping { "warning" } else { "note" },
-            store.message
+            printable::line(&store.message)
         );
     }
     out

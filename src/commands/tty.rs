@@ -29,9 +29,13 @@ impl std::fmt::Display for TtyError {
 
 impl std::error::Error for TtyError {}
 
-/// Prints `prompt` on the terminal and reads one line: an MFA code of six digits.
+/// Prints `prompt` on the terminal and reads one line: an MFA code of six digits, typed
+/// without echo (as the AWS CLI's `getpass`), so the terminal and its recorders never show it.
 pub fn read_code(prompt: &str) -> Result<Secret, TtyError> {
     let (input, mut output) = open().map_err(TtyError::NoTerminal)?;
+    // Off before the first prompt, so nothing typed after it is echoed; back on when this
+    // returns, whichever way (the guard's drop).
+    let _echo = NoEcho::new(&input).map_err(TtyError::Io)?;
     for _ in 0..3 {
         output
             .write_all(prompt.as_bytes())
@@ -41,6 +45,8 @@ pub fn read_code(prompt: &str) -> Result<Secret, TtyError> {
         let n = BufReader::new(&input)
             .read_line(&mut line)
             .map_err(TtyError::Io)?;
+        // The Enter the terminal did not echo.
+        let _ = output.write_all(b"\n");
         if n == 0 {
             return Err(TtyError::Closed);
         }
@@ -51,6 +57,56 @@ pub fn read_code(prompt: &str) -> Result<Secret, TtyError> {
         let _ = output.write_all(b"an MFA code is six digits\n");
     }
     Err(TtyError::NoValidCode)
+}
+
+/// The terminal with its echo turned off, until dropped: then its settings as they were.
+#[cfg(unix)]
+struct NoEcho<'a> {
+    tty: &'a std::fs::File,
+    saved: libc::termios,
+}
+
+#[cfg(unix)]
+impl NoEcho<'_> {
+    fn new(tty: &std::fs::File) -> std::io::Result<NoEcho<'_>> {
+        use std::os::fd::AsRawFd;
+        let fd = tty.as_raw_fd();
+        // SAFETY: tcgetattr fills the termios it is given; `fd` is the open terminal.
+        let saved = unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(fd, &mut t) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            t
+        };
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        // SAFETY: a termios from tcgetattr, one flag changed.
+        if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(NoEcho { tty, saved })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for NoEcho<'_> {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the settings tcgetattr gave, back on the terminal they came from.
+        unsafe { libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSANOW, &self.saved) };
+    }
+}
+
+/// Windows' console has its own echo switch (`SetConsoleMode`); not turned off yet.
+#[cfg(windows)]
+struct NoEcho;
+
+#[cfg(windows)]
+impl NoEcho {
+    fn new(_: &std::fs::File) -> std::io::Result<NoEcho> {
+        Ok(NoEcho)
+    }
 }
 
 #[cfg(unix)]

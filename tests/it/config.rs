@@ -149,6 +149,90 @@ fn a_malformed_config_is_one_line_naming_file_line_and_key() {
     assert_eq!(s.fake.token_calls(), 0);
 }
 
+/// Issue 27 (L8, I6): `status` and `configure` printed what paths, `credsStore` and
+/// arguments hold raw: terminal escapes reached the terminal, and a `--profile` with
+/// newlines printed lines that looked like a new `[store]` section. Each value is shown on
+/// its one line, its control characters as escapes.
+#[test]
+fn status_and_configure_print_no_terminal_escape() {
+    let mut s = Sandbox::new();
+    let odd = s.dir.path().join("d\x1b]0;DIR-TITLE\x07\x1b[2J");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("config.toml"), "").unwrap();
+    std::fs::write(
+        odd.join("config.json"),
+        r#"{"credsStore": "desk\u001b]0;STORE-TITLE\u0007"}"#,
+    )
+    .unwrap();
+    s.set("AWS_ECR_CACHE_DIR", odd.join("cache").to_str().unwrap())
+        .set(
+            "ECR_LOGIN_CONFIG",
+            odd.join("config.toml").to_str().unwrap(),
+        )
+        .set("DOCKER_CONFIG", odd.to_str().unwrap());
+    assert_ok(&s.get(REGISTRY));
+    let injected = "p\"\n[store]\nfallback = \"evil\x1b]0;PROFILE-TITLE\x07";
+    for args in [
+        &["status"][..],
+        &["configure", REGISTRY, "--profile", injected, "--dry-run"],
+        &["configure", REGISTRY, "--profile", injected],
+        &["status"],
+    ] {
+        let out = s.run(args, b"");
+        assert_ok(&out);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert_eq!(text.matches('\x1b').count(), 0, "{args:?}:\n{text:?}");
+        assert_eq!(err.matches('\x1b').count(), 0, "{args:?}:\n{err:?}");
+        assert_contains(&text, r"d\u{1b}]0;DIR-TITLE\u{7}\u{1b}[2J");
+        if args[0] == "configure" {
+            assert_contains(&text, r"desk\u{1b}]0;STORE-TITLE\u{7}");
+            assert!(
+                !text.lines().any(|l| l.starts_with("[store]")),
+                "{args:?}:\n{text}"
+            );
+            assert_contains(
+                &text,
+                r#"profile = "p\"\n[store]\nfallback = \"evil\u{1b}]0;PROFILE-TITLE\u{7}""#,
+            );
+        }
+    }
+    let written = std::fs::read_to_string(odd.join("config.toml")).unwrap();
+    let config: toml_edit::DocumentMut = written.parse().unwrap();
+    assert_eq!(
+        config["registries"][REGISTRY]["profile"].as_str(),
+        Some(injected)
+    );
+    assert!(!config.contains_key("store"), "{written}");
+}
+
+/// Issue 27 (I3): an edit of a CRLF `config.json` (written on Windows, or by a Windows
+/// tool) inserted `{\n\r\n\t\t…\n\r\n\t}`: mixed line ends and blank lines. It writes
+/// CRLF throughout, and taking the entry out again gives back the file byte for byte.
+#[test]
+fn configure_keeps_a_crlf_file_crlf() {
+    let mut s = Sandbox::new();
+    let before = "{\r\n\t\"auths\": {\r\n\t\t\"https://index.docker.io/v1/\": {}\r\n\t},\r\n\t\"credsStore\": \"desktop\"\r\n}\r\n";
+    let added = format!(
+        "{{\r\n\t\"auths\": {{\r\n\t\t\"https://index.docker.io/v1/\": {{}}\r\n\t}},\r\n\t\"credsStore\": \"desktop\",\r\n\t\"credHelpers\": {{\r\n\t\t\"{REGISTRY}\": \"ecr-login\"\r\n\t}}\r\n}}\r\n"
+    );
+    s.write_docker_config(before);
+    for (args, after) in [
+        (&[REGISTRY][..], added.as_str()),
+        (&["--remove", REGISTRY], before),
+        (&["--public"], &added.replace(REGISTRY, "public.ecr.aws")),
+    ] {
+        assert_ok(&s.configure(args));
+        let text = std::fs::read_to_string(s.docker_config_path()).unwrap();
+        assert_eq!(text, after, "{args:?}");
+    }
+    std::fs::write(s.docker_config_path(), "{}\r\n").unwrap();
+    assert_ok(&s.configure(&["--public"]));
+    assert_eq!(
+        std::fs::read_to_string(s.docker_config_path()).unwrap(),
+        "{\r\n\t\"credHelpers\": {\r\n\t\t\"public.ecr.aws\": \"ecr-login\"\r\n\t}\r\n}\r\n"
+    );
+}
+
 #[test]
 fn configure_creates_then_is_idempotent_then_removes() {
     let mut s = Sandbox::new();
@@ -258,7 +342,71 @@ fn no_dry_run_prints_a_secret() {
         );
     }
     let out = s.configure(&[REGISTRY, "--dry-run"]);
-    assert_contains(&stdout(&out), "<redacted>");
+    assert_contains(
+        &stdout(&out),
+        &format!("added credHelpers[\"{REGISTRY}\"] = \"ecr-login\""),
+    );
+}
+
+/// Issue 27 (L5): on a one-line `config.json` (what CI scripts write) the changed line was
+/// the whole file, and proxy passwords, `HttpHeaders`, an escaped key (`"\u0061uth"`) and a
+/// value on the line after its key got past the redaction. A dry run now prints only the
+/// members it changes, never a line of the file.
+#[test]
+fn a_dry_run_prints_only_the_changed_members() {
+    let secrets = [
+        "Z2hwX3MzY3JldA==",
+        "HEADERTOKENsecret",
+        "APIKEYsecret",
+        "PROXYPASSsecret",
+        "ESCAPEDKEYsecret",
+        "NEXTLINEsecret",
+    ];
+    let one_line = r#"{"auths":{"ghcr.io":{"auth":"Z2hwX3MzY3JldA=="},"quay.io":{"\u0061uth":"ESCAPEDKEYsecret"}},"HttpHeaders":{"Authorization":"Bearer HEADERTOKENsecret","X-Api-Key":"APIKEYsecret"},"proxies":{"default":{"httpsProxy":"http://corp:PROXYPASSsecret@proxy:3128"}},"credsStore":"desktop"}"#;
+    let next_line = "{\n\"auths\": {\"ghcr.io\": {\"auth\":\n\"NEXTLINEsecret\"}}, \"credsStore\": \"desktop\", \"credHelpers\": {\"gcr.io\": \"gcloud\"}}\n";
+    for (file, args, changes) in [
+        (
+            one_line,
+            &["--store", "--dry-run"][..],
+            vec![r#"credsStore: "desktop" -> "ecr-login""#],
+        ),
+        (
+            one_line,
+            &[REGISTRY, "--dry-run"],
+            vec![r#"added credHelpers["123456789012.dkr.ecr.us-east-1.amazonaws.com"]"#],
+        ),
+        (
+            next_line,
+            &["--store", "--dry-run"],
+            vec![r#"credsStore: "desktop" -> "ecr-login""#],
+        ),
+        (
+            next_line,
+            &[REGISTRY, "--dry-run"],
+            vec![r#"added credHelpers["123456789012.dkr.ecr.us-east-1.amazonaws.com"]"#],
+        ),
+    ] {
+        let mut s = Sandbox::new();
+        let bin = s.dir.path().join("bin");
+        not_found_helper(&bin, "desktop");
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        s.set("PATH", &path);
+        s.write_docker_config(file);
+        let out = s.configure(args);
+        assert_ok(&out);
+        let (text, err) = (stdout(&out), stderr(&out));
+        for change in changes {
+            assert_contains(&text, change);
+        }
+        for secret in secrets {
+            assert!(!text.contains(secret), "{args:?}: {secret} in:\n{text}");
+            assert!(!err.contains(secret), "{args:?}: {secret} in:\n{err}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(s.docker_config_path()).unwrap(),
+            file
+        );
+    }
 }
 
 #[test]

@@ -834,6 +834,39 @@ fn a_black_hole_costs_seconds_not_minutes() {
 
 /// `--offline`: not one request, not one lookup (an endpoint that cannot resolve is not
 /// looked up).
+/// Issue 27 (L8): the human report printed terminal escapes from `credsStore`, `NO_PROXY`,
+/// `SSL_CERT_FILE` and a registry argument (a window title set, the screen cleared over a
+/// `✗` line). They are shown as escapes, online (the proxy line) and offline.
+#[test]
+fn the_human_report_prints_no_terminal_escape() {
+    let mut s = sandbox();
+    docker_config(
+        &s,
+        r#"{"credsStore": "desk\u001b]0;PWNED-TITLE\u0007\u001b[2J\u001b[31mtop"}"#,
+    );
+    s.set("NO_PROXY", "127.0.0.1,\x1b]0;NOPROXY-TITLE\x07")
+        .set("HTTP_PROXY", "http://u:p@127.0.0.1:9")
+        .set("HTTPS_PROXY", "http://u:p@127.0.0.1:9")
+        .set("SSL_CERT_FILE", "/etc/ssl\x1b[5mblink");
+    let registry = "evil\x1b]0;ARG-TITLE\x07\x1b[2Jhost";
+    for args in [
+        &["--offline", REGISTRY, registry][..],
+        &[REGISTRY, registry],
+    ] {
+        let mut argv = vec!["doctor"];
+        argv.extend_from_slice(args);
+        let out = s.run(&argv, b"");
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert_eq!(text.matches('\x1b').count(), 0, "{args:?}:\n{text:?}");
+        assert_eq!(err.matches('\x1b').count(), 0, "{args:?}:\n{err:?}");
+        assert_contains(&text, r"desk\u{1b}]0;PWNED-TITLE\u{7}");
+        assert_contains(&text, r"evil\u{1b}]0;ARG-TITLE\u{7}");
+        assert_contains(&text, r"/etc/ssl\u{1b}[5mblink");
+    }
+    let online = s.run(&["doctor", REGISTRY], b"");
+    assert_contains(&stdout(&online), r"127.0.0.1,\u{1b}]0;NOPROXY-TITLE\u{7}");
+}
+
 #[test]
 fn offline_makes_no_network_call() {
     let mut s = sandbox();

@@ -261,6 +261,58 @@ fn https_proxies_with_and_without_auth_and_no_proxy() {
     );
 }
 
+/// Issue 27 (I5): a proxy variable the SDK cannot parse (a space in the password, a
+/// trailing newline, a missing `]`) was ignored without a word, and the request went
+/// direct. `get` says so in one line, as `doctor` does, without the password; a usable
+/// one says nothing.
+#[test]
+fn an_unparsable_proxy_variable_is_one_warning_without_its_password() {
+    for (var, value, warned) in [
+        (
+            "HTTPS_PROXY",
+            "http://corp:pass WORDsecret@127.0.0.1:9",
+            true,
+        ),
+        ("HTTPS_PROXY", "http://corp:WORDsecret@127.0.0.1:9\n", true),
+        ("https_proxy", "http://corp:WORDsecret@[::1:3128", true),
+        ("ALL_PROXY", "http://corp:WORD secret@127.0.0.1:9", true),
+        ("HTTPS_PROXY", "http://corp:WORDsecret@127.0.0.1:9", false),
+    ] {
+        let mut s = Sandbox::new();
+        // The fake endpoint is plain HTTP: the HTTPS proxy is never used, whatever it is.
+        s.set(var, value);
+        let out = s.get(REGISTRY);
+        assert_ok(&out);
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains(var)).collect();
+        let want = usize::from(warned);
+        assert_eq!(lines.len(), want, "{var}={value:?}:\n{err}");
+        if warned {
+            assert_contains(lines[0], "is not a proxy URL the SDK can use");
+        }
+        assert!(!err.contains("WORD"), "{var}={value:?}:\n{err}");
+    }
+    // doctor reads it with the same parser: a NO_PROXY that matches nothing no longer
+    // passes it off as "direct: NO_PROXY matches".
+    let mut s = Sandbox::new();
+    s.set("HTTP_PROXY", "http://corp:pass WORDsecret@127.0.0.1:9")
+        .set("NO_PROXY", "unrelated.example");
+    let out = s.run(&["doctor", "--json", "--offline", REGISTRY], b"");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let proxy = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "network.proxy")
+        .unwrap();
+    assert_eq!(proxy["status"], "warn", "{proxy:#}");
+    assert_contains(
+        proxy["detail"].as_str().unwrap(),
+        "HTTP_PROXY is set but is not a proxy URL the SDK can use",
+    );
+    assert!(!stdout(&out).contains("WORD") && !stderr(&out).contains("WORD"));
+}
+
 /// A name that does not resolve is named.
 #[test]
 fn a_dns_failure_names_the_host() {
@@ -390,6 +442,37 @@ fn mfa_login_on_a_terminal_then_hits_without_a_prompt() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(out.output.contains("was not accepted"), "{}", out.output);
+}
+
+/// Issue 27 (I2): the code was echoed on the terminal (and kept by terminal recorders); the
+/// AWS CLI does not echo it. Echo is off while it is typed, and back on after, whatever the
+/// outcome: accepted, refused by STS, or three tries that are not a code.
+#[test]
+fn the_mfa_code_is_not_echoed_and_echo_comes_back() {
+    let mut s = Sandbox::new();
+    mfa_profile(&mut s);
+    let prompt = "MFA code for";
+    for (answers, ok, typed) in [
+        (&[(prompt, CODE)][..], true, CODE),
+        (&[(prompt, "000000")], false, "000000"),
+        (
+            &[(prompt, "12x456"), (prompt, "12x456"), (prompt, "12x456")],
+            false,
+            "12x456",
+        ),
+    ] {
+        let out = pty::run_in_pty_with(
+            s.command(&["login", "--profile", "mfa", REGISTRY]),
+            answers,
+            Duration::from_secs(30),
+            PtyStdio::keep_stdout_piped(),
+        );
+        assert!(!out.timed_out, "{}", out.output);
+        assert_eq!(out.answered, answers.len(), "{}", out.output);
+        assert_eq!(out.status.success(), ok, "{}\n{}", out.output, out.stdout);
+        assert!(!out.output.contains(typed), "echoed: {}", out.output);
+        assert!(out.echo_at_exit, "{typed}: echo left off");
+    }
 }
 
 /// A session the AWS CLI cached after its own prompt (`aws --profile mfa …`), written by

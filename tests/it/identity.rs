@@ -387,3 +387,73 @@ fn fingerprints_of_secrets_are_keyed() {
         "the same fingerprint under another key"
     );
 }
+
+/// Issue 27 (L7): `~/.aws/credentials` holds secret keys, and its content was fingerprinted
+/// with a bare SHA-256 prefix, shown in `status --json`: a templated or low-entropy file
+/// could be confirmed offline. Profile files are fingerprinted under the cache's key too.
+#[test]
+fn profile_files_are_fingerprinted_under_the_key() {
+    use sha2::{Digest, Sha256};
+    let mut s = Sandbox::new();
+    s.without_credentials();
+    s.write_aws_profiles(&[("default", "AKIAFILEKEYFILEKEY00")]);
+    s.write_aws_config("[default]\nregion = us-east-1\n");
+    assert_ok(&s.get(REGISTRY));
+    let status = s.run(&["status", "--json"], b"");
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let identity = v["entries"][0]["identity"].as_str().unwrap().to_string();
+    let entry = std::fs::read_to_string(&s.entries()[0]).unwrap();
+    for file in ["credentials", "config"] {
+        let content = std::fs::read(s.home().join(".aws").join(file)).unwrap();
+        let bare: String = Sha256::digest(&content)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let shown = format!("{}@", s.home().join(".aws").join(file).display());
+        assert_contains(&identity, &shown);
+        for text in [&identity, &entry, &stdout(&status)] {
+            assert!(
+                !text.contains(&bare),
+                "{file}: a bare sha256 prefix: {text}"
+            );
+        }
+    }
+    // Still a hit: the fingerprint is stable under the cache's key.
+    assert_ok(&s.get(REGISTRY));
+    assert_eq!(s.fake.token_calls(), 1);
+}
+
+/// Issue 27 (L7): without `/dev/urandom` (a chroot, a sandbox with `/dev/null` in its
+/// place) the fingerprint key silently became the constant `0x5a…`, and every secret's
+/// fingerprint an HMAC under a public key. The key comes from `getrandom(2)` now.
+#[test]
+#[ignore = "needs root for a mount namespace: tests/run-all.sh runs it"]
+fn no_dev_urandom_still_gives_a_random_key() {
+    // python3 -c 'import hmac,hashlib;print(hmac.new(b"\x5a"*32,b"x",hashlib.sha256).hexdigest()[:16])'
+    const UNDER_THE_CONSTANT: &str = "4b585de8791589cf";
+    let mut s = Sandbox::new();
+    s.set("AWS_SECRET_ACCESS_KEY", "x");
+    s.fake.set_password("pw");
+    let without_urandom = |args: &[&str]| {
+        let script = r#"mount --bind /dev/null /dev/urandom && [ "$(head -c 8 /dev/urandom | wc -c)" = 0 ] && exec "$@""#;
+        let front = front();
+        let mut argv = vec!["-m", "sh", "-c", script, "sh", front.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        let cmd = s.command_of(std::path::Path::new("unshare"), &argv);
+        spawn_with_input(cmd, REGISTRY.as_bytes())
+            .wait_with_output()
+            .unwrap()
+    };
+    let out = without_urandom(&["get"]);
+    assert_eq!(stdout(&out), reply(REGISTRY, "pw"), "{}", stderr(&out));
+    let key = std::fs::read(s.cache_dir().join(".fingerprint-key")).unwrap();
+    assert_eq!(key.len(), 32);
+    assert_ne!(key, [0x5a; 32]);
+    let status = without_urandom(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let identity = v["entries"][0]["identity"].as_str().unwrap();
+    assert_contains(identity, "AWS_SECRET_ACCESS_KEY=#");
+    assert!(!identity.contains(UNDER_THE_CONSTANT), "{identity}");
+    assert_ok(&without_urandom(&["get"]));
+    assert_eq!(s.fake.token_calls(), 1);
+}

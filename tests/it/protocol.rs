@@ -370,6 +370,40 @@ fn a_token_expired_on_arrival_is_served_once_with_a_warning_and_not_cached() {
     assert!(s.entries().is_empty());
 }
 
+/// Issue 27 (L4): `expiresAt = -1e16` wrapped in `secs * 1000` and was cached as valid for
+/// 97 billion days, never renewed. An expiry that overflows, or lies more than 7 days
+/// ahead (ECR issues 12 h tokens), is a malformed answer: refused and never cached. A
+/// sane one still works.
+#[test]
+fn an_expires_at_out_of_range_is_a_malformed_answer_never_cached() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    for (expires_at, served) in [
+        (-1e16, false),
+        (1e16, false),
+        (1e300, false),
+        (now + 30.0 * 86_400.0, false),
+        (now + 12.0 * 3600.0, true),
+    ] {
+        let s = Sandbox::new();
+        s.fake.set_password("pw-range");
+        s.fake.set_expires_at(Some(expires_at));
+        let out = s.get(REGISTRY);
+        if served {
+            assert_eq!(stdout(&out), reply(REGISTRY, "pw-range"), "{expires_at}");
+            assert_eq!(s.entries().len(), 1, "{expires_at}: not cached");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{expires_at}: {}", stdout(&out));
+        let line = stdout(&out);
+        assert!(!line.contains("pw-range"), "{expires_at}: served: {line}");
+        assert_contains(&line, "expiresAt");
+        assert!(s.entries().is_empty(), "{expires_at}: cached");
+    }
+}
+
 #[test]
 fn version_touches_nothing() {
     let s = Sandbox::new();

@@ -117,7 +117,9 @@ pub fn edit(
             let Some(value) = value else { continue };
             if rule.get(key).and_then(|v| v.as_str()) != Some(value) {
                 rule[key] = toml_edit::value(value);
-                changes.push(format!("registries.\"{host}\".{key} = \"{value}\""));
+                // Quoted and escaped as the file holds it: a value with a newline stays
+                // on its line of the report (issue 27).
+                changes.push(format!("registries.\"{host}\".{key} = {value:?}"));
             }
         }
     }
@@ -135,7 +137,7 @@ pub fn set_store(
             match value {
                 Some(v) if store.get(key).and_then(|x| x.as_str()) != Some(*v) => {
                     store[*key] = toml_edit::value(*v);
-                    changes.push(format!("store.{key} = \"{v}\""));
+                    changes.push(format!("store.{key} = {v:?}"));
                 }
                 None if store.contains_key(key) => {
                     store.remove(key);

@@ -109,6 +109,16 @@ impl ObjectText {
         self.members.iter().rev().find(|m| m.key == key)
     }
 
+    /// The file's line end: `\r\n` if it has one (a file from Windows), else `\n`. What we
+    /// insert uses it, so an edit never leaves mixed line ends (issue 27).
+    fn newline(&self) -> &'static str {
+        if self.text.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
     /// The white space before the first member (`\n\t` in Docker's files), for new ones.
     fn indent(&self) -> String {
         match self.members.first() {
@@ -117,15 +127,18 @@ impl ObjectText {
                 let ws_start = before.trim_end().len();
                 before[ws_start..].to_string()
             }
-            None => "\n\t".into(),
+            None => format!("{}\t", self.newline()),
         }
     }
 
     /// Sets `key` to the raw JSON `value` (replacing it where it is, else appending it).
-    /// `value` may span lines; they are indented like the member.
+    /// `value` may span lines (`\n`); they end as the file's lines do, indented like the
+    /// member.
     pub fn set(&self, key: &str, value: &str) -> Result<ObjectText, JsonError> {
         let indent = self.indent();
-        let nested = value.replace('\n', &format!("\n{}", indent.trim_start_matches('\n')));
+        let newline = self.newline();
+        let line_indent = indent.trim_start_matches(['\r', '\n']);
+        let nested = value.replace('\n', &format!("{newline}{line_indent}"));
         let text = match self.member(key) {
             Some(m) => format!(
                 "{}{nested}{}",
@@ -141,7 +154,7 @@ impl ObjectText {
                         &self.text[last.whole.end..]
                     ),
                     None => format!(
-                        "{}{indent}{name}: {nested}\n{}",
+                        "{}{indent}{name}: {nested}{newline}{}",
                         self.text[..self.close].trim_end(),
                         &self.text[self.close..]
                     ),

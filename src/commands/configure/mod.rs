@@ -10,10 +10,10 @@ pub mod creds_store;
 pub mod docker_config;
 pub mod ecr_config;
 pub mod json_text;
-pub mod preview;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
+use crate::commands::printable;
 use ecr_login_core::config::{self, Config, RegistryRule};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
@@ -288,6 +288,7 @@ fn record_fallback(out: &mut String, req: &Request, previous: &str) -> Result<()
     // node_modules/.bin) never decides which program receives other registries' logins.
     let found = fallback.and_then(find_helper);
     if let (Some(name), None) = (fallback, &found) {
+        let name = printable::line(name);
         if !out.contains(&format!("docker-credential-{name} is not on PATH")) {
             let _ = writeln!(
                 out,
@@ -331,6 +332,7 @@ fn store_mode(
         }
     }
     for host in creds_store::redundant_helpers(docker_text) {
+        let host = printable::line(&host);
         let _ = writeln!(
             out,
             "note: credHelpers[\"{host}\"] is now redundant for Docker (credsStore covers it); podman and skopeo still read it, so it can stay"
@@ -377,8 +379,10 @@ fn edit_our_config(
     Ok(())
 }
 
+/// What an edit changed, one line a member. Paths and values are the user's: they are
+/// shown through [`printable::line`], never as terminal escapes or extra lines.
 fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
-    let path = updated.path.display();
+    let path = printable::line(&updated.path.display().to_string());
     if updated.changes.is_empty() {
         let _ = writeln!(out, "{path}: already configured, nothing changed");
         return;
@@ -389,11 +393,11 @@ fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
         "changed"
     };
     let _ = writeln!(out, "{path}: {verb}:");
+    // The members the edit changed, as it names them, and never a line of the file: a
+    // one-line config.json holds logins, proxy passwords and HttpHeaders beside them (issue
+    // 27), and dry runs get pasted into tickets and CI logs.
     for c in &updated.changes {
-        let _ = writeln!(out, "  {c}");
-    }
-    if let (true, Some(text)) = (dry_run, &updated.text) {
-        out.push_str(&preview::changed_lines(updated.before.as_deref(), text));
+        let _ = writeln!(out, "  {}", printable::line(c));
     }
 }
 
@@ -431,6 +435,7 @@ fn warnings(out: &mut String, docker_config: Option<&str>) {
     match store.as_deref() {
         Some(HELPER) | None => {}
         Some(other) => {
+            let other = printable::line(other);
             let _ = writeln!(
                 out,
                 "note: credsStore \"{other}\" still stores other registries; these hosts now go to ecr-login (credHelpers wins), so remove stale ECR logins from it with `docker logout <host>` before this change if you want"

@@ -196,6 +196,9 @@ fn proxy(endpoint: &Endpoint) -> (Option<Intercept>, Check) {
     let set = vars
         .iter()
         .find(|v| std::env::var(v).is_ok_and(|x| !x.is_empty()));
+    // What `get` warns about too (one parser: hyper-util's, in `transport`).
+    let unusable = transport::unusable_proxies();
+    let ignored = vars.iter().find(|v| unusable.contains(v));
     let check = match (&found, set) {
         (Some(p), var) => Check::pass(
             "network.proxy",
@@ -214,18 +217,16 @@ fn proxy(endpoint: &Endpoint) -> (Option<Intercept>, Check) {
             let no = ["NO_PROXY", "no_proxy"]
                 .iter()
                 .find_map(|v| std::env::var(v).ok().filter(|x| !x.is_empty()));
-            match no {
-                Some(list) => Check::pass(
+            match (ignored, no) {
+                (None, Some(list)) => Check::pass(
                     "network.proxy",
                     format!("direct: NO_PROXY ({list}) matches {}", endpoint.host),
                 ),
-                None => Check::warn(
-                    "network.proxy",
-                    format!(
-                        "{var} is set but is not a proxy URL the SDK can use: it connects directly"
-                    ),
-                )
-                .fix(format!("{var}=http://host:port   (or unset it)")),
+                (ignored, _) => {
+                    let var = ignored.unwrap_or(var);
+                    Check::warn("network.proxy", transport::unusable_proxy_line(var))
+                        .fix(format!("{var}=http://host:port   (or unset it)"))
+                }
             }
         }
         (None, None) => Check::pass("network.proxy", format!("direct (no {} set)", vars[0])),

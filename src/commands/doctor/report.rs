@@ -3,6 +3,7 @@
 //! scripts (one JSON document).
 
 use super::{Check, Group, Status};
+use crate::commands::printable;
 use serde::Serialize;
 use std::io::IsTerminal;
 
@@ -63,7 +64,7 @@ pub fn human(version: &str, groups: &[Group], style: Style) -> String {
     let column = 4 + width + 2;
     for group in groups.iter().filter(|g| !g.checks.is_empty()) {
         out.push('\n');
-        out.push_str(&style.paint("1", &group.title));
+        out.push_str(&style.paint("1", &printable::line(&group.title)));
         out.push('\n');
         for check in &group.checks {
             let (symbol, colour) = mark(check.status);
@@ -71,12 +72,16 @@ pub fn human(version: &str, groups: &[Group], style: Style) -> String {
             let pad = " ".repeat(width - name.chars().count() + 2);
             let lead = format!("  {} {name}{pad}", style.paint(colour, symbol));
             let indent = " ".repeat(column);
-            for (i, line) in wrap(&check.detail, WIDTH - column).iter().enumerate() {
+            // Details and fixes quote files, variables and arguments: their control
+            // characters are shown, never sent to the terminal.
+            let detail = printable::lines(&check.detail);
+            for (i, line) in wrap(&detail, WIDTH - column).iter().enumerate() {
                 out.push_str(if i == 0 { &lead } else { &indent });
                 out.push_str(line);
                 out.push('\n');
             }
-            for fix in check.fix.iter().flat_map(|f| f.lines()) {
+            let fix = check.fix.as_deref().map(printable::lines);
+            for fix in fix.iter().flat_map(|f| f.lines()) {
                 let cont = " ".repeat(column + 2);
                 for (i, line) in wrap(fix, WIDTH - column - 2).iter().enumerate() {
                     if i == 0 {

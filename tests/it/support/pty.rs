@@ -61,6 +61,9 @@ pub struct PtyOutput {
     pub timed_out: bool,
     /// How many of the answers were given (their prompts seen).
     pub answered: usize,
+    /// Whether the terminal echoed input when the child had gone (a program that turns
+    /// echo off for a secret must turn it back on, on every path).
+    pub echo_at_exit: bool,
 }
 
 /// Runs `cmd` with a new pseudo-terminal as its controlling terminal (a new session), stdin,
@@ -190,6 +193,11 @@ pub fn run_in_pty_with(
             thread::sleep(Duration::from_millis(20));
         }
     };
+    // SAFETY: tcgetattr fills a termios of ours; the master speaks for the pair.
+    let echo_at_exit = unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        libc::tcgetattr(master.as_raw_fd(), &mut t) == 0 && t.c_lflag & libc::ECHO != 0
+    };
     let join = |h: Option<thread::JoinHandle<String>>| {
         h.map(|h| h.join().unwrap_or_default()).unwrap_or_default()
     };
@@ -200,6 +208,7 @@ pub fn run_in_pty_with(
         status,
         timed_out,
         answered,
+        echo_at_exit,
     }
 }
 

@@ -299,7 +299,10 @@ fn fetch_locked(
         timeout: ctx.config.timeout,
     };
     let started = std::time::Instant::now();
-    let fetched = match fetcher.fetch(&request) {
+    let fetched = fetcher
+        .fetch(&request)
+        .and_then(|f| implausible_expiry(&f, now).map_or(Ok(f), Err));
+    let fetched = match fetched {
         Ok(fetched) => fetched,
         Err(error) => {
             if guard.is_some()
@@ -357,6 +360,23 @@ pub(crate) fn fetch_error(registry: &Registry, error: FetchError) -> Error {
             error,
         }
     }
+}
+
+/// How far ahead of `now` a new token may expire. ECR's last 12 h; an answer past this is
+/// not a token to keep (issue 27: one such answer was cached for 97 billion days).
+const MAX_AHEAD_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Why a token just fetched cannot be believed, if it cannot: it expires more than
+/// [`MAX_AHEAD_MS`] after `now`. (Expiries in the past are [`expired_on_arrival`]'s: served
+/// once, never cached, as the SPEC's addendum to A.3 says for ECR's test doubles.)
+fn implausible_expiry(fetched: &Fetched, now: i64) -> Option<FetchError> {
+    let ahead = fetched.token_expires_at_ms.saturating_sub(now);
+    (ahead > MAX_AHEAD_MS).then(|| FetchError::MalformedToken {
+        detail: format!(
+            "ECR's answer is malformed: its expiresAt is {} days ahead of this machine's clock, and ECR's tokens last 12 hours",
+            ahead / (24 * 3600 * 1000)
+        ),
+    })
 }
 
 /// Why `entry`, just fetched, is already expired at `now`, if it is.

@@ -43,6 +43,12 @@ pub enum CacheError {
         path: PathBuf,
         source: io::Error,
     },
+    /// No randomness to make the fingerprint key of a new cache: the cache is not used,
+    /// rather than keyed with something guessable.
+    NoKey {
+        dir: PathBuf,
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for CacheError {
@@ -89,6 +95,11 @@ impl fmt::Display for CacheError {
             CacheError::Write { path, source } => {
                 write!(f, "cannot write cache entry {}: {source}", path.display())
             }
+            CacheError::NoKey { dir, source } => write!(
+                f,
+                "no randomness from the system to make the fingerprint key of cache directory {} ({source}); the cache is not used without one",
+                dir.display()
+            ),
         }
     }
 }
@@ -99,7 +110,8 @@ impl std::error::Error for CacheError {
             CacheError::Create { source, .. }
             | CacheError::Unusable { source, .. }
             | CacheError::Read { source, .. }
-            | CacheError::Write { source, .. } => Some(source),
+            | CacheError::Write { source, .. }
+            | CacheError::NoKey { source, .. } => Some(source),
             CacheError::Refused(r) => Some(r),
             _ => None,
         }

@@ -132,7 +132,10 @@ impl Cache {
         if !meta.is_dir() {
             return Err(CacheError::NotADirectory(dir.to_path_buf()));
         }
-        crate::token::identity::fingerprint::install(dir);
+        crate::token::identity::fingerprint::install(dir).map_err(|source| CacheError::NoKey {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
         Ok(Cache {
             dir: dir.to_path_buf(),
         })

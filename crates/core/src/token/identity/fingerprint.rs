@@ -8,10 +8,15 @@
 //! path does before it computes an identity; without a cache, an existing key is read
 //! from the default cache directory, else a key of this process alone is made (nothing
 //! is kept then, so nothing needs to match).
+//!
+//! The randomness is `getrandom(2)` (`getentropy` on macOS and the BSDs), which needs no
+//! device file: a chroot or sandbox without `/dev/urandom` still gets a key. With no
+//! randomness at all the cache is not used, rather than keyed with something guessable
+//! (issue 27: it used to be the constant `0x5a…`).
 
 use crate::files;
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -22,12 +27,24 @@ const KEY_LEN: usize = 32;
 static KEY: OnceLock<[u8; KEY_LEN]> = OnceLock::new();
 
 /// Uses the key of the cache in `dir` (making it if needed) for this process, unless one
-/// is in use already.
-pub(crate) fn install(dir: &Path) {
-    if KEY.get().is_none()
-        && let Some(key) = load(dir, true)
-    {
-        let _ = KEY.set(key);
+/// is in use already; a key file that cannot be used or kept gives way to a random key
+/// of this process alone. An error (no randomness) means this cache must not be used.
+pub(crate) fn install(dir: &Path) -> io::Result<()> {
+    if KEY.get().is_none() {
+        let _ = KEY.set(cache_key(dir, &random)?);
+    }
+    Ok(())
+}
+
+/// The key for the cache in `dir`: its file's, else a new one from `random` (kept in
+/// the file when it can be).
+fn cache_key(
+    dir: &Path,
+    random: &dyn Fn() -> io::Result<[u8; KEY_LEN]>,
+) -> io::Result<[u8; KEY_LEN]> {
+    match load(dir, Some(random))? {
+        Some(key) => Ok(key),
+        None => random(),
     }
 }
 
@@ -38,45 +55,71 @@ pub(crate) fn fingerprint(value: &[u8]) -> String {
 
 fn key() -> &'static [u8; KEY_LEN] {
     KEY.get_or_init(|| {
-        crate::token::cache::default_dir()
-            .ok()
-            .flatten()
-            .and_then(|dir| load(&dir, false))
-            .unwrap_or_else(|| random().unwrap_or([0x5a; KEY_LEN]))
+        let kept = crate::token::cache::default_dir().ok().flatten();
+        kept.and_then(|dir| load(&dir, None).ok().flatten())
+            .or_else(|| random().ok())
+            .unwrap_or_else(process_key)
     })
 }
 
-/// The key in `dir`; made there (exclusively, 0600) when `create` and it is missing.
-fn load(dir: &Path, create: bool) -> Option<[u8; KEY_LEN]> {
+/// The last resort of a process with no cache and no randomness: its fingerprints are
+/// shown (`doctor`), never kept. Not secret-grade, but not a constant anyone can compute
+/// ahead: the time, the process and where the loader put this code and its stack.
+fn process_key() -> [u8; KEY_LEN] {
+    let on_stack = 0u8;
+    let facts = format!(
+        "{:?} {} {:p} {:p} {:?}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        &on_stack,
+        process_key as fn() -> [u8; KEY_LEN],
+        std::time::Instant::now(),
+    );
+    Sha256::digest(facts.as_bytes()).into()
+}
+
+/// The key in `dir`; made there (exclusively, 0600) with `random` when one is given and
+/// the file is missing. `Ok(None)`: no usable key file. `Err`: no randomness to make one.
+fn load(
+    dir: &Path,
+    random: Option<&dyn Fn() -> io::Result<[u8; KEY_LEN]>>,
+) -> io::Result<Option<[u8; KEY_LEN]>> {
     let path = dir.join(KEY_FILE);
     let mut options = files::open_options(0o600);
     options.read(true);
-    match options.open(&path) {
-        Ok(file) => {
+    match (options.open(&path), random) {
+        (Ok(file), _) => {
             // Ours and private, as every file here. Its link count is not checked: while its
             // maker links it into place, the temp name is a second link for an instant.
-            let meta = file.metadata().ok()?;
-            files::check_owned(&path, &meta, "fingerprint key").ok()?;
-            if !meta.is_file() || meta.len() != KEY_LEN as u64 {
-                return None;
+            let Ok(meta) = file.metadata() else {
+                return Ok(None);
+            };
+            if files::check_owned(&path, &meta, "fingerprint key").is_err()
+                || !meta.is_file()
+                || meta.len() != KEY_LEN as u64
+            {
+                return Ok(None);
             }
             let mut key = [0u8; KEY_LEN];
-            file.take(KEY_LEN as u64).read_exact(&mut key).ok()?;
-            Some(key)
+            Ok(file
+                .take(KEY_LEN as u64)
+                .read_exact(&mut key)
+                .ok()
+                .map(|()| key))
         }
-        Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
+        (Err(e), Some(random)) if e.kind() == io::ErrorKind::NotFound => {
             let key = random()?;
             match files::write_new(&path, &key, 0o600) {
-                Ok(()) => Some(key),
+                Ok(()) => Ok(Some(key)),
                 // Another process made it first: theirs is the key.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load(dir, false),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => load(dir, None),
                 Err(e) => {
                     tracing::debug!("cannot keep {}: {e}", path.display());
-                    None
+                    Ok(None)
                 }
             }
         }
-        Err(_) => None,
+        _ => Ok(None),
     }
 }
 
@@ -99,17 +142,42 @@ fn hmac(key: &[u8; KEY_LEN], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-#[cfg(unix)]
-fn random() -> Option<[u8; KEY_LEN]> {
+/// A new key from the kernel, with `getrandom(2)`: no file to open (a sandbox may have no
+/// `/dev/urandom`, or a `/dev/null` in its place).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn random() -> io::Result<[u8; KEY_LEN]> {
     let mut key = [0u8; KEY_LEN];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut key))
-        .ok()?;
-    Some(key)
+    let mut filled = 0;
+    while filled < KEY_LEN {
+        let rest = &mut key[filled..];
+        // SAFETY: getrandom writes at most `rest.len()` bytes into `rest`.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        match n {
+            n if n > 0 => filled += n as usize,
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(key)
+}
+
+/// macOS and the BSDs: `getentropy(2)`, the same without a device file (up to 256 bytes).
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn random() -> io::Result<[u8; KEY_LEN]> {
+    let mut key = [0u8; KEY_LEN];
+    // SAFETY: the buffer and its length agree, and the length is under getentropy's 256.
+    if unsafe { libc::getentropy(key.as_mut_ptr().cast(), KEY_LEN) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(key)
 }
 
 #[cfg(windows)]
-fn random() -> Option<[u8; KEY_LEN]> {
+fn random() -> io::Result<[u8; KEY_LEN]> {
     use windows_sys::Win32::Security::Cryptography::{
         BCRYPT_USE_SYSTEM_PREFERRED_RNG, BCryptGenRandom,
     };
@@ -123,7 +191,12 @@ fn random() -> Option<[u8; KEY_LEN]> {
             BCRYPT_USE_SYSTEM_PREFERRED_RNG,
         )
     };
-    (status == 0).then_some(key)
+    if status != 0 {
+        return Err(io::Error::other(format!(
+            "BCryptGenRandom failed (NTSTATUS {status:#x})"
+        )));
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -151,7 +224,7 @@ mod tests {
         let keys: Vec<_> = (0..16)
             .map(|_| {
                 let d = dir.path().to_path_buf();
-                std::thread::spawn(move || load(&d, true))
+                std::thread::spawn(move || cache_key(&d, &random).ok())
             })
             .collect::<Vec<_>>()
             .into_iter()
@@ -166,15 +239,29 @@ mod tests {
     #[test]
     fn the_key_is_made_once_and_private() {
         let dir = tempfile::tempdir().unwrap();
-        let one = load(dir.path(), true).unwrap();
-        assert_eq!(load(dir.path(), true).unwrap(), one);
-        assert_eq!(load(dir.path(), false).unwrap(), one);
+        let one = cache_key(dir.path(), &random).unwrap();
+        assert_eq!(cache_key(dir.path(), &random).unwrap(), one);
+        assert_eq!(load(dir.path(), None).unwrap(), Some(one));
         #[cfg(unix)]
         assert_eq!(
             files::mode(&std::fs::metadata(dir.path().join(KEY_FILE)).unwrap()),
             0o600
         );
         let other = tempfile::tempdir().unwrap();
-        assert_ne!(load(other.path(), true).unwrap(), one);
+        assert_ne!(cache_key(other.path(), &random).unwrap(), one);
+    }
+
+    /// Issue 27: with no randomness the key was the constant `0x5a…`. Now there is no key
+    /// for a new cache (so the cache is not used), and none is written; an existing key
+    /// file still serves.
+    #[test]
+    fn no_randomness_means_no_key_for_a_new_cache() {
+        let none = || Err(io::Error::other("no randomness"));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(cache_key(dir.path(), &none).is_err());
+        assert!(!dir.path().join(KEY_FILE).exists());
+        let made = cache_key(dir.path(), &random).unwrap();
+        assert_eq!(cache_key(dir.path(), &none).unwrap(), made);
+        assert_ne!(process_key(), [0x5a; KEY_LEN]);
     }
 }

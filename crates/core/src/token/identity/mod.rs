@@ -276,11 +276,7 @@ fn endpoint(aws: &AwsEnv) -> Option<String> {
 
 /// First 16 hex digits of SHA-256: enough to tell keys apart, useless to recover one.
 pub(crate) fn short_hash(value: &str) -> String {
-    short_hash_bytes(value.as_bytes())
-}
-
-pub(crate) fn short_hash_bytes(value: &[u8]) -> String {
-    hex(&Sha256::digest(value)[..8])
+    hex(&Sha256::digest(value.as_bytes())[..8])
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -195,11 +195,13 @@ fn machine_facts() -> String {
     )
 }
 
-/// A hash of a file's content, as the SDK would read it; `-` when it is missing.
+/// A keyed fingerprint of a file's content, as the SDK would read it; `-` when it is
+/// missing. Keyed: `~/.aws/credentials` holds secret keys, and a bare hash of a templated
+/// or low-entropy file (LocalStack's `test`) could be confirmed offline (issue 27).
 pub(crate) fn fingerprint(path: &Path) -> String {
     let mut content = Vec::new();
     match fs::File::open(path).and_then(|f| f.take(MAX_PROFILE_FILE).read_to_end(&mut content)) {
-        Ok(_) => super::short_hash_bytes(&content),
+        Ok(_) => super::fingerprint::fingerprint(&content),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "-".into(),
         Err(e) => format!("?{:?}", e.kind()),
     }
