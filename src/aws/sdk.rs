@@ -51,6 +51,51 @@ pub async fn profile(env: &Env) -> Option<(String, aws_config::profile::Profile)
     set.get_profile(&name).cloned().map(|p| (name, p))
 }
 
+/// The AWS config and credentials files the SDK is about to read, checked first: a FIFO,
+/// a device or a huge file there would hang the SDK's own read or fill memory, and a file
+/// the user cannot read (root wrote it 0600 in the home we act in) would read as "no
+/// credentials". Each is an error naming the file instead.
+fn profile_files_readable(identity: &Identity, env: &Env) -> Result<(), FetchError> {
+    let home = env.get("HOME").ok();
+    for (var, default) in [
+        ("AWS_CONFIG_FILE", "~/.aws/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    ] {
+        let raw = env.get(var).ok().filter(|v| !v.trim().is_empty());
+        let raw = raw.as_deref().unwrap_or(default);
+        let path = match raw.strip_prefix("~/") {
+            Some(rest) => match &home {
+                Some(h) => std::path::Path::new(h).join(rest),
+                None => continue,
+            },
+            None => std::path::PathBuf::from(raw),
+        };
+        let detail = match ecr_login_core::files::read_limited(
+            &path,
+            ecr_login_core::files::CONFIG_LIMIT,
+        ) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                match ecr_login_core::privilege::acting_as() {
+                    Some(uid) => format!(
+                        "{} is not readable by uid {uid}, the user ecr-login acts as (it started as root with that user's files); make it readable by that user, or run as root with root's own HOME",
+                        path.display()
+                    ),
+                    None => format!("cannot read {}: {e}", path.display()),
+                }
+            }
+            // Its message names the file.
+            Err(e) => e.to_string(),
+        };
+        return Err(FetchError::InvalidConfig {
+            identity: identity.label.clone(),
+            detail,
+        });
+    }
+    Ok(())
+}
+
 /// The SDK configuration for `registry` as `identity`, in `env`, with our HTTPS client
 /// ([`transport`](super::transport)): it fails only on a CA bundle that cannot be used.
 pub async fn load(
@@ -59,6 +104,7 @@ pub async fn load(
     env: &Env,
     timeout: Duration,
 ) -> Result<SdkConfig, FetchError> {
+    profile_files_readable(identity, env)?;
     let profile = profile(env).await;
     let ca_bundle = profile
         .as_ref()

@@ -448,10 +448,18 @@ fn a_burst_of_desktop_writes_is_repaired_once() {
     let d = Daemon::options().log("info").notify().start(&s);
     d.wait_ready();
     let mark = d.mark();
-    for i in 0..5 {
+    let reset = |i: u32| {
         let reset = DESKTOP.replace("desktop-linux", &format!("desktop-linux-{i}"));
         std::fs::write(docker.with_extension("tmp"), reset).unwrap();
         std::fs::rename(docker.with_extension("tmp"), &docker).unwrap();
+    };
+    reset(0);
+    // Desktop's cadence as it starts, not a wait for the daemon: its next writes come half
+    // a second later, well inside the quiet period, and well after a daemon that repairs at
+    // once has repaired (which then took them for a fight and gave up).
+    std::thread::sleep(Duration::from_millis(500));
+    for i in 1..5 {
+        reset(i);
     }
     d.wait_for_report("set it back to ecr-login", mark, Duration::from_secs(70));
     let log = d.stop_ok();
@@ -518,6 +526,56 @@ fn a_fifo_in_place_of_a_file_is_an_error_not_a_hang() {
     let out = finishes(s3.command(&["get"]), REGISTRY.as_bytes(), limit);
     assert_eq!(out.status.code(), Some(1));
     assert_contains(&stdout(&out), "is a FIFO, not a regular file");
+    // ~/.aws/config, read on the hit path (its content is part of the identity): a hit
+    // first, then the file replaced by a FIFO.
+    let mut s4 = Sandbox::new();
+    s4.write_aws_config("[default]\nregion = us-east-1\n");
+    assert_ok(&s4.get(REGISTRY));
+    let config = s4.home().join(".aws/config");
+    std::fs::remove_file(&config).unwrap();
+    mkfifo(&config);
+    s4.set("AWS_CONFIG_FILE", text_of(&config));
+    let out = finishes(s4.command(&["get"]), REGISTRY.as_bytes(), limit);
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&stdout(&out), "is a FIFO, not a regular file");
+}
+
+/// L2: the AWS CLI's session cache entry for an MFA profile as a FIFO hung `get` (20 s and
+/// counting). It is read bounded and without blocking: no session, and the line says how
+/// to start one.
+#[test]
+#[ignore = "needs python3 with botocore (PyPI): tests/run-all.sh installs it and runs this"]
+fn a_fifo_in_the_aws_cli_cache_is_no_session_not_a_hang() {
+    let mut s = Sandbox::new();
+    s.write_mfa_profile();
+    let cli = s.home().join(".aws/cli/cache");
+    std::fs::create_dir_all(&cli).unwrap();
+    let key = crate::support::botocore_cache::CliSession {
+        role_arn: MFA_ROLE,
+        serial: MFA_SERIAL,
+        key_id: "ASIACLICACHEKEY00000",
+        secret: "cli-secret",
+        token: "cli-token",
+        duration_seconds: None,
+    }
+    .write(&cli, Duration::from_secs(3600))
+    .expect("python3 with botocore (pip install botocore)");
+    let entry = cli.join(format!("{key}.json"));
+    std::fs::remove_file(&entry).unwrap();
+    mkfifo(&entry);
+    let out = finishes(
+        s.command(&["get"]),
+        REGISTRY.as_bytes(),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&stdout(&out), "ecr-login login --profile mfa");
+    let out = finishes(
+        s.command(&["doctor", "--offline", "--json"]),
+        b"",
+        Duration::from_secs(30),
+    );
+    assert!(out.status.code().is_some());
 }
 
 /// A FIFO at `path` (its directory made first).

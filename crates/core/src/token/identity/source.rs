@@ -8,7 +8,6 @@
 
 use super::AwsEnv;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::env::is_secret_var;
@@ -112,11 +111,8 @@ pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
     // The token that proves which pod or task asks (EKS Pod Identity rotates the file; a
     // rotation costs one fetch).
     if let Some(path) = vars.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
-        let mut content = Vec::new();
-        let read =
-            fs::File::open(path).and_then(|f| f.take(MAX_TOKEN_FILE).read_to_end(&mut content));
-        let digest = match read {
-            Ok(_) => super::fingerprint::fingerprint(&content),
+        let digest = match crate::files::read_limited(Path::new(path), MAX_TOKEN_FILE) {
+            Ok(content) => super::fingerprint::fingerprint(&content),
             Err(e) => format!("{:?}", e.kind()),
         };
         out.push_str(&format!("container-token=#{digest};"));
@@ -141,11 +137,9 @@ pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
 /// that cannot be read).
 pub(crate) fn web_identity_claims(path: &Path) -> String {
     use base64::Engine;
-    let mut token = Vec::new();
-    let claims: Option<serde_json::Value> = fs::File::open(path)
-        .and_then(|f| f.take(MAX_TOKEN_FILE).read_to_end(&mut token))
+    let claims: Option<serde_json::Value> = crate::files::read_limited(path, MAX_TOKEN_FILE)
         .ok()
-        .and_then(|_| {
+        .and_then(|token| {
             let text = std::str::from_utf8(&token).ok()?.trim();
             let payload = text.split('.').nth(1)?;
             let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -197,11 +191,12 @@ fn machine_facts() -> String {
 
 /// A keyed fingerprint of a file's content, as the SDK would read it; `-` when it is
 /// missing. Keyed: `~/.aws/credentials` holds secret keys, and a bare hash of a templated
-/// or low-entropy file (LocalStack's `test`) could be confirmed offline (issue 27).
+/// or low-entropy file (LocalStack's `test`) could be confirmed offline (issue 27). Read
+/// bounded and without blocking: this is the hit path, and a FIFO here must not hang it
+/// (the fetcher then names the file).
 pub(crate) fn fingerprint(path: &Path) -> String {
-    let mut content = Vec::new();
-    match fs::File::open(path).and_then(|f| f.take(MAX_PROFILE_FILE).read_to_end(&mut content)) {
-        Ok(_) => super::fingerprint::fingerprint(&content),
+    match crate::files::read_limited(path, MAX_PROFILE_FILE) {
+        Ok(content) => super::fingerprint::fingerprint(&content),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "-".into(),
         Err(e) => format!("?{:?}", e.kind()),
     }
