@@ -8,7 +8,6 @@ pub mod args;
 pub mod configure;
 pub mod doctor;
 pub mod login;
-pub mod printable;
 pub mod refresh;
 pub mod status;
 pub mod tty;

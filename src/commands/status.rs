@@ -1,7 +1,6 @@
 //! `status`: what the cache holds and whether the daemon keeps it warm, for people (a
 //! table) and machines (`--json`). Never prints a secret.
 
-use crate::commands::printable;
 use crate::renew::state::{self, State};
 use ecr_login_core::cache::{Cache, Entry, Source};
 use ecr_login_core::clock::epoch_ms;
@@ -9,6 +8,7 @@ use ecr_login_core::config::Config;
 use ecr_login_core::duration::human as human_duration;
 use ecr_login_core::error::Error;
 use ecr_login_core::policy;
+use ecr_login_core::printable;
 use serde::Serialize;
 use std::fmt::Write as _;
 

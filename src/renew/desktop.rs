@@ -149,10 +149,10 @@ impl Watch {
                 self.last_repair_ms = Some(now);
                 self.seen = stamp(path);
                 // The file changed between our look and the repair: the pins it got.
-                if pinned.iter().any(|p| !pins.contains(p)) {
-                    if let Err(e) = record(config, now_store.as_deref(), &pinned) {
-                        tracing::warn!("{e}");
-                    }
+                if pinned.iter().any(|p| !pins.contains(p))
+                    && let Err(e) = record(config, now_store.as_deref(), &pinned)
+                {
+                    tracing::warn!("{e}");
                 }
                 self.report = Some(Report {
                     message,

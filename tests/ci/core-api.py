@@ -42,7 +42,10 @@ def lines_outside_tests(path):
 
 
 def main():
-    budget = 140
+    # 140 at issue 19's close; issue 27 added the bounded reads and descriptor-based writes
+    # (files), where Docker's config lives (paths), root's checks (privilege), text made safe
+    # to print (printable) and the test hooks: 155.
+    budget = 155
     if "--budget" in sys.argv:
         budget = int(sys.argv[sys.argv.index("--budget") + 1])
     items, modules, fields, reexports = [], [], [], []

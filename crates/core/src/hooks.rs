@@ -13,13 +13,13 @@ use std::path::Path;
 /// Runs the test's program when `name` is the point it asked for.
 #[cfg(debug_assertions)]
 pub fn point(name: &str, path: &Path) {
-    if std::env::var_os("ECR_LOGIN_TEST_HOOK").is_some_and(|p| p == name) {
-        if let Some(program) = std::env::var_os("ECR_LOGIN_TEST_HOOK_RUN") {
-            let _ = std::process::Command::new(program)
-                .arg(path)
-                .stdin(std::process::Stdio::null())
-                .status();
-        }
+    if std::env::var_os("ECR_LOGIN_TEST_HOOK").is_some_and(|p| p == name)
+        && let Some(program) = std::env::var_os("ECR_LOGIN_TEST_HOOK_RUN")
+    {
+        let _ = std::process::Command::new(program)
+            .arg(path)
+            .stdin(std::process::Stdio::null())
+            .status();
     }
 }
 

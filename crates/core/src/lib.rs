@@ -30,6 +30,7 @@ pub mod hooks;
 pub mod logging;
 pub mod output;
 pub mod paths;
+pub mod printable;
 pub mod privilege;
 pub mod redact;
 pub mod secret;

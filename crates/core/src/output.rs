@@ -107,7 +107,7 @@ pub(crate) fn report(protocol: Protocol, e: &Error) {
         Protocol::Docker => {
             // Clients put it on a terminal: no escape sequence from a path or a variable
             // takes effect there, and it stays one line.
-            let mut line = escape_controls(&text);
+            let mut line = crate::printable::line(&text);
             // A failed ECR registry must not stop builds that do not use it (issue 28).
             if matches!(e, Error::Fetch { .. }) {
                 mark_failed_get(&mut line);
@@ -124,20 +124,6 @@ pub(crate) fn report(protocol: Protocol, e: &Error) {
             }
         }
     }
-}
-
-/// `text` with every control character (`char::is_control`: C0, DEL, C1) written as
-/// Rust writes it in a string literal (`\u{1b}`, `\n`); everything else as it is.
-fn escape_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// One line for people on stderr, prefixed with our name.
@@ -157,23 +143,4 @@ pub(crate) fn json_line<T: Serialize>(value: &T) -> Vec<u8> {
     let mut line = serde_json::to_vec(value).expect("protocol types always serialise");
     line.push(b'\n');
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Security audit turn 4, L8: a terminal escape in an error line stays text.
-    #[test]
-    fn control_characters_are_escaped() {
-        for (text, want) in [
-            ("plain line", "plain line"),
-            ("/tmp/\u{1b}]0;T\u{7}x", "/tmp/\\u{1b}]0;T\\u{7}x"),
-            ("two\nlines\r", "two\\nlines\\r"),
-            ("\u{9b}31m C1", "\\u{9b}31m C1"),
-            ("C:\\Users\\é ✓", "C:\\Users\\é ✓"),
-        ] {
-            assert_eq!(escape_controls(text), want, "{text:?}");
-        }
-    }
 }

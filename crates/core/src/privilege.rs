@@ -316,10 +316,10 @@ mod platform {
             // In a sticky directory only an entry's owner may replace it, so a root entry
             // there is as safe as anywhere; elsewhere anyone may replace it. (An entry of
             // another user's makes that user the owner above.)
-            if let Some((sticky, mode)) = open_dir {
-                if meta.uid() == 0 && !sticky {
-                    survey.open.get_or_insert((at.clone(), mode, what));
-                }
+            if let Some((false, mode)) = open_dir
+                && meta.uid() == 0
+            {
+                survey.open.get_or_insert((at.clone(), mode, what));
             }
             if meta.file_type().is_symlink() {
                 links += 1;
@@ -440,12 +440,12 @@ mod platform {
         let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
             return;
         };
-        if let Ok(real) = std::fs::canonicalize(&home) {
-            if real.as_os_str() != home {
-                // SAFETY: called once at start-up, before any thread exists (settle runs
-                // first thing in main), so nothing reads the environment concurrently.
-                unsafe { std::env::set_var("HOME", real) };
-            }
+        if let Ok(real) = std::fs::canonicalize(&home)
+            && real.as_os_str() != home
+        {
+            // SAFETY: called once at start-up, before any thread exists (settle runs first
+            // thing in main), so nothing reads the environment concurrently.
+            unsafe { std::env::set_var("HOME", real) };
         }
     }
 

@@ -13,7 +13,6 @@ pub mod json_text;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
-use crate::commands::printable;
 use ecr_login_core::config::{self, Config, RegistryRule};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
@@ -21,6 +20,7 @@ use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use ecr_login_core::host::Registry;
 use ecr_login_core::identity::Identity;
+use ecr_login_core::printable;
 use serde_json::Value;
 use std::fmt::Write as _;
 

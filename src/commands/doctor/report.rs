@@ -3,7 +3,7 @@
 //! scripts (one JSON document).
 
 use super::{Check, Group, Status};
-use crate::commands::printable;
+use ecr_login_core::printable;
 use serde::Serialize;
 use std::io::IsTerminal;
 
