@@ -131,6 +131,8 @@ impl std::error::Error for PrivilegeError {
 
 /// What [`settle`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Windows has no root to decide for: only `Ready` is made there.
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) enum Settled {
     /// Go on: as ourselves, as root over root's own paths, or as the user we became.
     Ready,
@@ -173,6 +175,7 @@ pub(crate) fn limited_error(uid: u32) -> PrivilegeError {
 
 /// The paths a command may read or write, from the environment alone, each with what it
 /// is: what root's decision is taken from.
+#[cfg(unix)]
 pub(crate) fn touched() -> Vec<(&'static str, PathBuf)> {
     let env = crate::env::ProcessEnv;
     let var = |name: &str| crate::env::Env::var(&env, name);
