@@ -29,15 +29,13 @@ use ecr_login_core::docker::find_helper;
 use ecr_login_core::files;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::SystemTime;
 
 /// A second reset this soon after our repair means something keeps resetting it.
 const FIGHT_WINDOW_MS: i64 = 60_000;
 /// How long the file must stay unchanged before we repair it.
 pub const QUIET_MS: i64 = 2_000;
 
-/// What tells the file changed: its modification time and size.
-type Stamp = Option<(SystemTime, u64)>;
+use super::{Stamp, stamp};
 
 /// What `status` shows about the last repair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +66,7 @@ impl Watch {
         let Some(path) = config.store.docker_config.as_deref() else {
             return false;
         };
-        let seen_now = stamp(path);
+        let seen_now = stamp(Some(path));
         if seen_now == self.seen {
             self.settling = None;
             return false;
@@ -147,7 +145,7 @@ impl Watch {
             Ok((pinned, message)) => {
                 tracing::warn!("{message}");
                 self.last_repair_ms = Some(now);
-                self.seen = stamp(path);
+                self.seen = stamp(Some(path));
                 // The file changed between our look and the repair: the pins it got.
                 if pinned.iter().any(|p| !pins.contains(p))
                     && let Err(e) = record(config, now_store.as_deref(), &pinned)
@@ -181,11 +179,6 @@ impl Watch {
             self.problem = Some(message);
         }
     }
-}
-
-fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// Sets `credsStore` back and pins the warm registries missing from `credHelpers`.

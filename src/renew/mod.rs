@@ -62,7 +62,7 @@ struct Failure {
 pub async fn run<S>(
     deps: Deps,
     config_path: Option<PathBuf>,
-    mut config: Config,
+    config: Config,
     cache: Cache,
     shutdown: S,
     mut reload: Reload,
@@ -71,6 +71,8 @@ where
     S: Future<Output = ()>,
 {
     let _claim = state::claim(cache.dir())?;
+    // Shared with every renewal and look in flight, replaced whole on a reload.
+    let mut config = Arc::new(config);
     let notifier = Notifier::from_env(deps.env.as_ref());
     let mut state = State {
         pid: std::process::id(),
@@ -185,7 +187,7 @@ const DESKTOP_DEADLINE: Duration = Duration::from_secs(10);
 /// [`DESKTOP_DEADLINE`]; whether it changed anything for `status`.
 async fn look_at_docker_config(
     watch: &mut desktop::Watch,
-    config: &Config,
+    config: &Arc<Config>,
     in_use: &[String],
     now: i64,
 ) -> bool {
@@ -196,7 +198,7 @@ async fn look_at_docker_config(
         return false;
     }
     let mut moved = std::mem::take(watch);
-    let (config, in_use) = (config.clone(), in_use.to_vec());
+    let (config, in_use) = (Arc::clone(config), in_use.to_vec());
     let task = tokio::task::spawn_blocking(move || {
         let repaired = moved.check(&config, &in_use, now);
         LOOKING.store(false, Ordering::Release);
@@ -221,17 +223,21 @@ async fn look_at_docker_config(
     }
 }
 
-/// What tells a config file changed: its modification time and size (`None`: no file).
-fn stamp(path: Option<&std::path::Path>) -> Option<(std::time::SystemTime, u64)> {
+/// What tells a file changed: its modification time and size (`None`: no file). For our
+/// config here, and Docker's in [`desktop`].
+pub(crate) fn stamp(path: Option<&std::path::Path>) -> Stamp {
     let meta = std::fs::metadata(path?).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
 
-fn reload_config(config: &mut Config, path: Option<&std::path::Path>) {
+/// See [`stamp`].
+pub(crate) type Stamp = Option<(std::time::SystemTime, u64)>;
+
+fn reload_config(config: &mut Arc<Config>, path: Option<&std::path::Path>) {
     match Config::load_from(path) {
         Ok(c) => {
             tracing::info!("configuration reloaded");
-            *config = c;
+            *config = Arc::new(c);
         }
         Err(e) => tracing::warn!("{e}; keeping the previous configuration"),
     }
@@ -241,7 +247,7 @@ fn reload_config(config: &mut Config, path: Option<&std::path::Path>) {
 /// (renewed entries in place of the ones they replaced).
 async fn scan(
     deps: &Deps,
-    config: &Config,
+    config: &Arc<Config>,
     cache: &Cache,
     failures: &mut HashMap<String, Failure>,
     state: &mut State,
@@ -268,7 +274,16 @@ async fn scan(
         }
         changed = true;
         let outcome = match &usable {
-            Ok(()) => renew(deps, w.target.clone(), config.clone(), cache.clone(), now).await,
+            Ok(()) => {
+                renew(
+                    deps,
+                    w.target.clone(),
+                    Arc::clone(config),
+                    cache.clone(),
+                    now,
+                )
+                .await
+            }
             Err(e) => Err(Error::Other(format!(
                 "{e}; renewals wait until it is usable"
             ))),
@@ -322,7 +337,7 @@ fn record_failure(failures: &mut HashMap<String, Failure>, key: &str, e: Error, 
 async fn renew(
     deps: &Deps,
     target: Target,
-    config: Config,
+    config: Arc<Config>,
     cache: Cache,
     now: i64,
 ) -> Result<Entry, Error> {
