@@ -4,7 +4,7 @@
 
 use super::{classify, runtime, sdk};
 use ecr_login_core::error::Error;
-use ecr_login_core::fetch::FetchError;
+use ecr_login_core::fetch::{FetchError, FetchRequest};
 use ecr_login_core::host::Registry;
 use ecr_login_core::identity::Identity;
 use std::time::Duration;
@@ -39,9 +39,16 @@ pub fn default_registry(
             .await
             .map_err(fail)?;
         let env = sdk::env(identity);
-        let signing = sdk::credentials(&sdk, identity, &env, timeout)
-            .await
-            .map_err(fail)?;
+        // A command's own start: its clock and its cache.
+        let cache = ecr_login_core::cache::default_dir().ok().flatten();
+        let request = FetchRequest {
+            registry: &registry,
+            identity,
+            timeout,
+            now: ecr_login_core::clock::now_ms(),
+            cache_dir: cache.as_deref(),
+        };
+        let signing = sdk::credentials(&sdk, &request, &env).await.map_err(fail)?;
         let token = sdk::get_token(&sdk, &registry, signing.provider)
             .await
             .map_err(|e| fail(classify::api(e, identity, timeout)))?;

@@ -44,7 +44,7 @@ pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchErr
     let work = async {
         let env = sdk::env(request.identity);
         let sdk = sdk::load(request.registry, request.identity, &env, timeout).await?;
-        let signing = sdk::credentials(&sdk, request.identity, &env, timeout).await?;
+        let signing = sdk::credentials(&sdk, request, &env).await?;
         let token = sdk::get_token(&sdk, request.registry, signing.provider)
             .await
             .map_err(|e| classify::api(e, request.identity, timeout))?;

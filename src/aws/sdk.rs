@@ -13,7 +13,7 @@ use aws_types::os_shim_internal::Env;
 use base64::Engine;
 use ecr_login_core::clock::epoch_ms;
 use ecr_login_core::env::is_aws_var;
-use ecr_login_core::fetch::FetchError;
+use ecr_login_core::fetch::{FetchError, FetchRequest};
 use ecr_login_core::host::Registry;
 use ecr_login_core::identity::Identity;
 use ecr_login_core::secret::Secret;
@@ -172,10 +172,10 @@ pub async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaR
 /// they expire. An MFA role signs with its session, never with a prompt.
 pub async fn credentials(
     sdk: &SdkConfig,
-    identity: &Identity,
+    request: &FetchRequest<'_>,
     env: &Env,
-    timeout: Duration,
 ) -> Result<Signing, FetchError> {
+    let (identity, timeout) = (request.identity, request.timeout);
     if let (Some(token), Some(role)) = (&identity.web_identity_token, &identity.role_arn) {
         let (provider, expires_at_ms) =
             assume_role_with_web_identity(sdk, role, token, timeout).await?;
@@ -189,9 +189,7 @@ pub async fn credentials(
     let base = match mfa_role(identity, env).await {
         Some(role) => {
             let home = env.get("HOME").ok().map(std::path::PathBuf::from);
-            let cache = ecr_login_core::cache::default_dir().ok().flatten();
-            let now = ecr_login_core::clock::now_ms();
-            let session = super::mfa::find(&role, cache.as_deref(), home.as_deref(), now)
+            let session = super::mfa::find(&role, request.cache_dir, home.as_deref(), request.now)
                 .ok_or_else(|| FetchError::MfaRequired {
                     profile: role.profile.clone(),
                     role: role.role_arn.clone(),

@@ -33,13 +33,18 @@ pub struct Fetched {
 /// own timeouts fire inside the budget; this bounds whatever they miss).
 pub const BUDGET_GRACE: Duration = Duration::from_millis(500);
 
-/// One token request.
+/// One token request: everything the fetcher decides by, so that no fetcher reads the wall
+/// clock or finds the cache on its own (the daemon's tests run it under paused time).
 #[derive(Debug, Clone, Copy)]
 pub struct FetchRequest<'a> {
     pub registry: &'a Registry,
     pub identity: &'a Identity,
     /// Bound on the whole request, credential resolution and retries included.
     pub timeout: Duration,
+    /// The request's time (epoch ms): what a session's expiry is judged against.
+    pub now: i64,
+    /// The cache's directory, where ecr-login keeps MFA sessions (`None`: no cache).
+    pub cache_dir: Option<&'a std::path::Path>,
 }
 
 /// Gets a token from ECR (or a test double). Blocking: the daemon calls it from a

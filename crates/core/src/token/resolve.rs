@@ -297,6 +297,8 @@ fn fetch_locked(
         registry: &target.registry,
         identity: &target.identity,
         timeout: ctx.config.timeout,
+        now,
+        cache_dir: ctx.cache().map(Cache::dir),
     };
     let started = std::time::Instant::now();
     let fetched = fetcher
