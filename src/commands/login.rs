@@ -169,13 +169,9 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     let ctx = Context::new(&config, Some(&cache), &env);
     let mut failed = Vec::new();
     for host in &hosts {
-        let target = match Route::of(host, &config).map(|r| r.target(&env)) {
-            Ok(t) => t,
-            Err(Error::NotFound) => {
-                failed.push(format!("{host} is not an ECR registry"));
-                continue;
-            }
-            Err(e) => return Err(e),
+        let Some(target) = Route::of(host, &config).map(|r| r.target(&env)) else {
+            failed.push(format!("{host} is not an ECR registry"));
+            continue;
         };
         if let Err(e) = super::refresh::renew_now(&target, &ctx, now, "fetched", &mut out) {
             failed.push(e.to_string());

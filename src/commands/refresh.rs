@@ -30,14 +30,15 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     } else {
         registries
             .iter()
-            .map(
-                |r| match Route::of(r, &config).map(|r| r.target(&ProcessEnv)) {
-                    Err(Error::NotFound) => Err(Error::Input(format!(
-                        "{r} is not an ECR registry (nor an alias in the ecr-login config)"
-                    ))),
-                    other => other,
-                },
-            )
+            .map(|r| {
+                Route::of(r, &config)
+                    .map(|r| r.target(&ProcessEnv))
+                    .ok_or_else(|| {
+                        Error::Input(format!(
+                            "{r} is not an ECR registry (nor an alias in the ecr-login config)"
+                        ))
+                    })
+            })
             .collect::<Result<_, _>>()?
     };
     if targets.is_empty() {

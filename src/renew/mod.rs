@@ -357,6 +357,7 @@ async fn renew(
     })
     .await
     .map_err(|e| Error::Other(format!("renewal task failed: {e}")))?
+    .map_err(Error::from)
 }
 
 fn summary(warm: usize, next: Option<i64>, failing: usize, now: i64) -> String {

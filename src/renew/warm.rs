@@ -25,12 +25,14 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
     let mut warm: HashMap<String, Warm> = HashMap::new();
     for host in &config.daemon.keep_warm {
         match Route::of(host, config).map(|r| r.target(env)) {
-            Ok(target) => {
+            Some(target) => {
                 let key = target.key();
                 let entry = cache.read(&key).ok().flatten();
                 warm.insert(key.clone(), Warm { target, key, entry });
             }
-            Err(e) => tracing::warn!("daemon.keep_warm: {host}: {e}"),
+            None => tracing::warn!(
+                "daemon.keep_warm: {host} is not an ECR registry (nor an alias in the config)"
+            ),
         }
     }
     let (entries, problems) = cache.entries();
@@ -80,7 +82,6 @@ fn reproduce(entry: &Entry, config: &Config, env: &dyn Env) -> Option<Target> {
         let env = WithAwsVars::new(&entry.aws_env, env, base_secrets);
         Route::of(&entry.server, config)
             .map(|r| r.target(&env))
-            .ok()
             .filter(|t| t.key() == entry.key())
     })
 }

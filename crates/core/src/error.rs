@@ -18,6 +18,8 @@ pub enum Error {
     Fetch { registry: String, error: FetchError },
     /// The cache, where a command cannot go on without it (the daemon, `login`, `store`).
     Cache(crate::token::cache::CacheError),
+    /// An entry's lock, where a command cannot go on without it (a renewal).
+    Lock(crate::token::lock::LockError),
     /// A login to a registry that is not ours could not be kept, found or handed over.
     Store(crate::frontends::docker::error::StoreError),
     /// A command's own typed error (the full binary's: `login`, …), said by its `Display`.
@@ -33,6 +35,7 @@ impl fmt::Display for Error {
             Error::Input(m) | Error::Other(m) => f.write_str(m),
             Error::Config(e) => e.fmt(f),
             Error::Cache(e) => e.fmt(f),
+            Error::Lock(e) => e.fmt(f),
             Error::Store(e) => e.fmt(f),
             Error::Command(e) => e.fmt(f),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
@@ -40,14 +43,17 @@ impl fmt::Display for Error {
     }
 }
 
+/// Each variant's line already is its cause's (or ends with it): the chain goes on from the
+/// cause's own cause, so nothing that walks it says a message twice.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Config(e) => Some(e),
-            Error::Fetch { error, .. } => Some(error),
-            Error::Cache(e) => Some(e),
-            Error::Store(e) => Some(e),
-            Error::Command(e) => Some(&**e),
+            Error::Config(e) => e.source(),
+            Error::Fetch { error, .. } => error.source(),
+            Error::Cache(e) => e.source(),
+            Error::Lock(e) => e.source(),
+            Error::Store(e) => e.source(),
+            Error::Command(e) => e.source(),
             Error::NotFound | Error::Input(_) | Error::Other(_) => None,
         }
     }
@@ -70,6 +76,22 @@ impl From<crate::token::config::ConfigError> for Error {
 impl From<crate::token::cache::CacheError> for Error {
     fn from(e: crate::token::cache::CacheError) -> Error {
         Error::Cache(e)
+    }
+}
+
+/// The token path's failures, as every caller but the protocols' front ends tells them (those
+/// decide first what ECR Public's means: `frontends::token_error`).
+impl From<crate::token::resolve::TokenError> for Error {
+    fn from(e: crate::token::resolve::TokenError) -> Error {
+        use crate::token::resolve::TokenError;
+        match e {
+            TokenError::Fetch { registry, error } => Error::Fetch {
+                registry: registry.host().to_string(),
+                error,
+            },
+            TokenError::Cache(e) => Error::Cache(e),
+            TokenError::Lock(e) => Error::Lock(e),
+        }
     }
 }
 

@@ -87,7 +87,7 @@ pub mod policy {
 
 /// The one path from a server string to a token.
 pub mod resolve {
-    pub use crate::token::resolve::{Context, Route, Target, Write, obtain, serve};
+    pub use crate::token::resolve::{Context, Route, Target, TokenError, Write, obtain, serve};
 }
 
 /// The Docker credential protocol's messages, the file store for other registries' logins,

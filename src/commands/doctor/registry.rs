@@ -37,8 +37,8 @@ pub fn checks(
     now: i64,
 ) -> (Group, Plan) {
     let route = match Route::of(server, config) {
-        Ok(route) => route,
-        Err(_) => {
+        Some(route) => route,
+        None => {
             let check = unroutable(server, config);
             let plan = Plan {
                 server: server.to_string(),

@@ -11,30 +11,12 @@ use ecr_login_core::clock::rfc3339;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::env::ProcessEnv;
-use ecr_login_core::error::Error;
-use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
-use ecr_login_core::resolve::{self, Context, Target, Write};
-use std::sync::Mutex;
+use ecr_login_core::fetch::FetchError;
+use ecr_login_core::resolve::{self, Context, Target, TokenError, Write};
 use std::time::{Duration, Instant};
 
 /// What the lock wait and the fetcher's grace may add to a request's timeout.
 const SLACK: Duration = Duration::from_millis(1200);
-
-/// The AWS fetcher, remembering its typed failure (ECR Public's turns into "go anonymous"
-/// on the way out of the token path).
-struct Recording {
-    last: Mutex<Option<FetchError>>,
-}
-
-impl Fetcher for Recording {
-    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError> {
-        let result = AwsFetcher.fetch(request);
-        if let Err(e) = &result {
-            *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.clone());
-        }
-        result
-    }
-}
 
 pub fn request(
     target: Target,
@@ -50,27 +32,13 @@ pub fn request(
     let mut config = config.clone();
     let cut = config.timeout > left;
     config.timeout = config.timeout.min(left);
-    let fetcher = Recording {
-        last: Mutex::new(None),
-    };
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let started = Instant::now();
     let at = deadline.now_ms(now);
-    let call = || resolve::obtain(&target, &ctx, &fetcher, at, &|_| false, Write::Required);
-    // ECR Public's failure is logged as "pulling anonymously": true for get, noise here.
-    let result = if target.registry.is_public() {
-        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), call)
-    } else {
-        call()
-    };
+    let result = resolve::obtain(&target, &ctx, &AwsFetcher, at, &|_| false, Write::Required);
     let took = started.elapsed().as_millis();
-    let recorded = fetcher
-        .last
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
-    match (result, recorded) {
-        (Ok(entry), _) => {
+    match result {
+        Ok(entry) => {
             let kept = if cache.is_some() {
                 "kept in the cache: the next get is a hit"
             } else {
@@ -86,7 +54,7 @@ pub fn request(
                 ),
             )
         }
-        (Err(Error::Fetch { error, .. }), _) | (Err(_), Some(error)) => {
+        Err(TokenError::Fetch { error, .. }) => {
             let mut check = failed(&error, &target);
             if cut && matches!(error, FetchError::TimedOut { .. }) {
                 check
@@ -95,7 +63,7 @@ pub fn request(
             }
             check
         }
-        (Err(e), None) => Check::fail(
+        Err(e) => Check::fail(
             "network.token",
             format!("the token was fetched but cannot be kept: {e}"),
         )

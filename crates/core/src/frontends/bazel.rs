@@ -49,10 +49,7 @@ pub(crate) fn route(input: &str, config: &Config) -> Result<Option<Route>, Error
     if !https {
         return Ok(None);
     }
-    match Route::of(&req.uri, config) {
-        Err(Error::NotFound) => Ok(None),
-        other => other.map(Some),
-    }
+    Ok(Route::of(&req.uri, config))
 }
 
 /// Serves one Bazel request. A URI outside ECR gets `{}`: per the credential helper spec,
@@ -67,7 +64,7 @@ pub(crate) fn handle(
         return Ok(json_line(&Response::default()));
     };
     let target = ctx.target(route);
-    let entry = match resolve::serve(&target, ctx, fetcher, now) {
+    let entry = match resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error) {
         Err(Error::NotFound) => return Ok(json_line(&Response::default())),
         other => other?,
     };

@@ -97,9 +97,8 @@ pub(crate) fn parse(
         )));
     }
     let host = image_registry(&req.image)?;
-    let route = match Route::of(host, config) {
-        Err(Error::NotFound) => return Err(not_ecr(&req.image)),
-        other => other?,
+    let Some(route) = Route::of(host, config) else {
+        return Err(not_ecr(&req.image));
     };
     let Some(token) = req.service_account_token.clone() else {
         return Ok((req, route.target(env)));
@@ -144,7 +143,7 @@ pub fn handle(
     now: i64,
 ) -> Result<Vec<u8>, Error> {
     let (req, target) = parse(input, ctx.config, ctx.env)?;
-    let entry = resolve::serve(&target, ctx, fetcher, now)?;
+    let entry = resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error)?;
     let until = policy::serve_until(&entry, ctx.config.cache.min_remaining);
     let response = Response {
         api_version: req.api_version,

@@ -60,6 +60,23 @@ pub(crate) fn read_bounded(input: impl Read) -> Result<String, InputError> {
     String::from_utf8(buf).map_err(|_| InputError::NotUtf8)
 }
 
+/// What a front end tells its client when the token path has no token. ECR Public's pulls
+/// work without one (its images are public): its failure is a warning and "no
+/// credentials", so the client pulls anonymously. Any other is the error.
+pub(crate) fn token_error(e: crate::token::resolve::TokenError) -> crate::error::Error {
+    use crate::token::resolve::TokenError;
+    match e {
+        TokenError::Fetch { registry, error } if registry.is_public() => {
+            tracing::warn!(
+                "ECR token for {registry} ({}): {error}; pulling anonymously",
+                error.kind()
+            );
+            crate::error::Error::NotFound
+        }
+        e => e.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

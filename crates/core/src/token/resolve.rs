@@ -3,8 +3,7 @@
 //! mode, `refresh` and the daemon all come through here.
 
 use crate::env::Env;
-use crate::error::Error;
-use crate::token::cache::{self, Cache, Entry, STORED_IDENTITY, Source};
+use crate::token::cache::{self, Cache, CacheError, Entry, STORED_IDENTITY, Source};
 use crate::token::config::{Config, RegistryRule};
 use crate::token::fetch::{BUDGET_GRACE, Expired, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
@@ -26,21 +25,21 @@ pub struct Route {
 }
 
 impl Route {
-    /// Routes a server string as a client sends it. Not ECR and not an alias: `NotFound`.
-    /// A string that is not a registry address at all (a homoglyph, user info, another
-    /// scheme) is just as much "not ours": the client then goes on without credentials.
-    pub fn of(server: &str, config: &Config) -> Result<Route, Error> {
-        let authority = Authority::parse(server).map_err(|e| {
-            tracing::debug!("not a registry we serve: {e}");
-            Error::NotFound
-        })?;
+    /// Routes a server string as a client sends it; `None` when it is not ours: not ECR and
+    /// not an alias. A string that is not a registry address at all (a homoglyph, user
+    /// info, another scheme) is just as much not ours. What a client is told then is the
+    /// front end's to say.
+    pub fn of(server: &str, config: &Config) -> Option<Route> {
+        let authority = Authority::parse(server)
+            .map_err(|e| tracing::debug!("not a registry we serve: {e}"))
+            .ok()?;
         let rule = config.effective_rule(&authority.to_string());
         let registry = match rule.as_ref().and_then(|r| r.ecr.as_deref()) {
             // Validated when the config was loaded.
-            Some(ecr) => Registry::parse(ecr).ok_or(Error::NotFound)?,
-            None => Registry::from_host(&authority.host).ok_or(Error::NotFound)?,
+            Some(ecr) => Registry::parse(ecr)?,
+            None => Registry::from_host(&authority.host)?,
         };
-        Ok(Route {
+        Some(Route {
             authority,
             registry,
             rule,
@@ -162,6 +161,49 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Why the token path has no token to give.
+#[derive(Debug)]
+pub enum TokenError {
+    /// The fetch failed, now or in the process we waited on: what ECR, the SDK, the
+    /// credentials or the lock wait came to. Every front end but one tells it as it is;
+    /// what ECR Public's failure means for a pull is theirs to decide (it pulls anonymously).
+    Fetch {
+        registry: Registry,
+        error: FetchError,
+    },
+    /// The token could not be kept where keeping is the point (a renewal).
+    Cache(CacheError),
+    /// The entry's lock could not be taken where it must be (a renewal).
+    Lock(LockError),
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenError::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
+            TokenError::Cache(e) => e.fmt(f),
+            TokenError::Lock(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TokenError::Fetch { error, .. } => error.source(),
+            TokenError::Cache(e) => e.source(),
+            TokenError::Lock(e) => e.source(),
+        }
+    }
+}
+
+fn failed(registry: &Registry, error: FetchError) -> TokenError {
+    TokenError::Fetch {
+        registry: registry.clone(),
+        error,
+    }
+}
+
 /// `get`'s answer: `docker login` credentials while they last, then the cached token while
 /// it has enough life left, else a fresh one.
 pub fn serve(
@@ -169,7 +211,7 @@ pub fn serve(
     ctx: &Context,
     fetcher: &dyn Fetcher,
     now: i64,
-) -> Result<Entry, Error> {
+) -> Result<Entry, TokenError> {
     if let Some(entry) = cached(target, ctx, now) {
         return Ok(entry);
     }
@@ -243,7 +285,7 @@ pub fn obtain(
     now: i64,
     fresh: &dyn Fn(&Entry) -> bool,
     write: Write,
-) -> Result<Entry, Error> {
+) -> Result<Entry, TokenError> {
     if let Some(entry) = ctx.read(&target.key()).filter(|e| fresh(e)) {
         return Ok(entry);
     }
@@ -259,7 +301,7 @@ fn fetch_locked(
     now: i64,
     fresh: &dyn Fn(&Entry) -> bool,
     write: Write,
-) -> Result<Entry, Error> {
+) -> Result<Entry, TokenError> {
     let key = target.key();
     let budget = ctx.config.timeout + LOCK_GRACE;
     // A fetcher that hands off runs in a process that takes this lock itself.
@@ -273,9 +315,9 @@ fn fetch_locked(
                 .unwrap_or(FetchError::LockTimeout {
                     detail: timeout.to_string(),
                 });
-            return Err(fetch_error(&target.registry, error));
+            return Err(failed(&target.registry, error));
         }
-        Some(Err(e)) if write == Write::Required => return Err(Error::Other(e.to_string())),
+        Some(Err(e)) if write == Write::Required => return Err(TokenError::Lock(e)),
         Some(Err(e)) => {
             tracing::warn!("{e}; fetching without the lock");
             None
@@ -290,7 +332,7 @@ fn fetch_locked(
         }
         // The holder we waited for failed while we waited: its answer is ours.
         if let Some(error) = cache.failure_since(&key, now) {
-            return Err(fetch_error(&target.registry, error));
+            return Err(failed(&target.registry, error));
         }
     }
     let request = FetchRequest {
@@ -315,7 +357,7 @@ fn fetch_locked(
                 let failed_at = now.saturating_add(started.elapsed().as_millis() as i64);
                 cache.record_failure(&key, &error, failed_at);
             }
-            return Err(fetch_error(&target.registry, error));
+            return Err(failed(&target.registry, error));
         }
     };
     let entry = entry_from(target, fetched, now);
@@ -324,7 +366,7 @@ fn fetch_locked(
     {
         // Renewing means keeping: a token that cannot be kept is a failure, so the daemon
         // backs off instead of renewing again at once.
-        return Err(fetch_error(&target.registry, stale));
+        return Err(failed(&target.registry, stale));
     }
     if let Some(stale) = expired_on_arrival(&entry, now) {
         // ECR is the authority on its own tokens (SPEC addendum to A.3): the caller gets it.
@@ -339,29 +381,12 @@ fn fetch_locked(
             && let Err(e) = cache.write(&entry)
         {
             if write == Write::Required {
-                return Err(e.into());
+                return Err(TokenError::Cache(e));
             }
             tracing::warn!("{e}; the token is served but not cached");
         }
     }
     Ok(entry)
-}
-
-/// The error for a failed fetch. ECR Public falls back to anonymous pulls, which work
-/// when the token API does not.
-pub(crate) fn fetch_error(registry: &Registry, error: FetchError) -> Error {
-    if registry.is_public() {
-        tracing::warn!(
-            "ECR token for {registry} ({}): {error}; pulling anonymously",
-            error.kind()
-        );
-        Error::NotFound
-    } else {
-        Error::Fetch {
-            registry: registry.host().to_string(),
-            error,
-        }
-    }
 }
 
 /// How far ahead of `now` a new token may expire. ECR's last 12 h; an answer past this is

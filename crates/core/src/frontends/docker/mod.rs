@@ -60,9 +60,8 @@ fn owner(server: &str, ctx: &Context) -> Result<Owner, Error> {
         return Err(Error::Input("no credentials server URL".into()));
     }
     match Route::of(server, ctx.config) {
-        Ok(route) => Ok(Owner::Ours(route)),
-        Err(Error::NotFound) => Fallback::from_config(ctx.config).map(Owner::Elsewhere),
-        Err(e) => Err(e),
+        Some(route) => Ok(Owner::Ours(route)),
+        None => Fallback::from_config(ctx.config).map(Owner::Elsewhere),
     }
 }
 
@@ -75,7 +74,7 @@ fn get(
     now: i64,
 ) -> Result<Vec<u8>, Error> {
     let target = ctx.target(route);
-    let entry = resolve::serve(&target, ctx, fetcher, now)?;
+    let entry = resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error)?;
     Ok(json_line(&Credentials {
         server_url: server.to_string(),
         username: entry.username,
@@ -174,7 +173,7 @@ fn served_from<'a>(
     servable: &HashMap<String, &'a Entry>,
     ctx: &Context,
 ) -> Option<&'a Entry> {
-    let target = ctx.target(Route::of(server, ctx.config).ok()?);
+    let target = ctx.target(Route::of(server, ctx.config)?);
     let login = target.identity.accepts_stored.then(|| target.login_key());
     login
         .into_iter()
