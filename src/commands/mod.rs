@@ -73,7 +73,12 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
-    kubelet::handle(&input, &ctx, &AwsFetcher, now)
+    let fetcher = crate::aws::patient::Patient {
+        cache: cache.as_ref(),
+        first_call_spread: config.kubelet.first_call_spread,
+        retry_for: config.kubelet.retry_for,
+    };
+    kubelet::handle(&input, &ctx, &fetcher, now)
 }
 
 fn run_daemon() -> Result<(), Error> {

@@ -35,6 +35,8 @@ mod hygiene;
 #[cfg(unix)]
 mod identity;
 #[cfg(unix)]
+mod kubelet;
+#[cfg(unix)]
 mod logs;
 #[cfg(unix)]
 mod modes;

@@ -143,6 +143,8 @@ struct State {
     last_assume_role_form: Option<Vec<(String, String)>>,
     /// `DurationSeconds` of each `AssumeRole` call, as sent.
     assume_role_durations: Vec<Option<String>>,
+    /// `RoleArn` and `RoleSessionName` of each `AssumeRoleWithWebIdentity` call, as sent.
+    web_identity_calls: Vec<(String, String)>,
     recording: bool,
     requests: Vec<Request>,
     token_calls: usize,
@@ -308,6 +310,12 @@ impl FakeEcr {
     #[allow(dead_code)] // not every user of this file waits
     pub fn token_called(&self) -> &Signal {
         &self.shared().called
+    }
+
+    /// `(RoleArn, RoleSessionName)` of each `AssumeRoleWithWebIdentity` call in order, as
+    /// sent, refused ones included.
+    pub fn web_identity_calls(&self) -> Vec<(String, String)> {
+        self.state().web_identity_calls.clone()
     }
 
     /// STS `AssumeRole*` requests received.
@@ -629,11 +637,27 @@ fn sts(st: &mut State, action: &str, form: &[(String, String)]) -> String {
         }
     }
     let session = form_get(form, "RoleSessionName").filter(|s| !s.is_empty());
-    let session = session.unwrap_or("fake-session");
     let web = action == "AssumeRoleWithWebIdentity";
-    if web && form_get(form, "WebIdentityToken").unwrap_or("").is_empty() {
-        return xml_error("ValidationError", "WebIdentityToken is required");
+    if web {
+        let sent = session.unwrap_or("").to_string();
+        st.web_identity_calls.push((role.to_string(), sent));
+        // STS's own rule (botocore's `roleSessionNameType`): 2-64 of [\w+=,.@-].
+        let valid = session.is_some_and(|s| {
+            (2..=64).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        });
+        if !valid {
+            let message = format!(
+                "1 validation error detected: Value {session:?} at 'roleSessionName' failed to satisfy constraint"
+            );
+            return xml_error("ValidationError", &message);
+        }
+        if form_get(form, "WebIdentityToken").unwrap_or("").is_empty() {
+            return xml_error("ValidationError", "WebIdentityToken is required");
+        }
     }
+    let session = session.unwrap_or("fake-session");
     let index = nth_seen(&mut st.roles_seen, role.to_string());
     let key = st.role_keys.get(role).cloned();
     let key = key.unwrap_or_else(|| format!("ASIAASSUMED{index}"));

@@ -1,0 +1,274 @@
+//! Issue 29: the kubelet provider as cluster operators run it. In service-account mode a
+//! request carries the pod's token; the role comes from the service account's annotation,
+//! the registry's `role_arn` or `AWS_ECR_ROLE_ARN`, else the node's credentials answer (as
+//! AWS's provider does), and the STS session names the workload. Through the real binaries
+//! and the fake STS, which records `RoleArn` and `RoleSessionName` and enforces STS's rules.
+
+use crate::support::harness::*;
+use serde_json::json;
+
+const ROLE_A: &str = "arn:aws:iam::123456789012:role/from-annotation";
+const ROLE_B: &str = "arn:aws:iam::123456789012:role/from-irsa-annotation";
+const ROLE_C: &str = "arn:aws:iam::123456789012:role/from-config";
+const ROLE_D: &str = "arn:aws:iam::123456789012:role/from-env";
+
+/// A projected service account token (unsigned: the fake STS, like the kubelet's provider,
+/// does not verify it).
+fn token(namespace: &str, name: &str) -> String {
+    use base64::Engine;
+    let claims = json!({
+        "sub": format!("system:serviceaccount:{namespace}:{name}"),
+        "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": format!("uid-{name}")}},
+    });
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln")
+}
+
+fn request(token: &str, annotations: serde_json::Value) -> String {
+    json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{REGISTRY}/app:1"),
+        "serviceAccountToken": token,
+        "serviceAccountAnnotations": annotations,
+    })
+    .to_string()
+}
+
+/// Our config with `[kubelet]` lines added (no first-call spread: one node, no storm).
+fn config(kubelet: &str, registry_role: Option<&str>) -> String {
+    let mut text = format!("[kubelet]\nfirst_call_spread = \"0s\"\n{kubelet}\n");
+    if let Some(role) = registry_role {
+        text.push_str(&format!(
+            "[registries.\"{REGISTRY}\"]\nrole_arn = \"{role}\"\n"
+        ));
+    }
+    text
+}
+
+/// Issue 29: turning on service-account mode broke every pod without an annotation. A
+/// token and no role anywhere is answered with the node's credentials.
+#[test]
+fn a_token_with_no_role_is_answered_with_the_node_credentials() {
+    let s = Sandbox::new();
+    s.write_config(&config("", None));
+    s.fake.set_password("pw-node");
+    let t = token("apps", "web");
+    let out = s.run(&["kubelet"], request(&t, json!({})).as_bytes());
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["auth"][REGISTRY]["password"], "pw-node");
+    assert_eq!(s.fake.sts_calls(), 0, "no role, no exchange");
+    let ecr: Vec<_> = s
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.target.contains("GetAuthorizationToken"))
+        .collect();
+    assert_eq!(ecr.len(), 1);
+    assert_eq!(ecr[0].access_key_id, ACCESS_KEY, "the node's key signed");
+    assert_no_secret(&out, &t);
+}
+
+/// Issue 29: `[kubelet] require_role = true` refuses instead, naming the service account
+/// and the keys it looked at, on stderr only.
+#[test]
+fn require_role_refuses_and_names_the_account() {
+    let s = Sandbox::new();
+    s.write_config(&config(
+        "require_role = true\nrole_annotations = [\"eks.amazonaws.com/ecr-role-arn\", \"eks.amazonaws.com/role-arn\"]",
+        None,
+    ));
+    let out = s.run(
+        &["kubelet"],
+        request(&token("payments", "batch"), json!({"other/key": "x"})).as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "", "the kubelet parses stdout strictly");
+    let err = stderr(&out);
+    for needle in [
+        "payments/batch",
+        "eks.amazonaws.com/ecr-role-arn, eks.amazonaws.com/role-arn",
+        "require_role",
+    ] {
+        assert_contains(&err, needle);
+    }
+    assert_eq!(s.fake.token_calls() + s.fake.sts_calls(), 0);
+}
+
+/// Issue 29: the role is the first of our annotations present, then the registry's
+/// `role_arn`, then `AWS_ECR_ROLE_ARN`; each source wins over the ones after it.
+#[test]
+fn each_role_source_wins_in_order() {
+    let both =
+        r#"role_annotations = ["eks.amazonaws.com/ecr-role-arn", "eks.amazonaws.com/role-arn"]"#;
+    let ecr_key = "eks.amazonaws.com/ecr-role-arn";
+    let irsa_key = "eks.amazonaws.com/role-arn";
+    for (kubelet, annotations, registry_role, env_role, want) in [
+        // The first configured annotation, over everything else.
+        (
+            both,
+            json!({ecr_key: ROLE_A, irsa_key: ROLE_B}),
+            Some(ROLE_C),
+            Some(ROLE_D),
+            ROLE_A,
+        ),
+        // The IRSA key, once configured.
+        (
+            both,
+            json!({irsa_key: ROLE_B}),
+            Some(ROLE_C),
+            Some(ROLE_D),
+            ROLE_B,
+        ),
+        // Not configured: the IRSA key is ignored, the registry's role_arn answers.
+        (
+            "",
+            json!({irsa_key: ROLE_B}),
+            Some(ROLE_C),
+            Some(ROLE_D),
+            ROLE_C,
+        ),
+        // An empty annotation counts as none.
+        ("", json!({ecr_key: ""}), None, Some(ROLE_D), ROLE_D),
+        ("", json!({}), None, Some(ROLE_D), ROLE_D),
+    ] {
+        let mut s = Sandbox::new();
+        s.write_config(&config(kubelet, registry_role));
+        if let Some(role) = env_role {
+            s.set("AWS_ECR_ROLE_ARN", role);
+        }
+        let out = s.run(
+            &["kubelet"],
+            request(&token("apps", "puller"), annotations.clone()).as_bytes(),
+        );
+        assert_ok(&out);
+        let calls = s.fake.web_identity_calls();
+        assert_eq!(calls.len(), 1, "{annotations}");
+        assert_eq!(
+            calls[0].0, want,
+            "{kubelet} {annotations} {registry_role:?}"
+        );
+        // A second pull of the same account is a hit: no STS call.
+        assert_ok(&s.run(
+            &["kubelet"],
+            request(&token("apps", "puller"), annotations.clone()).as_bytes(),
+        ));
+        assert_eq!(
+            s.fake.web_identity_calls().len(),
+            1,
+            "cached per role and UID"
+        );
+        assert_eq!(s.fake.token_calls(), 1);
+    }
+}
+
+/// Issue 29: CloudTrail could not tell workloads apart. The session name carries the
+/// namespace and the service account, even for 63-character names, within STS's rules
+/// (the fake refuses what STS refuses).
+#[test]
+fn session_names_carry_namespace_and_account() {
+    let long_ns = "n".repeat(63);
+    let long_name = "s".repeat(63);
+    for (namespace, name, shown_ns, shown_name) in [
+        ("apps", "puller", "apps", "puller"),
+        (long_ns.as_str(), "puller", &long_ns[..48], "puller"),
+        (
+            "kube-system",
+            long_name.as_str(),
+            "kube-system",
+            &long_name[..43],
+        ),
+        (
+            long_ns.as_str(),
+            long_name.as_str(),
+            &long_ns[..27],
+            &long_name[..27],
+        ),
+    ] {
+        let s = Sandbox::new();
+        s.write_config(&config("", None));
+        let out = s.run(
+            &["kubelet"],
+            request(
+                &token(namespace, name),
+                json!({"eks.amazonaws.com/ecr-role-arn": ROLE_A}),
+            )
+            .as_bytes(),
+        );
+        assert_ok(&out);
+        let (role, session) = s.fake.web_identity_calls().remove(0);
+        assert_eq!(role, ROLE_A);
+        assert!(
+            session.starts_with(&format!("{shown_ns}@{shown_name}")),
+            "{namespace}/{name}: {session}"
+        );
+        assert!((2..=64).contains(&session.len()), "{session}");
+    }
+}
+
+fn node_request() -> String {
+    json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": format!("{REGISTRY}/app:1"),
+    })
+    .to_string()
+}
+
+/// Issue 29, boot storms: a throttled call is retried after a jittered back-off, one API
+/// call per attempt (not the SDK's quick retries, which would only be throttled again),
+/// until the quota lets it through.
+#[test]
+fn a_throttled_call_backs_off_and_gets_through() {
+    let s = Sandbox::new();
+    s.write_config(&config("retry_for = \"6s\"", None));
+    s.fake.set_password("pw-late");
+    for _ in 0..2 {
+        s.fake.push_fault(crate::support::fake_ecr::Fault::Throttle);
+    }
+    let out = s.run(&["kubelet"], node_request().as_bytes());
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["auth"][REGISTRY]["password"], "pw-late");
+    assert_eq!(
+        s.fake.token_calls(),
+        3,
+        "two throttled attempts, then the token"
+    );
+}
+
+/// Issue 29: an answer to a request throttled throughout says so in one line on stderr
+/// (nothing on stdout) and comes within `[kubelet] retry_for` plus one request's timeout,
+/// never past the kubelet's one-minute exec timeout.
+#[test]
+fn a_call_throttled_throughout_says_so_in_one_line_in_time() {
+    let s = Sandbox::new();
+    s.write_config(&config("retry_for = \"3s\"", None));
+    s.fake
+        .set_fault(Some(crate::support::fake_ecr::Fault::Throttle));
+    let start = std::time::Instant::now();
+    let out = s.run(&["kubelet"], node_request().as_bytes());
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.contains(" INFO ")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    for needle in [
+        "throttling",
+        "attempts over",
+        "the kubelet retries the pull",
+    ] {
+        assert_contains(lines[0], needle);
+    }
+    assert!(took < std::time::Duration::from_secs(3 + 5), "{took:?}");
+    let calls = s.fake.token_calls();
+    assert!((2..=5).contains(&calls), "{calls} calls");
+    // The config refuses a retry_for the kubelet would not wait for.
+    s.write_config("[kubelet]\nretry_for = \"90s\"\n");
+    assert_contains(
+        &stderr(&s.run(&["kubelet"], node_request().as_bytes())),
+        "longer than the kubelet waits",
+    );
+}
