@@ -42,7 +42,9 @@ def lines_outside_tests(path):
 
 
 def main():
-    budget = 140
+    # 140, and 3 for the kubelet (issue 29): its settings, the matchImages list configure
+    # writes and doctor checks, and the kubelet's label glob doctor matches them with.
+    budget = 143
     if "--budget" in sys.argv:
         budget = int(sys.argv[sys.argv.index("--budget") + 1])
     items, modules, fields, reexports = [], [], [], []

@@ -47,9 +47,9 @@ pub mod cache {
 /// ecr-login's config file: what it says, where it is, how it is checked.
 pub mod config {
     pub use crate::token::config::{
-        CONFIG_ENV, CachePolicy, Config, ConfigError, DaemonSettings, ECR_ROLE_ANNOTATION,
-        HelperNameError, KubeletSettings, MinRemaining, RegistryRule, StoreSettings, default_path,
-        glob_match, is_annotation_key, validate_helper_name,
+        CONFIG_ENV, CachePolicy, Config, ConfigError, DaemonSettings, HelperNameError,
+        KubeletSettings, MinRemaining, RegistryRule, StoreSettings, default_path, glob_match,
+        validate_helper_name,
     };
 }
 
@@ -63,7 +63,7 @@ pub mod fetch {
 /// Registry addresses: what a client sends ([`host::Authority`]) and the ECR registry it
 /// names ([`host::Registry`]).
 pub mod host {
-    pub use crate::token::host::{Authority, FORMS, HostError, HostForm, Registry, match_images};
+    pub use crate::token::host::{Authority, HostError, Registry, match_images};
 }
 
 /// Who asks for a token: the identity, its AWS variables and what qualifies it, and how

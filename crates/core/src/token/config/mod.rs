@@ -69,7 +69,7 @@ pub struct Config {
 }
 
 /// The annotation AWS's own provider reads, and our default.
-pub const ECR_ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+pub(crate) const ECR_ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
 
 /// `[kubelet]`: how a request with a service account token finds its role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub struct KubeletSettings {
 }
 
 /// The longest `[kubelet] retry_for`: the kubelet kills a provider after one minute.
-pub const KUBELET_RETRY_MAX: Duration = Duration::from_secs(55);
+pub(crate) const KUBELET_RETRY_MAX: Duration = Duration::from_secs(55);
 
 impl Default for KubeletSettings {
     fn default() -> KubeletSettings {
@@ -458,7 +458,7 @@ pub(crate) fn is_role_arn(arn: &str) -> bool {
 /// An annotation key the kubelet accepts in `tokenAttributes` (its `IsQualifiedName`, case
 /// ignored): an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters,
 /// alphanumeric at both ends with `-`, `_` or `.` inside.
-pub fn is_annotation_key(key: &str) -> bool {
+pub(crate) fn is_annotation_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     let (prefix, name) = match key.split_once('/') {
         Some((prefix, name)) => (Some(prefix), name),

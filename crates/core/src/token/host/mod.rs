@@ -11,25 +11,40 @@ use std::fmt;
 /// kubelet's `matchImages` are generated from it ([`match_images`]), so the two cannot
 /// drift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HostForm {
+pub(crate) struct HostForm {
     /// The labels between the account and the region (`dkr.ecr`, `dkr-ecr-fips`, ...).
-    pub service: &'static str,
+    pub(crate) service: &'static str,
     /// The partition's host suffix (`amazonaws.com`, `on.aws`, ...).
-    pub suffix: &'static str,
-    pub fips: bool,
-    pub dual_stack: bool,
+    pub(crate) suffix: &'static str,
+    pub(crate) fips: bool,
+    pub(crate) dual_stack: bool,
 }
 
 impl HostForm {
     /// The kubelet `matchImages` glob for this form: `*` for the account and the region
     /// (each one DNS label, as the kubelet's globs match label by label).
-    pub fn pattern(&self) -> String {
+    pub(crate) fn pattern(&self) -> String {
         format!("*.{}.*.{}", self.service, self.suffix)
     }
 
     /// A registry host of this form, for checks and examples.
-    pub fn example(&self, account: &str, region: &str) -> String {
+    pub(crate) fn example(&self, account: &str, region: &str) -> String {
         format!("{account}.{}.{region}.{}", self.service, self.suffix)
+    }
+
+    /// A region of this form's partition.
+    fn example_region(&self) -> &'static str {
+        REGION_PARTITIONS
+            .iter()
+            .find(|(_, suffix)| *suffix == self.suffix)
+            .map_or("us-west-2", |(prefix, _)| match *prefix {
+                "cn-" => "cn-north-1",
+                "eusc-" => "eusc-de-east-1",
+                "us-isob-" => "us-isob-east-1",
+                "us-isof-" => "us-isof-east-1",
+                "us-iso-" => "us-iso-east-1",
+                _ => "eu-isoe-west-1",
+            })
     }
 }
 
@@ -37,7 +52,7 @@ impl HostForm {
 /// amazon-eks-ami's nodeadm writes exactly these `matchImages`): commercial and FIPS,
 /// dual-stack and its FIPS twin, China and its dual-stack, the EU sovereign cloud, the ISO
 /// partitions.
-pub const FORMS: &[HostForm] = &[
+pub(crate) const FORMS: &[HostForm] = &[
     // service, suffix, FIPS, dual-stack
     form("dkr.ecr", "amazonaws.com", false, false),
     form("dkr-ecr", "on.aws", false, true),
@@ -66,13 +81,17 @@ const fn form(
     }
 }
 
-/// The kubelet's `matchImages` for every ECR registry: one glob per [`FORMS`] entry, then
-/// ECR Public's hosts.
-pub fn match_images() -> Vec<String> {
+/// The kubelet's `matchImages` for every ECR registry, each with a registry host it is
+/// there for: one glob per [`FORMS`] entry, then ECR Public's hosts.
+pub fn match_images() -> Vec<(String, String)> {
     FORMS
         .iter()
-        .map(HostForm::pattern)
-        .chain(PUBLIC_HOSTS.iter().map(|(h, _)| h.to_string()))
+        .map(|f| (f.pattern(), f.example("123456789012", f.example_region())))
+        .chain(
+            PUBLIC_HOSTS
+                .iter()
+                .map(|(h, _)| (h.to_string(), h.to_string())),
+        )
         .collect()
 }
 

@@ -324,8 +324,16 @@ fn match_images_cover_exactly_the_accepted_hosts() {
         "cloud.adc-e.uk",
         "csp.hci.ic.gov",
     ];
-    let patterns = match_images();
+    let pairs = match_images();
+    let patterns: Vec<String> = pairs.iter().map(|(p, _)| p.clone()).collect();
     assert_eq!(patterns.len(), 13, "{patterns:?}");
+    for (pattern, example) in &pairs {
+        assert!(Registry::from_host(example).is_some(), "{example}");
+        assert!(
+            crate::token::config::glob_match(pattern, example),
+            "{pattern}"
+        );
+    }
     let matched = |host: &str| {
         patterns
             .iter()
