@@ -8,6 +8,7 @@ pub mod args;
 pub mod configure;
 pub mod doctor;
 pub mod login;
+pub mod provider_config;
 pub mod refresh;
 pub mod status;
 pub mod tty;

@@ -272,3 +272,271 @@ fn a_call_throttled_throughout_says_so_in_one_line_in_time() {
         "longer than the kubelet waits",
     );
 }
+
+/// The kubelet's own validation of a `CredentialProviderConfig`, restated from
+/// kubernetes/kubernetes `pkg/credentialprovider/plugin/config.go`
+/// (`readCredentialProviderConfig`, `validateCredentialProviderConfig`, Kubernetes
+/// 1.34-1.36; packaging/kubernetes/kubelet-research.md), independently of ours. Returns the
+/// merged providers.
+fn kubelet_accepts(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut files = vec![path.to_path_buf()];
+    if path.is_dir() {
+        files = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                !p.is_dir()
+                    && matches!(
+                        p.extension().and_then(|e| e.to_str()),
+                        Some("json" | "yaml" | "yml")
+                    )
+            })
+            .collect();
+        files.sort();
+        assert!(
+            !files.is_empty(),
+            "no configuration files found in directory"
+        );
+    }
+    let mut providers: Vec<serde_json::Value> = Vec::new();
+    for f in files {
+        let doc: serde_json::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        assert_eq!(doc["kind"], "CredentialProviderConfig", "{f:?}");
+        assert!(
+            doc["apiVersion"]
+                .as_str()
+                .unwrap()
+                .starts_with("kubelet.config.k8s.io/")
+        );
+        for p in doc["providers"].as_array().unwrap() {
+            assert!(
+                !providers.iter().any(|q| q["name"] == p["name"]),
+                "duplicate provider name {}",
+                p["name"]
+            );
+            providers.push(p.clone());
+        }
+    }
+    assert!(
+        !providers.is_empty(),
+        "at least 1 item in plugins is required"
+    );
+    for p in &providers {
+        let name = p["name"].as_str().unwrap();
+        assert!(!name.contains('/') && !name.contains(' ') && name != "." && name != "..");
+        let api = p["apiVersion"].as_str().unwrap();
+        assert!(
+            ["v1", "v1beta1", "v1alpha1"]
+                .iter()
+                .any(|v| api == format!("credentialprovider.kubelet.k8s.io/{v}")),
+            "{api}"
+        );
+        let images = p["matchImages"].as_array().unwrap();
+        assert!(!images.is_empty());
+        for i in images {
+            let i = i.as_str().unwrap();
+            assert!(!i.is_empty() && !i.contains(char::is_whitespace), "{i}");
+        }
+        assert!(
+            p["defaultCacheDuration"].is_string(),
+            "defaultCacheDuration is required"
+        );
+        let allowed = [
+            "name",
+            "matchImages",
+            "defaultCacheDuration",
+            "apiVersion",
+            "args",
+            "env",
+            "tokenAttributes",
+        ];
+        for k in p.as_object().unwrap().keys() {
+            assert!(
+                allowed.contains(&k.as_str()),
+                "strict decoding: unknown field {k}"
+            );
+        }
+        if let Some(t) = p.get("tokenAttributes") {
+            assert_eq!(
+                api, "credentialprovider.kubelet.k8s.io/v1",
+                "tokenAttributes: v1 only"
+            );
+            assert!(
+                !t["serviceAccountTokenAudience"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(
+                t["requireServiceAccount"].is_boolean(),
+                "requireServiceAccount is required"
+            );
+            assert!(matches!(
+                t["cacheType"].as_str(),
+                Some("Token" | "ServiceAccount")
+            ));
+            let keys = |f: &str| -> Vec<String> {
+                t.get(f)
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .map(|k| k.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let (required, optional) = (
+                keys("requiredServiceAccountAnnotationKeys"),
+                keys("optionalServiceAccountAnnotationKeys"),
+            );
+            if t["requireServiceAccount"] == false {
+                assert!(required.is_empty());
+            }
+            assert!(
+                required.iter().all(|k| !optional.contains(k)),
+                "both required and optional"
+            );
+        }
+    }
+    providers
+}
+
+const OTHER_JSON: &str = "{\n  \"apiVersion\": \"kubelet.config.k8s.io/v1\",\n  \"kind\": \"CredentialProviderConfig\",\n  \"providers\": [\n    {\n      \"name\": \"acr-credential-provider\",\n      \"matchImages\": [\"*.azurecr.io\"],\n      \"defaultCacheDuration\": \"10m\",\n      \"apiVersion\": \"credentialprovider.kubelet.k8s.io/v1\"\n    }\n  ]\n}\n";
+
+/// Issue 29: `configure --kubelet` for each form (a new file, a drop-in in a config
+/// directory, a merge into a file with another provider), with and without
+/// `--service-account`: the kubelet's rules hold, a second run changes nothing, and
+/// `--remove` takes out only what it added.
+#[test]
+fn configure_kubelet_writes_what_the_kubelet_accepts() {
+    let patterns: Vec<String> = ecr_login_core::host::match_images()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    for form in ["new file", "drop-in", "merge"] {
+        for sa in [false, true] {
+            let s = Sandbox::new();
+            let bin = s.dir.path().join("bin");
+            std::fs::create_dir_all(&bin).unwrap();
+            let config = match form {
+                "new file" => s.dir.path().join("credential-provider.yaml"),
+                "drop-in" => {
+                    let d = s.dir.path().join("providers.d");
+                    std::fs::create_dir_all(&d).unwrap();
+                    std::fs::write(d.join("10-acr.json"), OTHER_JSON).unwrap();
+                    d
+                }
+                _ => {
+                    let f = s.dir.path().join("config.json");
+                    std::fs::write(&f, OTHER_JSON).unwrap();
+                    f
+                }
+            };
+            let c = config.to_str().unwrap();
+            let b = bin.to_str().unwrap();
+            let mut args = vec!["configure", "--kubelet", "--config", c, "--bin-dir", b];
+            if sa {
+                args.push("--service-account");
+            }
+            let out = s.run(&args, b"");
+            assert_ok(&out);
+            let text = stdout(&out);
+            assert_contains(&text, &format!("--image-credential-provider-config={c}"));
+            assert_contains(&text, &format!("--image-credential-provider-bin-dir={b}"));
+            assert_eq!(
+                text.contains("request-serviceaccounts-token-audience"),
+                sa,
+                "{text}"
+            );
+            let providers = kubelet_accepts(&config);
+            let ours: Vec<_> = providers
+                .iter()
+                .filter(|p| {
+                    p["name"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("docker-credential-ecr-login")
+                })
+                .collect();
+            assert_eq!(ours.len(), if sa { 2 } else { 1 }, "{form}");
+            for p in &ours {
+                assert_eq!(
+                    p["matchImages"],
+                    serde_json::json!(patterns),
+                    "from the host parser"
+                );
+                assert!(
+                    bin.join(p["name"].as_str().unwrap()).exists(),
+                    "{}",
+                    p["name"]
+                );
+            }
+            if sa {
+                let t = &ours[0]["tokenAttributes"];
+                assert_eq!(t["serviceAccountTokenAudience"], "sts.amazonaws.com");
+                assert_eq!(t["cacheType"], "ServiceAccount");
+                assert_eq!(t["requireServiceAccount"], false);
+                assert_eq!(
+                    t["optionalServiceAccountAnnotationKeys"],
+                    serde_json::json!(["eks.amazonaws.com/ecr-role-arn"])
+                );
+            }
+            if form != "new file" {
+                assert_eq!(providers[0]["name"], "acr-credential-provider", "{form}");
+            }
+            // Twice: nothing changes.
+            let snapshot = std::fs::read_dir(s.dir.path()).unwrap().count();
+            let again = s.run(&args, b"");
+            assert_ok(&again);
+            assert_contains(&stdout(&again), "nothing changed");
+            assert!(!stdout(&again).contains("installed"), "{}", stdout(&again));
+            assert_eq!(std::fs::read_dir(s.dir.path()).unwrap().count(), snapshot);
+            // --remove: only what we added.
+            let mut remove = args.clone();
+            remove.push("--remove");
+            assert_ok(&s.run(&remove, b""));
+            match form {
+                "new file" => assert!(!config.exists(), "the file we made, gone"),
+                "drop-in" => {
+                    assert!(!config.join("ecr-login.json").exists());
+                    assert_eq!(
+                        std::fs::read_to_string(config.join("10-acr.json")).unwrap(),
+                        OTHER_JSON
+                    );
+                }
+                _ => assert_eq!(std::fs::read_to_string(&config).unwrap(), OTHER_JSON),
+            }
+            assert_eq!(
+                std::fs::read_dir(&bin).unwrap().count(),
+                0,
+                "binaries removed"
+            );
+        }
+    }
+}
+
+/// Issue 29: `--dry-run` shows the change and writes nothing.
+#[test]
+fn configure_kubelet_dry_run_writes_nothing() {
+    let s = Sandbox::new();
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let config = s.dir.path().join("config.json");
+    std::fs::write(&config, OTHER_JSON).unwrap();
+    let out = s.run(
+        &[
+            "configure",
+            "--kubelet",
+            "--dry-run",
+            "--config",
+            config.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_ok(&out);
+    assert_contains(&stdout(&out), "would change");
+    assert_contains(&stdout(&out), "docker-credential-ecr-login");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), OTHER_JSON);
+    assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
+}
