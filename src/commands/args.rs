@@ -138,6 +138,19 @@ pub enum Command {
         /// Make no network call at all (no DNS lookup, no token request).
         #[arg(long)]
         offline: bool,
+        /// Check the kubelet's image credential provider setup instead: the
+        /// CredentialProviderConfig (the first argument, else the running kubelet's flag, else
+        /// the usual places), our executables in its bin directory, the ECR patterns, the
+        /// service-account settings, and one request through the provider.
+        #[arg(long)]
+        kubelet: bool,
+        /// With --kubelet: the kubelet's --image-credential-provider-bin-dir.
+        #[arg(long, value_name = "DIR", requires = "kubelet")]
+        bin_dir: Option<std::path::PathBuf>,
+        /// With --kubelet: the image to ask credentials for (default: the first registry in
+        /// the ecr-login config).
+        #[arg(long, value_name = "IMAGE", requires = "kubelet")]
+        image: Option<String>,
     },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,

@@ -56,6 +56,24 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             registries,
             json,
             offline,
+            kubelet: true,
+            bin_dir,
+            image,
+        } => {
+            let config = registries.first().map(std::path::PathBuf::from);
+            return doctor::run_kubelet(
+                config.as_deref(),
+                bin_dir.as_deref(),
+                image.as_deref(),
+                json,
+                offline,
+            );
+        }
+        Command::Doctor {
+            registries,
+            json,
+            offline,
+            ..
         } => return doctor::run(&registries, json, offline, now),
         Command::Status { json } => status::status(json, now),
         Command::Refresh { registries } => refresh::refresh(&registries, now),

@@ -41,7 +41,13 @@ pub fn our_providers(
     annotations: &[String],
     config_path: Option<&Path>,
 ) -> Vec<Value> {
-    let mut env = vec![json!({"name": "AWS_ECR_CACHE_DIR", "value": NODE_CACHE_DIR})];
+    // The kubelet's environment may have no HOME: the cache is named (this shell's, when
+    // set, else the node's).
+    let cache = std::env::var("AWS_ECR_CACHE_DIR")
+        .ok()
+        .filter(|d| Path::new(d).is_absolute())
+        .unwrap_or_else(|| NODE_CACHE_DIR.to_string());
+    let mut env = vec![json!({"name": "AWS_ECR_CACHE_DIR", "value": cache})];
     if let Some(p) = config_path {
         env.push(json!({"name": "ECR_LOGIN_CONFIG", "value": p.display().to_string()}));
     }

@@ -540,3 +540,128 @@ fn configure_kubelet_dry_run_writes_nothing() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), OTHER_JSON);
     assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
 }
+
+/// `doctor --kubelet CONFIG --bin-dir DIR --json`: exit code and (name, status, detail) rows.
+fn kubelet_doctor(
+    s: &Sandbox,
+    config: &std::path::Path,
+    bin: &std::path::Path,
+) -> (i32, Vec<(String, String, String)>) {
+    let image = format!("{REGISTRY}/app:1");
+    let out = s.run(
+        &[
+            "doctor",
+            "--kubelet",
+            config.to_str().unwrap(),
+            "--bin-dir",
+            bin.to_str().unwrap(),
+            "--image",
+            &image,
+            "--json",
+        ],
+        b"",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    let rows = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                c["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (out.status.code().unwrap(), rows)
+}
+
+/// Issue 29: `doctor --kubelet` passes on what `configure --kubelet` wrote (a request goes
+/// through the configured executable, args and env, to the fake ECR), and flags a dead
+/// pattern, missing FIPS patterns and tokenAttributes under v1beta1.
+#[test]
+fn doctor_kubelet_passes_on_configure_and_flags_what_the_kubelet_gets_wrong() {
+    let s = Sandbox::new();
+    s.write_config(&config("", None));
+    s.fake.set_password("pw-doctor");
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = s.dir.path().join("config.json");
+    let (c, b) = (path.to_str().unwrap(), bin.to_str().unwrap());
+    let configure = [
+        "configure",
+        "--kubelet",
+        "--config",
+        c,
+        "--bin-dir",
+        b,
+        "--service-account",
+    ];
+    assert_ok(&s.run(&configure, b""));
+    let (code, rows) = kubelet_doctor(&s, &path, &bin);
+    let failed: Vec<_> = rows.iter().filter(|r| r.1 == "fail").collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(code, 0);
+    let request = rows.iter().find(|r| r.0 == "kubelet.request").unwrap();
+    assert_eq!(request.1, "pass", "{request:?}");
+    assert!(!request.2.contains("pw-doctor"), "never the password");
+    assert_eq!(s.fake.token_calls(), 1, "through the fake ECR");
+    assert!(rows.iter().any(|r| r.0 == "kubelet.rbac" && r.1 == "warn"));
+
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let node = written["providers"][1].clone();
+    let sa = written["providers"][0].clone();
+    let doc = |providers: Vec<serde_json::Value>| json!({"apiVersion": "kubelet.config.k8s.io/v1", "kind": "CredentialProviderConfig", "providers": providers});
+    let with_images = |images: Vec<&str>| {
+        let mut p = node.clone();
+        p["matchImages"] = json!(images);
+        doc(vec![p])
+    };
+    let mut all: Vec<String> = ecr_login_core::host::match_images()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    all.push("*.dkr.ecr.*.amazonaws.com/*".into());
+    let dead = with_images(all.iter().map(String::as_str).collect());
+    let no_fips = with_images(
+        all.iter()
+            .map(String::as_str)
+            .filter(|p| !p.contains("fips") && !p.ends_with("/*"))
+            .collect(),
+    );
+    let mut beta = sa.clone();
+    beta["apiVersion"] = json!("credentialprovider.kubelet.k8s.io/v1beta1");
+    let v1beta1 = doc(vec![beta, node.clone()]);
+    for (case, text, check, needle) in [
+        (
+            "a path glob",
+            dead,
+            "kubelet.match",
+            "*.dkr.ecr.*.amazonaws.com/*: the path",
+        ),
+        (
+            "no FIPS",
+            no_fips,
+            "kubelet.match",
+            "*.dkr.ecr-fips.*.amazonaws.com, *.dkr-ecr-fips.*.on.aws",
+        ),
+        (
+            "v1beta1",
+            v1beta1,
+            "kubelet.config",
+            "tokenAttributes is only supported for credentialprovider.kubelet.k8s.io/v1",
+        ),
+    ] {
+        std::fs::write(&path, text.to_string()).unwrap();
+        let (code, rows) = kubelet_doctor(&s, &path, &bin);
+        assert_eq!(code, 1, "{case}");
+        assert!(
+            rows.iter()
+                .any(|r| r.0 == check && r.1 == "fail" && r.2.contains(needle)),
+            "{case}: {rows:#?}"
+        );
+    }
+}
