@@ -51,7 +51,13 @@ cargo test --locked --workspace
 # The MFA tests read a session file written by botocore itself (the AWS CLI's cache code).
 python3 -c 'import botocore' 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check botocore==1.44.8
-cargo test --locked --test it -- --ignored --skip windows::
+# Issue 29: both binaries static for musl (zig as aws-lc's C compiler), the dev profile: a
+# second build of the SDK, for this machine's architecture only (the release builds the
+# others); the packages below reuse it. static_node:: serves a kubelet miss with them in a
+# chroot that holds no libc.
+PROFILE=dev bash packaging/static-full.sh
+ECR_LOGIN_STATIC_DIR=$PWD/target/$(uname -m)-unknown-linux-musl/debug \
+  cargo test --locked --test it -- --ignored --skip windows::
 
 # Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not
 # Windows). Then its zip and the Scoop and winget manifests, from that build.

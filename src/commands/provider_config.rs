@@ -51,6 +51,19 @@ pub fn our_providers(
     if let Some(p) = config_path {
         env.push(json!({"name": "ECR_LOGIN_CONFIG", "value": p.display().to_string()}));
     }
+    // A node profile (static keys, IAM Roles Anywhere through credential_process) as the
+    // shell that configures names it: the kubelet's environment has no HOME to find ~/.aws.
+    for var in [
+        "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ] {
+        if let Ok(value) = std::env::var(var).map(|v| v.trim().to_string())
+            && !value.is_empty()
+        {
+            env.push(json!({"name": var, "value": value}));
+        }
+    }
     let match_images: Vec<String> = ecr_login_core::host::match_images()
         .into_iter()
         .map(|(pattern, _)| pattern)

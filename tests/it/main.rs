@@ -46,6 +46,8 @@ mod outages;
 mod protocol;
 mod renewal;
 #[cfg(unix)]
+mod static_node;
+#[cfg(unix)]
 mod store;
 mod support;
 #[cfg(unix)]

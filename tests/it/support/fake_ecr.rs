@@ -145,10 +145,38 @@ struct State {
     assume_role_durations: Vec<Option<String>>,
     /// `RoleArn` and `RoleSessionName` of each `AssumeRoleWithWebIdentity` call, as sent.
     web_identity_calls: Vec<(String, String)>,
+    /// GetAuthorizationToken's quota, when enforced: past it, `ThrottlingException`.
+    quota: Option<Quota>,
     recording: bool,
     requests: Vec<Request>,
     token_calls: usize,
+    throttled: usize,
     sts_calls: usize,
+}
+
+/// A token bucket, as AWS meters an API per account and region: `burst` calls at once, then
+/// `per_second` more each second.
+struct Quota {
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
+    since: std::time::Instant,
+}
+
+impl Quota {
+    /// Takes one call's token; false when the bucket is empty (throttled).
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.since).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.since = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl FakeEcr {
@@ -316,6 +344,23 @@ impl FakeEcr {
     /// sent, refused ones included.
     pub fn web_identity_calls(&self) -> Vec<(String, String)> {
         self.state().web_identity_calls.clone()
+    }
+
+    /// Enforces a GetAuthorizationToken quota from now on: `burst` calls at once, `per_second`
+    /// more each second (SPEC Part H: design for 20/s with a burst of 200); the calls past it
+    /// get `ThrottlingException`.
+    pub fn set_quota(&self, per_second: f64, burst: f64) {
+        self.state().quota = Some(Quota {
+            per_second,
+            burst,
+            tokens: burst,
+            since: std::time::Instant::now(),
+        });
+    }
+
+    /// Token requests refused by the quota.
+    pub fn throttled_calls(&self) -> usize {
+        self.state().throttled
     }
 
     /// STS `AssumeRole*` requests received.
@@ -569,7 +614,13 @@ impl Shared {
     fn token(&self, public: bool, body: &str, region: &str) -> Option<String> {
         let fault = {
             let mut st = lock(&self.state);
-            st.faults.pop_front().or_else(|| st.fault.clone())
+            let over_quota = st.quota.as_mut().is_some_and(|q| !q.take());
+            if over_quota {
+                st.throttled += 1;
+                Some(Fault::Throttle)
+            } else {
+                st.faults.pop_front().or_else(|| st.fault.clone())
+            }
         };
         match fault {
             Some(Fault::Hang) => while self.pause(Duration::from_secs(3600)) {},

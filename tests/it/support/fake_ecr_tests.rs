@@ -833,3 +833,16 @@ fn base64_helpers() {
     let doc: Value = serde_json::from_slice(&decode_base64(&password).unwrap()).unwrap();
     assert_eq!(doc["version"], "2");
 }
+
+/// Issue 29: the quota lets a burst through, then throttles (no refill at 0 a second).
+#[test]
+fn quota_throttles_past_the_burst() {
+    let fake = FakeEcr::start();
+    fake.set_quota(0.0, 5.0);
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| ecr(&fake, ECR_TARGET, "{}").status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 400, 400, 400]);
+    assert_eq!(fake.throttled_calls(), 3);
+    assert_eq!(fake.token_calls(), 8);
+}
