@@ -23,10 +23,9 @@ cargo build --locked --profile "$profile" --quiet --bins -p ecr-login -p ecr-log
 cargo build --locked --release --quiet --example fake_ecr
 
 work=$(mktemp -d)
-trap 'exec 3>&- 2>/dev/null; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 # The fake serves until its stdin closes, then writes its call counts.
 coproc FAKE { target/release/examples/fake_ecr --quota "$quota" --count-file "$work/calls"; }
-exec 3>&"${FAKE[1]}"
 read -r url <&"${FAKE[0]}"
 printf '[kubelet]\nfirst_call_spread = "%s"\nretry_for = "%s"\n' "$spread" "$retry_for" >"$work/config.toml"
 
@@ -39,11 +38,15 @@ request = json.dumps({"apiVersion": "credentialprovider.kubelet.k8s.io/v1",
 base = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL_ECR": url,
         "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
         "AWS_EC2_METADATA_DISABLED": "true", "ECR_LOGIN_CONFIG": f"{work}/config.toml"}
+# Every node's process first, each waiting for its request; then the requests, all at
+# once: the first calls come within the window printed, as from nodes booted together.
+spawned = [subprocess.Popen([front, "kubelet"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            env=dict(base, AWS_ECR_CACHE_DIR=f"{work}/node{i}",
+                                     HOME=f"{work}/home{i}"))
+           for i in range(nodes)]
 procs, start = [], time.monotonic()
-for i in range(nodes):
-    env = dict(base, AWS_ECR_CACHE_DIR=f"{work}/node{i}", HOME=f"{work}/home{i}")
-    p = subprocess.Popen([front, "kubelet"], env=env, stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+for p in spawned:
     p.stdin.write(request)
     p.stdin.close()
     procs.append((p, time.monotonic()))
@@ -75,7 +78,8 @@ print(f"| {nodes} | {launched:.2f} s | {within} | {failed} | {median} | {slowest
 for line, n in errors.items():
     print(f"\n{n} failed: {line}")
 PY
-exec 3>&-
+# EOF on the fake's stdin: it writes its counts and exits.
+eval "exec ${FAKE[1]}>&-"
 wait "$FAKE_PID" 2>/dev/null || true
 read -r calls throttled <<<"$(tr '\n' ' ' <"$work/calls")"
 echo

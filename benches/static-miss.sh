@@ -15,9 +15,8 @@ cargo build --locked --profile "$profile" --quiet --bin ecr-login
 cargo build --locked --release --quiet --example fake_ecr
 PROFILE=$profile bash packaging/static-full.sh
 work=$(mktemp -d)
-trap 'exec 3>&- 2>/dev/null; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 coproc FAKE { target/release/examples/fake_ecr; }
-exec 3>&"${FAKE[1]}"
 read -r url <&"${FAKE[0]}"
 printf '%s' '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"}' >"$work/request.json"
 printf '[kubelet]\nfirst_call_spread = "0s"\n' >"$work/config.toml"

@@ -260,14 +260,13 @@ impl Claims {
             .subject
             .strip_prefix("system:serviceaccount:")
             .and_then(|rest| rest.split_once(':'));
-        let namespace = self
-            .namespace
-            .clone()
-            .or_else(|| from_subject.map(|(ns, _)| ns.to_string()));
-        let name = self
-            .name
-            .clone()
-            .or_else(|| from_subject.map(|(_, n)| n.to_string()));
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        let namespace = given(&self.namespace)
+            .or_else(|| from_subject.map(|(ns, _)| ns.to_string()))
+            .filter(|v| !v.is_empty());
+        let name = given(&self.name)
+            .or_else(|| from_subject.map(|(_, n)| n.to_string()))
+            .filter(|v| !v.is_empty());
         (
             namespace.unwrap_or_else(|| "unknown".into()),
             name.unwrap_or_else(|| "unknown".into()),
@@ -508,5 +507,16 @@ mod tests {
             name: None,
         };
         assert_eq!(session_name(&from_subject), "team@builder");
+        let empty = Claims {
+            subject: "x".into(),
+            uid: None,
+            namespace: Some(String::new()),
+            name: Some(String::new()),
+        };
+        assert_eq!(
+            session_name(&empty),
+            "unknown@unknown",
+            "never under 2 characters"
+        );
     }
 }
