@@ -221,8 +221,9 @@ fn node_request() -> String {
 /// until the quota lets it through.
 #[test]
 fn a_throttled_call_backs_off_and_gets_through() {
-    let s = Sandbox::new();
+    let mut s = Sandbox::new();
     s.write_config(&config("retry_for = \"6s\"", None));
+    s.set("ECR_LOGIN_LOG", "info");
     s.fake.set_password("pw-late");
     for _ in 0..2 {
         s.fake.push_fault(crate::support::fake_ecr::Fault::Throttle);
@@ -236,6 +237,20 @@ fn a_throttled_call_backs_off_and_gets_through() {
         3,
         "two throttled attempts, then the token"
     );
+    // Each retry waited at least half its window (a sixth of retry_for, doubling), not the
+    // SDK's fraction of a second.
+    let waits: Vec<u64> = stderr(&out)
+        .lines()
+        .filter_map(|l| {
+            l.split("trying again in ")
+                .nth(1)?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(waits.len(), 2, "{}", stderr(&out));
+    assert!(waits[0] >= 500 && waits[1] >= 1000, "{waits:?}");
 }
 
 /// Issue 29: an answer to a request throttled throughout says so in one line on stderr
