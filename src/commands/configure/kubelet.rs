@@ -434,12 +434,26 @@ fn binaries(out: &mut String, dir: &Path, req: &Request) -> Result<(), Error> {
             )));
         }
         if !req.dry_run {
-            std::os::unix::fs::symlink(NODE_PROVIDER, &link)
+            symlink(NODE_PROVIDER, &link)
                 .map_err(|e| Error::Other(format!("cannot create {}: {e}", link.display())))?;
         }
         let _ = writeln!(out, "{verb}linked {} -> {NODE_PROVIDER}", link.display());
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &str, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// Kubernetes nodes that run this are Linux; Windows nodes name executables `.exe`.
+#[cfg(not(unix))]
+fn symlink(_: &str, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "configure --kubelet sets up Linux nodes",
+    ))
 }
 
 fn same_content(a: &Path, b: &Path) -> bool {
