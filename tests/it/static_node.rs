@@ -45,13 +45,19 @@ fn a_kubelet_miss_is_served_in_a_chroot_without_libc() {
         assert!(!has_interpreter(&from), "{name} is dynamically linked");
         std::fs::copy(&from, root.join("bin").join(name)).unwrap();
     }
-    ca.write_pem(root.join("ca.pem"));
+    // Where distributions (and distroless images) keep the system's bundle: found natively.
+    std::fs::create_dir_all(root.join("etc/ssl/certs")).unwrap();
+    ca.write_pem(root.join("etc/ssl/certs/ca-certificates.crt"));
     // What the chroot holds: the two binaries and the CA bundle.
     let mut held: Vec<String> = walk(&root);
     held.sort();
     assert_eq!(
         held,
-        ["bin/docker-credential-ecr-login", "bin/ecr-login", "ca.pem"]
+        [
+            "bin/docker-credential-ecr-login",
+            "bin/ecr-login",
+            "etc/ssl/certs/ca-certificates.crt"
+        ]
     );
 
     let request = serde_json::json!({
@@ -69,7 +75,6 @@ fn a_kubelet_miss_is_served_in_a_chroot_without_libc() {
             ("AWS_ECR_CACHE_DIR", "/cache"),
             ("ECR_LOGIN_CONFIG", "/config.toml"),
             ("AWS_ENDPOINT_URL_ECR", endpoint.as_str()),
-            ("AWS_CA_BUNDLE", "/ca.pem"),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
             ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
             ("AWS_EC2_METADATA_DISABLED", "true"),
@@ -103,6 +108,7 @@ fn a_kubelet_miss_is_served_in_a_chroot_without_libc() {
     );
 }
 
+/// Every file under `dir`, relative to it.
 fn walk(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
