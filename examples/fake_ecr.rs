@@ -2,11 +2,13 @@
 //! benchmarks and end-to-end scripts.
 //!
 //! Usage: `fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] [--forever]
-//! [--count-file PATH] [--container-credentials PATH [--container-token TOKEN]]`
+//! [--count-file PATH] [--quota PER_SECOND/BURST] [--container-credentials PATH
+//! [--container-token TOKEN]]`
 //!
 //! Prints `http://127.0.0.1:PORT` and a newline on stdout, then serves until stdin reaches
 //! EOF (or forever with `--forever`; SIGTERM ends it either way). With `--count-file`, the
-//! number of GetAuthorizationToken calls served is written to PATH when stdin closes. STS
+//! number of GetAuthorizationToken calls served is written to PATH when stdin closes (with
+//! `--quota`, a second line: how many were throttled). STS
 //! and the SSO portal are always served; `--container-credentials` also serves container
 //! credentials (access key `ASIACONTAINER1`) at PATH, for `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
 //! to the `Authorization: TOKEN` of `--container-token` if given.
@@ -21,8 +23,8 @@ use std::process::exit;
 use std::time::Duration;
 
 const USAGE: &str = "usage: fake_ecr [--port N] [--password P] [--lifetime-secs N] [--deny] \
-                     [--forever] [--count-file PATH] [--container-credentials PATH \
-                     [--container-token TOKEN]]";
+                     [--forever] [--count-file PATH] [--quota PER_SECOND/BURST] \
+                     [--container-credentials PATH [--container-token TOKEN]]";
 
 fn fail(message: &str) -> ! {
     eprintln!("fake_ecr: {message}\n{USAGE}");
@@ -38,6 +40,7 @@ fn main() {
     let (mut port, mut password, mut lifetime) = (0u16, None, None);
     let (mut deny, mut forever) = (false, false);
     let (mut count_file, mut container, mut container_token) = (None, None, None);
+    let mut quota = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -58,6 +61,13 @@ fn main() {
             "--deny" => deny = true,
             "--forever" => forever = true,
             "--count-file" => count_file = Some(value(&mut args, "--count-file")),
+            "--quota" => {
+                let v = value(&mut args, "--quota");
+                let parsed = v
+                    .split_once('/')
+                    .and_then(|(r, b)| Some((r.parse::<f64>().ok()?, b.parse::<f64>().ok()?)));
+                quota = Some(parsed.unwrap_or_else(|| fail(&format!("bad quota {v:?}"))));
+            }
             "--container-credentials" => {
                 container = Some(value(&mut args, "--container-credentials"));
             }
@@ -88,6 +98,9 @@ fn main() {
     if deny {
         fake.set_fault(Some(fake_ecr::Fault::Deny));
     }
+    if let Some((per_second, burst)) = quota {
+        fake.set_quota(per_second, burst);
+    }
     if let Some(path) = &container {
         fake.add_container_credentials(path, "ASIACONTAINER1", container_token.as_deref());
     }
@@ -108,7 +121,13 @@ fn main() {
     }
     let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
     if let Some(path) = count_file
-        && let Err(e) = std::fs::write(&path, format!("{}\n", fake.token_calls()))
+        && let Err(e) = std::fs::write(
+            &path,
+            match quota {
+                Some(_) => format!("{}\n{}\n", fake.token_calls(), fake.throttled_calls()),
+                None => format!("{}\n", fake.token_calls()),
+            },
+        )
     {
         eprintln!("fake_ecr: cannot write {path}: {e}");
     }

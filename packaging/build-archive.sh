@@ -7,8 +7,8 @@
 # packaging/release-names.sh.
 #
 # TARGET:
-#   <arch>-unknown-linux-gnu  on that machine: the full binary for glibc and the front one
-#                             static for musl, as the .deb ships them (after
+#   <arch>-unknown-linux-gnu  on that machine: both binaries static for musl
+#                             (packaging/static-full.sh), as the .deb ships them (after
 #                             build-packages.sh this reuses its build);
 #   <arch>-apple-darwin       both binaries for that architecture (either Mac builds both);
 #   universal-apple-darwin    both architectures' binaries, joined with lipo.
@@ -63,6 +63,9 @@ case $target in
   *-unknown-linux-gnu)
     [ "$target" = "$host" ] || die "build $target on a $target machine (this is $host)"
     build "$target" "${target%-gnu}-musl"
+    # The full binary static too: the kubelet's provider runs on nodes without glibc.
+    PROFILE=$profile bash packaging/static-full.sh "${target%%-*}"
+    full=target/${target%-gnu}-musl/$sub/ecr-login
     extra=("systemd/$bin.service:systemd/$bin.service:644")
     ;;
   x86_64-apple-darwin | aarch64-apple-darwin)

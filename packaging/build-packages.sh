@@ -2,9 +2,10 @@
 # Builds the .deb and the .rpm into target/packages/, with Debian's own tools (dpkg-deb,
 # dpkg-shlibdeps, rpmbuild), and prints their sizes and how long each step took.
 #
-# 1. `cargo build --profile $PROFILE` (default `dist`: stripped, LTO, one codegen unit) of
-#    the full binary, whose build.rs generates the man page and the bash, zsh and fish
-#    completions into $OUT_DIR/assets/; and the front binary for musl, static.
+# 1. Both binaries static for musl (packaging/static-full.sh; a node without glibc runs them,
+#    issue 29), `--profile $PROFILE` (default `dist`: stripped, LTO, one codegen unit); the
+#    full binary's build.rs generates the man page and the bash, zsh and fish completions
+#    into $OUT_DIR/assets/.
 # 2. Both packages are staged from one list of files (FILES below), with their modes.
 # 3. dpkg-deb and rpmbuild pack them. Nothing is installed from crates.io for this.
 #
@@ -24,8 +25,8 @@ musl=$arch-unknown-linux-musl
 go=amazon-ecr-credential-helper
 maintainer="ecr-login maintainers <maintainers@users.noreply.r-seed-8a13ae41.example>"
 summary="Docker credential helper for Amazon ECR with a token cache and renewal daemon"
-# The profile's output directory ("dev" builds into target/debug).
-dir=target/$([ "$profile" = dev ] && echo debug || echo "$profile")
+# The profile's output directory ("dev" builds into target/debug), under the musl target.
+dir=target/$musl/$([ "$profile" = dev ] && echo debug || echo "$profile")
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
@@ -47,12 +48,14 @@ fi
 t0=$(now)
 mkdir -p target
 messages=target/build-packages-messages.json
-cargo build --locked --profile "$profile" -p ecr-login --bins \
+# Both binaries ship static (musl). The front one, which Docker execs on every pull: no
+# dynamic loader, no libc to relocate, so a cache hit costs less than starting /bin/true.
+# The full one: the kubelet's provider on a node without glibc (Talos, distroless) execs it.
+PROFILE=$profile bash packaging/static-full.sh "$arch"
+# The same build again (nothing to compile), for cargo's report of build.rs's output.
+. packaging/zig-env.sh
+cargo zigbuild --locked --profile "$profile" --target "$musl" -p ecr-login --bins \
   --message-format=json-render-diagnostics >"$messages"
-# The front binary, which Docker execs on every pull, ships static (musl): no dynamic
-# loader, no libc to relocate, so a cache hit costs less than starting /bin/true.
-rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup target add "$musl"
-cargo build --locked --profile "$profile" -p ecr-login-front --target "$musl"
 build_time=$(elapsed "$t0")
 
 # The build script's output directory, from cargo's own report rather than a glob over
@@ -73,7 +76,7 @@ epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
 # What both packages ship: source, destination, mode. Then what differs by distribution.
 common=(
-  "target/$musl/$([ "$profile" = dev ] && echo debug || echo "$profile")/$bin /usr/bin/$bin 755"
+  "$dir/$bin /usr/bin/$bin 755"
   "$dir/ecr-login /usr/bin/ecr-login 755"
   "systemd/$bin.service /usr/lib/systemd/user/$bin.service 644"
   "$stage/$bin.1.gz /usr/share/man/man1/$bin.1.gz 644"
@@ -107,7 +110,8 @@ stage_files() {
 # --- .deb ---------------------------------------------------------------------------------
 deb_root=$stage/deb
 stage_files "$deb_root" "${common[@]}" "${deb_only[@]}"
-# Depends: what the dynamically linked full binary needs (the front one is static).
+# Depends: what the binaries need from the system; static, nothing (dpkg-shlibdeps finds no
+# library to depend on).
 mkdir -p "$stage/shlibs/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$pkg" "$pkg" >"$stage/shlibs/debian/control"
 depends=$(cd "$stage/shlibs" && dpkg-shlibdeps -O "$deb_root/usr/bin/ecr-login" 2>/dev/null |
@@ -120,7 +124,7 @@ Version: $version-1
 Architecture: $(dpkg --print-architecture)
 Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$deb_root" | cut -f1)
-Depends: ${depends:-libc6, libgcc-s1}
+Depends: $depends
 Conflicts: $go
 Replaces: $go
 Provides: $go
@@ -134,6 +138,8 @@ Description: $summary
  a file-locked on-disk cache, and an optional systemd user service renews tokens
  before they expire.
 CONTROL
+# Static binaries depend on nothing: no empty field.
+sed -i '/^Depends: *$/d' "$deb_root/DEBIAN/control"
 deb=$out/${pkg}_$version-1_$(dpkg --print-architecture).deb
 SOURCE_DATE_EPOCH=$epoch dpkg-deb --root-owner-group -Zxz --build "$deb_root" "$deb" >/dev/null
 deb_time=$(elapsed "$t1")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The release targets a Linux machine can build, built once by hand (not in CI: the full
-# binary for another architecture is minutes of compiling): aarch64 Linux (the front binary
-# static for musl, the full one for glibc 2.17 and later), and the front binary for Windows
+# binary for another architecture is minutes of compiling): aarch64 Linux (both binaries
+# static for musl, as packaging/static-full.sh builds them), and the front binary for Windows
 # on ARM (aarch64-pc-windows-gnullvm), with zig as the cross linker (PyPI `ziglang`,
 # `cargo-zigbuild`, as tests/macos/check.sh sets them up). Prints each file's stripped size.
 # The macOS full binary needs Apple's SDK (aws-lc and the Security framework) and is only
@@ -13,7 +13,7 @@ profile=${PROFILE:-release}
 . packaging/zig-env.sh
 builds=(
   "aarch64-unknown-linux-musl -p ecr-login-front"
-  "aarch64-unknown-linux-gnu.2.17 -p ecr-login --bin ecr-login"
+  "aarch64-unknown-linux-musl -p ecr-login --bin ecr-login"
   "aarch64-pc-windows-gnullvm -p ecr-login-front"
 )
 for b in "${builds[@]}"; do

@@ -54,7 +54,13 @@ python3 -c 'import botocore' 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check botocore==1.44.8
 python3 -c 'import docker, sys; sys.exit(docker.__version__ != "7.2.0")' 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check docker==7.2.0
-cargo test --locked --test it -- --ignored --skip windows::
+# Issue 29: both binaries static for musl (zig as aws-lc's C compiler), the dev profile: a
+# second build of the SDK, for this machine's architecture only (the release builds the
+# others); the packages below reuse it. static_node:: serves a kubelet miss with them in a
+# chroot that holds no libc.
+PROFILE=dev bash packaging/static-full.sh
+ECR_LOGIN_STATIC_DIR=$PWD/target/$(uname -m)-unknown-linux-musl/debug \
+  cargo test --locked --test it -- --ignored --skip windows::
 
 # Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not
 # Windows). Then its zip and the Scoop and winget manifests, from that build.

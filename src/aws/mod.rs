@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod discover;
 pub mod mfa;
+pub mod patient;
 pub mod sdk;
 pub mod source;
 pub mod transport;
@@ -40,10 +41,19 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// One token request, bounded as a whole by the request's timeout (the SDK's own timeouts
 /// bound each attempt; this bounds retries and credential resolution together).
 pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
+    fetch_async_with(request, sdk::ATTEMPTS).await
+}
+
+/// [`fetch_async`], the SDK making at most `attempts` tries per call.
+pub async fn fetch_async_with(
+    request: &FetchRequest<'_>,
+    attempts: u32,
+) -> Result<Fetched, FetchError> {
     let timeout = request.timeout;
     let work = async {
         let env = sdk::env(request.identity);
-        let sdk = sdk::load(request.registry, request.identity, &env, timeout).await?;
+        let sdk =
+            sdk::load_with(request.registry, request.identity, &env, timeout, attempts).await?;
         let signing = sdk::credentials(&sdk, request, &env).await?;
         let token = sdk::get_token(&sdk, request.registry, signing.provider)
             .await

@@ -96,6 +96,9 @@ fn profile_files_readable(identity: &Identity, env: &Env) -> Result<(), FetchErr
     Ok(())
 }
 
+/// How many times the SDK tries a call: a quick retry of a blip, with its own short backoff.
+pub const ATTEMPTS: u32 = 4;
+
 /// The SDK configuration for `registry` as `identity`, in `env`, with our HTTPS client
 /// ([`transport`](super::transport)): it fails only on a CA bundle that cannot be used.
 pub async fn load(
@@ -103,6 +106,18 @@ pub async fn load(
     identity: &Identity,
     env: &Env,
     timeout: Duration,
+) -> Result<SdkConfig, FetchError> {
+    load_with(registry, identity, env, timeout, ATTEMPTS).await
+}
+
+/// [`load`], the SDK making at most `attempts` tries per call (the kubelet's fetcher makes
+/// one and backs off itself, far longer than the SDK would: [`super::patient`]).
+pub async fn load_with(
+    registry: &Registry,
+    identity: &Identity,
+    env: &Env,
+    timeout: Duration,
+    attempts: u32,
 ) -> Result<SdkConfig, FetchError> {
     profile_files_readable(identity, env)?;
     let profile = profile(env).await;
@@ -135,7 +150,7 @@ pub async fn load(
         )
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(4)
+                .with_max_attempts(attempts)
                 .with_initial_backoff(Duration::from_millis(200))
                 .with_max_backoff(Duration::from_secs(2)),
         );
@@ -178,7 +193,7 @@ pub async fn credentials(
     let (identity, timeout) = (request.identity, request.timeout);
     if let (Some(token), Some(role)) = (&identity.web_identity_token, &identity.role_arn) {
         let (provider, expires_at_ms) =
-            assume_role_with_web_identity(sdk, role, token, timeout).await?;
+            assume_role_with_web_identity(sdk, identity, role, token, timeout).await?;
         return Ok(Signing {
             provider,
             expires_at_ms,
@@ -234,6 +249,7 @@ pub async fn credentials(
 /// Kubelet service-account mode: trade the pod's projected token for role credentials.
 async fn assume_role_with_web_identity(
     sdk: &SdkConfig,
+    identity: &Identity,
     role: &str,
     token: &Secret,
     timeout: Duration,
@@ -242,7 +258,12 @@ async fn assume_role_with_web_identity(
     let call = aws_sdk_sts::Client::from_conf(conf)
         .assume_role_with_web_identity()
         .role_arn(role)
-        .role_session_name("ecr-login-kubelet")
+        .role_session_name(
+            identity
+                .role_session_name
+                .as_deref()
+                .unwrap_or("ecr-login-kubelet"),
+        )
         .web_identity_token(token.expose())
         .send();
     let out = tokio::time::timeout(timeout, call)

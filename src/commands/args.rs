@@ -138,6 +138,19 @@ pub enum Command {
         /// Make no network call at all (no DNS lookup, no token request).
         #[arg(long)]
         offline: bool,
+        /// Check the kubelet's image credential provider setup instead: the
+        /// CredentialProviderConfig (the first argument, else the running kubelet's flag, else
+        /// the usual places), our executables in its bin directory, the ECR patterns, the
+        /// service-account settings, and one request through the provider.
+        #[arg(long)]
+        kubelet: bool,
+        /// With --kubelet: the kubelet's --image-credential-provider-bin-dir.
+        #[arg(long, value_name = "DIR", requires = "kubelet")]
+        bin_dir: Option<std::path::PathBuf>,
+        /// With --kubelet: the image to ask credentials for (default: the first registry in
+        /// the ecr-login config).
+        #[arg(long, value_name = "IMAGE", requires = "kubelet")]
+        image: Option<String>,
     },
     /// Run the background renewal loop in the foreground (what the systemd unit starts).
     Daemon,
@@ -188,7 +201,24 @@ pub struct ConfigureArgs {
     #[arg(long)]
     pub store: bool,
     /// Undo: remove our credHelpers entries (the named ones, or all of them), and with no
-    /// registry named (or with --store) put the previous credsStore back.
+    /// registry named (or with --store) put the previous credsStore back. With --kubelet,
+    /// remove our providers and binaries.
     #[arg(long)]
     pub remove: bool,
+    /// Set up the kubelet's image credential provider instead of Docker: our providers in
+    /// the CredentialProviderConfig at --config (a file, or a directory of drop-ins since
+    /// Kubernetes 1.34), the binaries in --bin-dir; then prints the kubelet flags.
+    #[arg(long, requires_all = ["kubelet_config", "bin_dir"])]
+    pub kubelet: bool,
+    /// With --kubelet: the kubelet's --image-credential-provider-config (file or directory).
+    #[arg(long = "config", value_name = "PATH", requires = "kubelet")]
+    pub kubelet_config: Option<std::path::PathBuf>,
+    /// With --kubelet: the kubelet's --image-credential-provider-bin-dir.
+    #[arg(long, value_name = "DIR", requires = "kubelet")]
+    pub bin_dir: Option<std::path::PathBuf>,
+    /// With --kubelet: also a service-account provider (the pod's token exchanged for the
+    /// role its service account names; see [kubelet] in the ecr-login config), and the
+    /// RBAC rule nodes need for it.
+    #[arg(long, requires = "kubelet")]
+    pub service_account: bool,
 }

@@ -8,6 +8,7 @@ pub mod args;
 pub mod configure;
 pub mod doctor;
 pub mod login;
+pub mod provider_config;
 pub mod refresh;
 pub mod status;
 pub mod tty;
@@ -55,6 +56,24 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             registries,
             json,
             offline,
+            kubelet: true,
+            bin_dir,
+            image,
+        } => {
+            let config = registries.first().map(std::path::PathBuf::from);
+            return doctor::run_kubelet(
+                config.as_deref(),
+                bin_dir.as_deref(),
+                image.as_deref(),
+                json,
+                offline,
+            );
+        }
+        Command::Doctor {
+            registries,
+            json,
+            offline,
+            ..
         } => return doctor::run(&registries, json, offline, now),
         Command::Status { json } => status::status(json, now),
         Command::Refresh { registries } => refresh::refresh(&registries, now),
@@ -73,7 +92,12 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
-    kubelet::handle(&input, &ctx, &AwsFetcher, now)
+    let fetcher = crate::aws::patient::Patient {
+        cache: cache.as_ref(),
+        first_call_spread: config.kubelet.first_call_spread,
+        retry_for: config.kubelet.retry_for,
+    };
+    kubelet::handle(&input, &ctx, &fetcher, now)
 }
 
 fn run_daemon() -> Result<(), Error> {

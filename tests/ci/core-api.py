@@ -42,10 +42,11 @@ def lines_outside_tests(path):
 
 
 def main():
-    # 140 at issue 19's close; issue 27 added the bounded reads and descriptor-based writes
+    # 140 at issue 19's close. Issue 27 added the bounded reads and descriptor-based writes
     # (files), where Docker's config lives (paths), root's checks (privilege), text made safe
-    # to print (printable) and the test hooks: 155.
-    budget = 155
+    # to print (printable) and the test hooks; issue 29 the kubelet's settings, the
+    # matchImages list configure writes and doctor checks, and the kubelet's label glob.
+    budget = 158
     if "--budget" in sys.argv:
         budget = int(sys.argv[sys.argv.index("--budget") + 1])
     items, modules, fields, reexports = [], [], [], []

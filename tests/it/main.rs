@@ -37,6 +37,8 @@ mod hygiene;
 #[cfg(unix)]
 mod identity;
 #[cfg(unix)]
+mod kubelet;
+#[cfg(unix)]
 mod logs;
 #[cfg(unix)]
 mod modes;
@@ -47,6 +49,8 @@ mod protocol;
 mod renewal;
 #[cfg(unix)]
 mod security;
+#[cfg(unix)]
+mod static_node;
 #[cfg(unix)]
 mod store;
 mod support;

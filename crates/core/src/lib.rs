@@ -51,7 +51,8 @@ pub mod cache {
 pub mod config {
     pub use crate::token::config::{
         CONFIG_ENV, CachePolicy, Config, ConfigError, DaemonSettings, HelperNameError,
-        MinRemaining, RegistryRule, StoreSettings, default_path, validate_helper_name,
+        KubeletSettings, MinRemaining, RegistryRule, StoreSettings, default_path, glob_match,
+        validate_helper_name,
     };
 }
 
@@ -65,7 +66,7 @@ pub mod fetch {
 /// Registry addresses: what a client sends ([`host::Authority`]) and the ECR registry it
 /// names ([`host::Registry`]).
 pub mod host {
-    pub use crate::token::host::{Authority, HostError, Registry};
+    pub use crate::token::host::{Authority, HostError, Registry, match_images};
 }
 
 /// Who asks for a token: the identity, its AWS variables and what qualifies it, and how

@@ -10,6 +10,7 @@ pub mod creds_store;
 pub mod docker_config;
 pub mod ecr_config;
 pub mod json_text;
+pub mod kubelet;
 pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
@@ -89,7 +90,8 @@ fn discover(req: &Request) -> Result<String, Error> {
 }
 
 pub fn run(req: &Request) -> Result<String, Error> {
-    edit(req).map_err(|e| match ecr_login_core::privilege::acting_as() {
+    let run = if req.kubelet { kubelet::run } else { edit };
+    run(req).map_err(|e| match ecr_login_core::privilege::acting_as() {
         // Started as root with this user's HOME: we edited as the user, and the kernel
         // said no (a link to a file only root may write, say).
         Some(uid) => Error::Other(format!(

@@ -15,6 +15,7 @@ mod containers;
 mod discover;
 mod docker;
 mod json_file;
+mod kubelet;
 mod local;
 mod network;
 mod probe;
@@ -154,11 +155,43 @@ impl Deadline {
     }
 }
 
+/// `doctor --kubelet [CONFIG] [--bin-dir DIR] [--image IMAGE]`: the kubelet's section alone;
+/// exit 1 when a check failed.
+pub fn run_kubelet(
+    config: Option<&std::path::Path>,
+    bin_dir: Option<&std::path::Path>,
+    image: Option<&str>,
+    json: bool,
+    offline: bool,
+) -> ExitCode {
+    let deadline = Deadline::new();
+    let groups = vec![kubelet::group(config, bin_dir, image, offline, &deadline)];
+    finish(&groups, json)
+}
+
+fn finish(groups: &[Group], json: bool) -> ExitCode {
+    let version = env!("CARGO_PKG_VERSION");
+    let failed = groups
+        .iter()
+        .flat_map(|g| &g.checks)
+        .any(|c| c.status == Status::Fail);
+    let text = if json {
+        report::json(version, groups)
+    } else {
+        report::human(version, groups, report::Style::detect())
+    };
+    let code = if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
+    output::written(output::write_stdout(text.as_bytes()), code)
+}
+
 /// `doctor [REGISTRY...] [--json] [--offline]`: the report on stdout; exit 1 when a check
 /// failed.
 pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
     let deadline = Deadline::new();
-    let version = env!("CARGO_PKG_VERSION");
     let config = Config::load();
     let usable = config.clone().unwrap_or_default();
     let docker = docker::DockerConfig::load();
@@ -255,19 +288,5 @@ pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
             &deadline,
         ),
     ));
-    let failed = groups
-        .iter()
-        .flat_map(|g| &g.checks)
-        .any(|c| c.status == Status::Fail);
-    let text = if json {
-        report::json(version, &groups)
-    } else {
-        report::human(version, &groups, report::Style::detect())
-    };
-    let code = if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    };
-    output::written(output::write_stdout(text.as_bytes()), code)
+    finish(&groups, json)
 }

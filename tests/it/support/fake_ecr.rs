@@ -143,10 +143,40 @@ struct State {
     last_assume_role_form: Option<Vec<(String, String)>>,
     /// `DurationSeconds` of each `AssumeRole` call, as sent.
     assume_role_durations: Vec<Option<String>>,
+    /// `RoleArn` and `RoleSessionName` of each `AssumeRoleWithWebIdentity` call, as sent.
+    web_identity_calls: Vec<(String, String)>,
+    /// GetAuthorizationToken's quota, when enforced: past it, `ThrottlingException`.
+    quota: Option<Quota>,
     recording: bool,
     requests: Vec<Request>,
     token_calls: usize,
+    throttled: usize,
     sts_calls: usize,
+}
+
+/// A token bucket, as AWS meters an API per account and region: `burst` calls at once, then
+/// `per_second` more each second.
+struct Quota {
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
+    since: std::time::Instant,
+}
+
+impl Quota {
+    /// Takes one call's token; false when the bucket is empty (throttled).
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.since).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.since = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl FakeEcr {
@@ -308,6 +338,29 @@ impl FakeEcr {
     #[allow(dead_code)] // not every user of this file waits
     pub fn token_called(&self) -> &Signal {
         &self.shared().called
+    }
+
+    /// `(RoleArn, RoleSessionName)` of each `AssumeRoleWithWebIdentity` call in order, as
+    /// sent, refused ones included.
+    pub fn web_identity_calls(&self) -> Vec<(String, String)> {
+        self.state().web_identity_calls.clone()
+    }
+
+    /// Enforces a GetAuthorizationToken quota from now on: `burst` calls at once, `per_second`
+    /// more each second (SPEC Part H: design for 20/s with a burst of 200); the calls past it
+    /// get `ThrottlingException`.
+    pub fn set_quota(&self, per_second: f64, burst: f64) {
+        self.state().quota = Some(Quota {
+            per_second,
+            burst,
+            tokens: burst,
+            since: std::time::Instant::now(),
+        });
+    }
+
+    /// Token requests refused by the quota.
+    pub fn throttled_calls(&self) -> usize {
+        self.state().throttled
     }
 
     /// STS `AssumeRole*` requests received.
@@ -561,7 +614,13 @@ impl Shared {
     fn token(&self, public: bool, body: &str, region: &str) -> Option<String> {
         let fault = {
             let mut st = lock(&self.state);
-            st.faults.pop_front().or_else(|| st.fault.clone())
+            let over_quota = st.quota.as_mut().is_some_and(|q| !q.take());
+            if over_quota {
+                st.throttled += 1;
+                Some(Fault::Throttle)
+            } else {
+                st.faults.pop_front().or_else(|| st.fault.clone())
+            }
         };
         match fault {
             Some(Fault::Hang) => while self.pause(Duration::from_secs(3600)) {},
@@ -629,11 +688,27 @@ fn sts(st: &mut State, action: &str, form: &[(String, String)]) -> String {
         }
     }
     let session = form_get(form, "RoleSessionName").filter(|s| !s.is_empty());
-    let session = session.unwrap_or("fake-session");
     let web = action == "AssumeRoleWithWebIdentity";
-    if web && form_get(form, "WebIdentityToken").unwrap_or("").is_empty() {
-        return xml_error("ValidationError", "WebIdentityToken is required");
+    if web {
+        let sent = session.unwrap_or("").to_string();
+        st.web_identity_calls.push((role.to_string(), sent));
+        // STS's own rule (botocore's `roleSessionNameType`): 2-64 of [\w+=,.@-].
+        let valid = session.is_some_and(|s| {
+            (2..=64).contains(&s.len())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        });
+        if !valid {
+            let message = format!(
+                "1 validation error detected: Value {session:?} at 'roleSessionName' failed to satisfy constraint"
+            );
+            return xml_error("ValidationError", &message);
+        }
+        if form_get(form, "WebIdentityToken").unwrap_or("").is_empty() {
+            return xml_error("ValidationError", "WebIdentityToken is required");
+        }
     }
+    let session = session.unwrap_or("fake-session");
     let index = nth_seen(&mut st.roles_seen, role.to_string());
     let key = st.role_keys.get(role).cloned();
     let key = key.unwrap_or_else(|| format!("ASIAASSUMED{index}"));

@@ -500,7 +500,7 @@ fn sts_web_identity_and_errors() {
             action,
             role,
             ("WebIdentityToken", "eyJ.x.y"),
-            ("RoleSessionName", "k"),
+            ("RoleSessionName", "apps@puller"),
         ],
     );
     assert_eq!(reply.status, 200);
@@ -535,6 +535,33 @@ fn sts_web_identity_and_errors() {
     assert_eq!(fake.sts_calls(), 3);
     let targets: Vec<String> = fake.requests().into_iter().map(|r| r.target).collect();
     assert_eq!(targets[3], "sts:GetCallerIdentity");
+
+    // Issue 29: STS's RoleSessionName rule (2-64 of [\w+=,.@-]), and every call recorded.
+    let long = "s".repeat(65);
+    for (session, ok) in [
+        ("ab", true),
+        (&"s".repeat(64)[..], true),
+        ("a", false),
+        (&long[..], false),
+        ("apps/puller", false),
+        ("apps puller", false),
+    ] {
+        let reply = sts(
+            &fake,
+            &[
+                action,
+                role,
+                ("WebIdentityToken", "eyJ.x.y"),
+                ("RoleSessionName", session),
+            ],
+        );
+        assert_eq!(reply.status == 200, ok, "{session}: {}", reply.body);
+    }
+    let calls = fake.web_identity_calls();
+    assert_eq!(calls.len(), 8);
+    assert_eq!(calls[0], (role.1.to_string(), "apps@puller".to_string()));
+    assert_eq!(calls[1].1, "", "the call without a session name");
+    assert_eq!(calls[7].1, "apps puller");
 }
 
 #[test]
@@ -623,6 +650,7 @@ fn sts_assume_role_with_mfa() {
             ("Action", "AssumeRoleWithWebIdentity"),
             ("RoleArn", role),
             ("WebIdentityToken", "eyJ.x.y"),
+            ("RoleSessionName", "ecr-login"),
         ],
     );
     assert_eq!(web.status, 200, "{}", web.body);
@@ -804,4 +832,17 @@ fn base64_helpers() {
     let password = default_password(1_700_000_000);
     let doc: Value = serde_json::from_slice(&decode_base64(&password).unwrap()).unwrap();
     assert_eq!(doc["version"], "2");
+}
+
+/// Issue 29: the quota lets a burst through, then throttles (no refill at 0 a second).
+#[test]
+fn quota_throttles_past_the_burst() {
+    let fake = FakeEcr::start();
+    fake.set_quota(0.0, 5.0);
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| ecr(&fake, ECR_TARGET, "{}").status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 400, 400, 400]);
+    assert_eq!(fake.throttled_calls(), 3);
+    assert_eq!(fake.token_calls(), 8);
 }

@@ -23,7 +23,16 @@ pub const FULL: &str = "ecr-login";
 /// current directory), a bare name would run whatever `ecr-login` another user put there.
 pub fn full_path() -> std::io::Result<PathBuf> {
     let name = format!("{FULL}{}", std::env::consts::EXE_SUFFIX);
-    std::env::current_exe().map(|exe| exe.with_file_name(&name))
+    let exe = std::env::current_exe().or_else(|e| {
+        // Without /proc (a chroot, a minimal node) the kernel cannot say: the absolute path
+        // we were started by (the kubelet runs `<bin-dir>/<name>`).
+        std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .ok_or(e)
+    })?;
+    Ok(exe.with_file_name(&name))
 }
 
 /// Runs `program` with `args` and the variables `env` added, in our place, `stdin` (already

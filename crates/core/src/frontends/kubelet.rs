@@ -8,7 +8,7 @@
 use crate::env::Env;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::token::config::Config;
+use crate::token::config::{Config, KubeletSettings};
 use crate::token::fetch::Fetcher;
 use crate::token::identity::Identity;
 use crate::token::policy;
@@ -22,8 +22,9 @@ const API_VERSIONS: [&str; 3] = [
     "credentialprovider.kubelet.k8s.io/v1alpha1",
 ];
 
-/// The EKS annotation that names the role a service account pulls with.
-pub(crate) const ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+/// The EKS annotation that names the role a service account pulls with (our default).
+#[cfg(test)]
+pub(crate) const ROLE_ANNOTATION: &str = crate::token::config::ECR_ROLE_ANNOTATION;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,28 +104,34 @@ pub(crate) fn parse(
     let Some(token) = req.service_account_token.clone() else {
         return Ok((req, route.target(env)));
     };
+    let claims = token_claims(&token).ok_or_else(|| {
+        Error::Input("the service account token is not a JWT with a `sub` claim".into())
+    })?;
     let rule = route.rule.clone().unwrap_or_default();
-    let role = req
-        .service_account_annotations
-        .get(ROLE_ANNOTATION)
-        .cloned()
-        .or_else(|| rule.role_arn.clone())
-        .ok_or_else(|| {
-            Error::Input(format!(
-                "the request carries a service account token but no role: annotate the service account with {ROLE_ANNOTATION} or set role_arn for this registry in the ecr-login config"
-            ))
-        })?;
+    let settings = &config.kubelet;
+    let Some((role, source)) = role_for(&req, &rule, settings, env) else {
+        if settings.require_role {
+            return Err(Error::Input(format!(
+                "service account {} has no role: none of its annotations {} is set, this registry has no role_arn in the ecr-login config, and AWS_ECR_ROLE_ARN is not set; refusing ([kubelet] require_role = true)",
+                claims.account(),
+                settings.role_annotations.join(", ")
+            )));
+        }
+        // As AWS's provider does (cloud-provider-aws #1281): the node's own credentials.
+        tracing::debug!(
+            "service account {} names no role: the node's credentials answer",
+            claims.account()
+        );
+        return Ok((req, route.target(env)));
+    };
     if !crate::token::config::is_role_arn(&role) {
         // Never repeated: it came from the cluster, and a newline in it would forge a line
         // in the kubelet's log.
         return Err(Error::Input(format!(
-            "the service account's {ROLE_ANNOTATION} annotation is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            "the role from {source} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
         )));
     }
-    let claims = token_claims(&token).ok_or_else(|| {
-        Error::Input("the service account token is not a JWT with a `sub` claim".into())
-    })?;
-    let identity = Identity::web_identity(
+    let mut identity = Identity::web_identity(
         &role,
         token,
         &claims.subject,
@@ -132,7 +139,79 @@ pub(crate) fn parse(
         rule.region,
         env,
     );
+    identity.role_session_name = Some(session_name(&claims));
     Ok((req, route.target_as(identity)))
+}
+
+/// The role a service account's token is exchanged for, and where it came from: the first
+/// of our role annotations the account carries, else the registry's `role_arn`, else
+/// `AWS_ECR_ROLE_ARN` in the provider's environment (the kubelet's `env`).
+fn role_for(
+    req: &Request,
+    rule: &crate::token::config::RegistryRule,
+    settings: &KubeletSettings,
+    env: &dyn Env,
+) -> Option<(String, String)> {
+    let present = |v: &&String| !v.trim().is_empty();
+    settings
+        .role_annotations
+        .iter()
+        .find_map(|key| {
+            let value = req.service_account_annotations.get(key).filter(present)?;
+            Some((
+                value.clone(),
+                format!("the service account's {key} annotation"),
+            ))
+        })
+        .or_else(|| {
+            let role = rule.role_arn.clone()?;
+            Some((role, "role_arn in the ecr-login config".to_string()))
+        })
+        .or_else(|| Some((env.var(ROLE_ENV)?, ROLE_ENV.to_string())))
+}
+
+/// The variable AWS's provider reads a default role from (set in the provider's `env`).
+pub(crate) const ROLE_ENV: &str = "AWS_ECR_ROLE_ARN";
+
+/// STS allows 2-64 characters of `[\w+=,.@-]` in a session name (botocore's
+/// `roleSessionNameType`).
+const SESSION_MAX: usize = 64;
+
+/// The STS session name for a service account: `<namespace>@<name>`, so CloudTrail tells
+/// workloads apart. A longer one keeps a share of each part and ends with a hash of the
+/// whole, so two long names never share a session name. The claims are not verified (STS
+/// does that), so anything outside STS's characters becomes `-`.
+pub(crate) fn session_name(claims: &Claims) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let (namespace, name) = claims.namespace_and_name();
+    let (namespace, name) = (clean(&namespace), clean(&name));
+    let whole = format!("{namespace}@{name}");
+    if whole.len() <= SESSION_MAX {
+        return whole;
+    }
+    let hash = crate::token::identity::short_hash(&format!("{namespace}/{name}"));
+    // `<ns>@<name>-<8 hex>`: 54 characters for the two parts, each keeps at least half.
+    let room = SESSION_MAX - 1 - 1 - 8;
+    let ns_len = namespace
+        .len()
+        .min(room.saturating_sub(name.len()).max(room / 2));
+    let name_len = name.len().min(room - ns_len);
+    format!(
+        "{}@{}-{}",
+        &namespace[..ns_len],
+        &name[..name_len],
+        &hash[..8]
+    )
 }
 
 /// Parses one request, serves it, and returns the response JSON line.
@@ -163,10 +242,53 @@ pub fn handle(
 
 /// What a service account token says about its account (not verified: the kubelet minted
 /// it; STS verifies it).
-struct Claims {
+pub(crate) struct Claims {
     subject: String,
     /// `kubernetes.io.serviceaccount.uid`: differs when an account is re-created.
     uid: Option<String>,
+    /// `kubernetes.io.namespace` and `kubernetes.io.serviceaccount.name`.
+    namespace: Option<String>,
+    name: Option<String>,
+}
+
+impl Claims {
+    /// Namespace and name: from the `kubernetes.io` claims, else from the subject
+    /// (`system:serviceaccount:<namespace>:<name>`), else `unknown`.
+    fn namespace_and_name(&self) -> (String, String) {
+        let from_subject = self
+            .subject
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'));
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        let namespace = given(&self.namespace)
+            .or_else(|| from_subject.map(|(ns, _)| ns.to_string()))
+            .filter(|v| !v.is_empty());
+        let name = given(&self.name)
+            .or_else(|| from_subject.map(|(_, n)| n.to_string()))
+            .filter(|v| !v.is_empty());
+        (
+            namespace.unwrap_or_else(|| "unknown".into()),
+            name.unwrap_or_else(|| "unknown".into()),
+        )
+    }
+
+    /// `namespace/name`, safe to print: only the characters Kubernetes names may hold.
+    fn account(&self) -> String {
+        let (namespace, name) = self.namespace_and_name();
+        let safe = |s: String| -> String {
+            s.chars()
+                .take(253)
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
+                .collect()
+        };
+        format!("{}/{}", safe(namespace), safe(name))
+    }
 }
 
 fn token_claims(token: &Secret) -> Option<Claims> {
@@ -176,12 +298,17 @@ fn token_claims(token: &Secret) -> Option<Claims> {
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let text = |path: &str| {
+        claims
+            .pointer(path)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     Some(Claims {
         subject: claims.get("sub")?.as_str()?.to_string(),
-        uid: claims
-            .pointer("/kubernetes.io/serviceaccount/uid")
-            .and_then(|u| u.as_str())
-            .map(str::to_string),
+        uid: text("/kubernetes.io/serviceaccount/uid"),
+        namespace: text("/kubernetes.io/namespace"),
+        name: text("/kubernetes.io/serviceaccount/name"),
     })
 }
 
@@ -331,5 +458,64 @@ mod tests {
         assert_eq!(got.subject, "system:serviceaccount:default:puller");
         assert_eq!(got.uid.as_deref(), Some("5b1c"));
         assert!(token_claims(&Secret::new("not-a-jwt")).is_none());
+    }
+
+    fn claims(namespace: &str, name: &str) -> Claims {
+        Claims {
+            subject: format!("system:serviceaccount:{namespace}:{name}"),
+            uid: None,
+            namespace: Some(namespace.into()),
+            name: Some(name.into()),
+        }
+    }
+
+    /// Issue 29: the session name carries namespace and account within STS's rules (2-64
+    /// characters of `[\w+=,.@-]`), and two long names never share one.
+    #[test]
+    fn session_names_name_the_workload_within_sts_rules() {
+        let long63 = "a".repeat(62) + "b";
+        let long253 = "n".repeat(253);
+        let a = |n: usize| "a".repeat(n);
+        for (namespace, name, want_prefix) in [
+            ("apps", "puller", "apps@puller".to_string()),
+            ("a", "b", "a@b".to_string()),
+            (&long63, "puller", format!("{}@puller-", a(48))),
+            ("kube-system", &long63, format!("kube-system@{}-", a(43))),
+            (&long63, &long63, format!("{}@{}-", a(27), a(27))),
+            (&long63, &long253, format!("{}@{}-", a(27), "n".repeat(27))),
+            ("ns", "bad name\nforged", "ns@bad-name-forged".to_string()),
+        ] {
+            let got = session_name(&claims(namespace, name));
+            assert!(got.starts_with(&want_prefix), "{namespace}/{name}: {got}");
+            assert!((2..=64).contains(&got.len()), "{got}");
+            assert!(
+                got.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)),
+                "{got}"
+            );
+        }
+        assert_ne!(
+            session_name(&claims(&long63, &format!("{long63}x"))),
+            session_name(&claims(&long63, &format!("{long63}y"))),
+            "the hash keeps truncated names apart"
+        );
+        let from_subject = Claims {
+            subject: "system:serviceaccount:team:builder".into(),
+            uid: None,
+            namespace: None,
+            name: None,
+        };
+        assert_eq!(session_name(&from_subject), "team@builder");
+        let empty = Claims {
+            subject: "x".into(),
+            uid: None,
+            namespace: Some(String::new()),
+            name: Some(String::new()),
+        };
+        assert_eq!(
+            session_name(&empty),
+            "unknown@unknown",
+            "never under 2 characters"
+        );
     }
 }

@@ -59,6 +59,13 @@ pub trait Fetcher: Send + Sync {
     fn hands_off(&self) -> bool {
         false
     }
+
+    /// The longest one `fetch` may take, for a request whose own budget is `timeout`:
+    /// whoever waits on the entry's lock for it waits that long (plus a grace). The
+    /// kubelet's fetcher, patient with throttling, takes longer than one request.
+    fn budget(&self, timeout: Duration) -> Duration {
+        timeout
+    }
 }
 
 const CREDENTIALS_HINT: &str = "provide credentials with `aws configure`, `aws sso login`, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or map this registry to a profile in the ecr-login config";

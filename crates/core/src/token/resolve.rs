@@ -303,7 +303,7 @@ fn fetch_locked(
     write: Write,
 ) -> Result<Entry, TokenError> {
     let key = target.key();
-    let budget = ctx.config.timeout + LOCK_GRACE;
+    let budget = fetcher.budget(ctx.config.timeout) + LOCK_GRACE;
     // A fetcher that hands off runs in a process that takes this lock itself.
     let lock = ctx.cache().filter(|_| !fetcher.hands_off());
     let guard = match lock.map(|c| c.lock(&key, budget)) {

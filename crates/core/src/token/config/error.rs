@@ -138,6 +138,10 @@ pub(crate) enum BadValue {
         source: HostError,
     },
     Zero,
+    /// A `[kubelet] role_annotations` entry the kubelet would refuse as an annotation key.
+    AnnotationKey(String),
+    /// `[kubelet] retry_for` beyond what the kubelet waits for a provider.
+    AboveKubeletTimeout(String),
 }
 
 impl fmt::Display for BadValue {
@@ -163,6 +167,14 @@ impl fmt::Display for BadValue {
                 write!(f, "{host:?} is not a registry host")
             }
             BadValue::Zero => f.write_str("must be more than zero"),
+            BadValue::AboveKubeletTimeout(v) => write!(
+                f,
+                "{v} is longer than the kubelet waits for a provider (one minute); at most 55s"
+            ),
+            BadValue::AnnotationKey(k) => write!(
+                f,
+                "{k:?} is not an annotation key (a qualified name such as eks.amazonaws.com/role-arn)"
+            ),
         }
     }
 }

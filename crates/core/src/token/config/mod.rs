@@ -65,6 +65,43 @@ pub struct Config {
     /// Upper bound on one token request, credential resolution included.
     pub timeout: Duration,
     pub store: StoreSettings,
+    pub kubelet: KubeletSettings,
+}
+
+/// The annotation AWS's own provider reads, and our default.
+pub(crate) const ECR_ROLE_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+
+/// `[kubelet]`: how a request with a service account token finds its role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeletSettings {
+    /// The service account annotations that name the role, first present wins (the IRSA key
+    /// `eks.amazonaws.com/role-arn` may be added). `configure --kubelet` lists them as the
+    /// provider's `optionalServiceAccountAnnotationKeys`.
+    pub role_annotations: Vec<String>,
+    /// Refuse a token with no role anywhere, instead of answering with the node's
+    /// credentials as AWS's provider does.
+    pub require_role: bool,
+    /// A node's first token call waits a random time up to this long, so a fleet booted at
+    /// once spreads its calls over ECR's quota.
+    pub first_call_spread: Duration,
+    /// How long a kubelet call keeps retrying a throttled (or 5xx) token request, backing
+    /// off with jitter, before it answers with the error: inside the kubelet's one-minute
+    /// exec timeout.
+    pub retry_for: Duration,
+}
+
+/// The longest `[kubelet] retry_for`: the kubelet kills a provider after one minute.
+pub(crate) const KUBELET_RETRY_MAX: Duration = Duration::from_secs(55);
+
+impl Default for KubeletSettings {
+    fn default() -> KubeletSettings {
+        KubeletSettings {
+            role_annotations: vec![ECR_ROLE_ANNOTATION.to_string()],
+            require_role: false,
+            first_call_spread: Duration::from_secs(1),
+            retry_for: Duration::from_secs(50),
+        }
+    }
 }
 
 /// Where logins to registries that are not ECR go, when ecr-login is Docker's `credsStore`.
@@ -119,6 +156,7 @@ impl Default for Config {
             },
             timeout: Duration::from_secs(5),
             store: StoreSettings::default(),
+            kubelet: KubeletSettings::default(),
         }
     }
 }
@@ -134,7 +172,18 @@ struct File {
     daemon: DaemonFile,
     #[serde(default)]
     store: StoreFile,
+    #[serde(default)]
+    kubelet: KubeletFile,
     timeout: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KubeletFile {
+    role_annotations: Option<Vec<String>>,
+    require_role: Option<bool>,
+    first_call_spread: Option<String>,
+    retry_for: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -295,6 +344,31 @@ impl Config {
             previous: file.store.previous,
             pending: file.store.pending,
         };
+        if let Some(keys) = file.kubelet.role_annotations {
+            if let Some(bad) = keys.iter().find(|k| !is_annotation_key(k)) {
+                return Err(Invalid::value(
+                    "kubelet.role_annotations",
+                    BadValue::AnnotationKey(bad.clone()),
+                ));
+            }
+            config.kubelet.role_annotations = keys;
+        }
+        config.kubelet.require_role = file.kubelet.require_role.unwrap_or(false);
+        if let Some(v) = file.kubelet.first_call_spread {
+            config.kubelet.first_call_spread = crate::duration::parse(&v)
+                .map_err(|e| Invalid::value("kubelet.first_call_spread", e))?;
+        }
+        if let Some(v) = file.kubelet.retry_for {
+            let d =
+                crate::duration::parse(&v).map_err(|e| Invalid::value("kubelet.retry_for", e))?;
+            if d > KUBELET_RETRY_MAX {
+                return Err(Invalid::value(
+                    "kubelet.retry_for",
+                    BadValue::AboveKubeletTimeout(v),
+                ));
+            }
+            config.kubelet.retry_for = d;
+        }
         if let Some(v) = file.timeout {
             let t = crate::duration::parse(&v).map_err(|e| Invalid::value("timeout", e))?;
             if t.is_zero() {
@@ -389,6 +463,37 @@ pub(crate) fn is_role_arn(arn: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
 }
 
+/// An annotation key the kubelet accepts in `tokenAttributes` (its `IsQualifiedName`, case
+/// ignored): an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters,
+/// alphanumeric at both ends with `-`, `_` or `.` inside.
+pub(crate) fn is_annotation_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key.as_str()),
+    };
+    let alnum = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && alnum(name.as_bytes().first())
+        && alnum(name.as_bytes().last())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && alnum(l.as_bytes().first())
+                    && alnum(l.as_bytes().last())
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    });
+    name_ok && prefix_ok
+}
+
 /// A credential helper's name, as Docker's `credsStore` takes it: the part after
 /// `docker-credential-`.
 pub fn validate_helper_name(name: &str) -> Result<(), HelperNameError> {
@@ -422,7 +527,7 @@ fn validate_pattern(pattern: &str) -> Result<(), PatternError> {
 
 /// Label-wise glob: `*` matches any run of characters within one DNS label, as the
 /// kubelet's `matchImages` does, so `*.amazonaws.com` never matches `a.b.amazonaws.com`.
-pub(crate) fn glob_match(pattern: &str, host: &str) -> bool {
+pub fn glob_match(pattern: &str, host: &str) -> bool {
     let p: Vec<&str> = pattern.split('.').collect();
     let h: Vec<&str> = host.split('.').collect();
     p.len() == h.len()

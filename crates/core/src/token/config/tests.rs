@@ -196,3 +196,41 @@ fn min_remaining() {
         Err(MinRemainingError::OutOfRange("150%".into()))
     );
 }
+
+/// Issue 29: `[kubelet]` names the role annotations (the kubelet's own key rule) and
+/// whether a token without a role is refused.
+#[test]
+fn kubelet_settings() {
+    let d = parse("").unwrap().kubelet;
+    assert_eq!(d.role_annotations, ["eks.amazonaws.com/ecr-role-arn"]);
+    assert!(!d.require_role);
+    let c = parse(
+        "[kubelet]\nrole_annotations = [\"eks.amazonaws.com/ecr-role-arn\", \"eks.amazonaws.com/role-arn\"]\nrequire_role = true\nfirst_call_spread = \"0s\"\n",
+    )
+    .unwrap()
+    .kubelet;
+    assert_eq!(c.role_annotations.len(), 2);
+    assert!(c.require_role);
+    assert!(c.first_call_spread.is_zero());
+    for (key, ok) in [
+        ("eks.amazonaws.com/role-arn", true),
+        ("role-arn", true),
+        ("Example.COM/Role_1", true),
+        ("", false),
+        ("eks.amazonaws.com/", false),
+        ("/role", false),
+        ("a/b/c", false),
+        ("-role", false),
+        ("role\nforged", false),
+        ("has space/x", false),
+    ] {
+        assert_eq!(is_annotation_key(key), ok, "{key:?}");
+        let text = format!("[kubelet]\nrole_annotations = [{key:?}]\n");
+        if !ok {
+            assert!(
+                refused(&text).contains("kubelet.role_annotations"),
+                "{key:?}"
+            );
+        }
+    }
+}

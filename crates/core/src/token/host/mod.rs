@@ -6,19 +6,94 @@
 
 use std::fmt;
 
-/// Host suffixes of the AWS partitions that serve ECR registries (SPEC Part C).
-/// `dual_stack` marks the suffixes of the IPv4+IPv6 endpoints.
-const PARTITION_SUFFIXES: &[(&str, bool)] = &[
-    ("amazonaws.com", false),
-    ("amazonaws.com.cn", false),
-    ("amazonaws.eu", false),
-    ("on.aws", true),
-    ("on.amazonwebservices.com.cn", true),
-    ("sc2s.sgov.gov", false),
-    ("c2s.ic.gov", false),
-    ("cloud.adc-e.uk", false),
-    ("csp.hci.ic.gov", false),
+/// One way of writing a private ECR registry's host: `<account>.<service>.<region>.<suffix>`.
+/// [`FORMS`] is the one list of them: the parser accepts these and nothing else, and the
+/// kubelet's `matchImages` are generated from it ([`match_images`]), so the two cannot
+/// drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HostForm {
+    /// The labels between the account and the region (`dkr.ecr`, `dkr-ecr-fips`, ...).
+    pub(crate) service: &'static str,
+    /// The partition's host suffix (`amazonaws.com`, `on.aws`, ...).
+    pub(crate) suffix: &'static str,
+    pub(crate) fips: bool,
+    pub(crate) dual_stack: bool,
+}
+
+impl HostForm {
+    /// The kubelet `matchImages` glob for this form: `*` for the account and the region
+    /// (each one DNS label, as the kubelet's globs match label by label).
+    pub(crate) fn pattern(&self) -> String {
+        format!("*.{}.*.{}", self.service, self.suffix)
+    }
+
+    /// A registry host of this form, for checks and examples.
+    pub(crate) fn example(&self, account: &str, region: &str) -> String {
+        format!("{account}.{}.{region}.{}", self.service, self.suffix)
+    }
+
+    /// A region of this form's partition.
+    fn example_region(&self) -> &'static str {
+        REGION_PARTITIONS
+            .iter()
+            .find(|(_, suffix)| *suffix == self.suffix)
+            .map_or("us-west-2", |(prefix, _)| match *prefix {
+                "cn-" => "cn-north-1",
+                "eusc-" => "eusc-de-east-1",
+                "us-isob-" => "us-isob-east-1",
+                "us-isof-" => "us-isof-east-1",
+                "us-iso-" => "us-iso-east-1",
+                _ => "eu-isoe-west-1",
+            })
+    }
+}
+
+/// Every private ECR host form, as AWS itself lists them for the kubelet (SPEC Part C;
+/// amazon-eks-ami's nodeadm writes exactly these `matchImages`): commercial and FIPS,
+/// dual-stack and its FIPS twin, China and its dual-stack, the EU sovereign cloud, the ISO
+/// partitions.
+pub(crate) const FORMS: &[HostForm] = &[
+    // service, suffix, FIPS, dual-stack
+    form("dkr.ecr", "amazonaws.com", false, false),
+    form("dkr-ecr", "on.aws", false, true),
+    form("dkr.ecr", "amazonaws.com.cn", false, false),
+    form("dkr-ecr", "on.amazonwebservices.com.cn", false, true),
+    form("dkr.ecr-fips", "amazonaws.com", true, false),
+    form("dkr-ecr-fips", "on.aws", true, true),
+    form("dkr.ecr", "c2s.ic.gov", false, false),
+    form("dkr.ecr", "sc2s.sgov.gov", false, false),
+    form("dkr.ecr", "cloud.adc-e.uk", false, false),
+    form("dkr.ecr", "csp.hci.ic.gov", false, false),
+    form("dkr.ecr", "amazonaws.eu", false, false),
 ];
+
+const fn form(
+    service: &'static str,
+    suffix: &'static str,
+    fips: bool,
+    dual_stack: bool,
+) -> HostForm {
+    HostForm {
+        service,
+        suffix,
+        fips,
+        dual_stack,
+    }
+}
+
+/// The kubelet's `matchImages` for every ECR registry, each with a registry host it is
+/// there for: one glob per [`FORMS`] entry, then ECR Public's hosts.
+pub fn match_images() -> Vec<(String, String)> {
+    FORMS
+        .iter()
+        .map(|f| (f.pattern(), f.example("123456789012", f.example_region())))
+        .chain(
+            PUBLIC_HOSTS
+                .iter()
+                .map(|(h, _)| (h.to_string(), h.to_string())),
+        )
+        .collect()
+}
 
 /// The partition of a region, by the region's prefix, as its registry host suffix. Every
 /// other region is in the commercial partition (`amazonaws.com`). Longer prefixes first.
@@ -32,7 +107,8 @@ const REGION_PARTITIONS: &[(&str, &str)] = &[
 ];
 
 /// ECR Public's registry hosts: (host, dual_stack).
-const PUBLIC_HOSTS: &[(&str, bool)] = &[("public.ecr.aws", false), ("ecr-public.aws.com", true)];
+pub(crate) const PUBLIC_HOSTS: &[(&str, bool)] =
+    &[("public.ecr.aws", false), ("ecr-public.aws.com", true)];
 
 /// The region that serves ECR Public's API.
 pub(crate) const PUBLIC_REGION: &str = "us-east-1";
@@ -178,25 +254,23 @@ impl Registry {
         if let Some(&(_, dual_stack)) = PUBLIC_HOSTS.iter().find(|(h, _)| *h == host) {
             return Some(Registry::Public { dual_stack, host });
         }
-        let (prefix, dual_stack) = PARTITION_SUFFIXES.iter().find_map(|(suffix, ds)| {
-            let p = host.strip_suffix(suffix)?.strip_suffix('.')?;
-            Some((p, *ds))
+        let (account, region, form) = FORMS.iter().find_map(|form| {
+            let rest = host.strip_suffix(form.suffix)?.strip_suffix('.')?;
+            let (account, rest) = rest.split_once('.')?;
+            let region = rest.strip_prefix(form.service)?.strip_prefix('.')?;
+            Some((account, region, form))
         })?;
-        let (account, rest) = prefix.split_once('.')?;
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let (fips, region) = ["dkr.ecr-fips.", "dkr-ecr-fips.", "dkr.ecr.", "dkr-ecr."]
-            .iter()
-            .find_map(|svc| Some((svc.contains("fips"), rest.strip_prefix(svc)?)))?;
         if !is_region(region) {
             return None;
         }
         Some(Registry::Private {
             account: account.to_string(),
             region: region.to_string(),
-            fips,
-            dual_stack,
+            fips: form.fips,
+            dual_stack: form.dual_stack,
             host: host.clone(),
         })
     }

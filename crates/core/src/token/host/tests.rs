@@ -40,7 +40,7 @@ const PRIVATE: &[(&str, &str, &str, bool, bool)] = &[
         false,
     ),
     (
-        "123456789012.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn",
+        "123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn",
         "123456789012",
         "cn-north-1",
         false,
@@ -304,4 +304,77 @@ fn user_information_is_refused_without_repeating_the_password() {
         err.contains("\"123456789012.dkr.ecr.us-east-1.amazonaws.com\""),
         "{err}"
     );
+}
+
+/// Issue 29: the kubelet's `matchImages` come from the parser's own list of host forms.
+/// Every host the parser accepts, among every spelling of the service and every partition
+/// suffix, is matched by a pattern (by the kubelet's rule: label by label); every pattern
+/// matches an accepted host; the spellings AWS does not use are refused.
+#[test]
+fn match_images_cover_exactly_the_accepted_hosts() {
+    let services = ["dkr.ecr", "dkr-ecr", "dkr.ecr-fips", "dkr-ecr-fips"];
+    let suffixes = [
+        "amazonaws.com",
+        "amazonaws.com.cn",
+        "amazonaws.eu",
+        "on.aws",
+        "on.amazonwebservices.com.cn",
+        "sc2s.sgov.gov",
+        "c2s.ic.gov",
+        "cloud.adc-e.uk",
+        "csp.hci.ic.gov",
+    ];
+    let pairs = match_images();
+    let patterns: Vec<String> = pairs.iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(patterns.len(), 13, "{patterns:?}");
+    for (pattern, example) in &pairs {
+        assert!(Registry::from_host(example).is_some(), "{example}");
+        assert!(
+            crate::token::config::glob_match(pattern, example),
+            "{pattern}"
+        );
+    }
+    let matched = |host: &str| {
+        patterns
+            .iter()
+            .filter(|p| crate::token::config::glob_match(p, host))
+            .count()
+    };
+    let mut accepted = Vec::new();
+    for service in services {
+        for suffix in suffixes {
+            let host = format!("123456789012.{service}.us-west-2.{suffix}");
+            let form = FORMS
+                .iter()
+                .find(|f| f.service == service && f.suffix == suffix);
+            match Registry::from_host(&host) {
+                Some(Registry::Private {
+                    fips, dual_stack, ..
+                }) => {
+                    let form = form.unwrap_or_else(|| panic!("accepted {host}, not a form"));
+                    assert_eq!((fips, dual_stack), (form.fips, form.dual_stack), "{host}");
+                    assert_eq!(matched(&host), 1, "{host}: one pattern");
+                    accepted.push(host);
+                }
+                _ => {
+                    assert!(form.is_none(), "refused {host}");
+                    assert_eq!(matched(&host), 0, "{host} is not ECR");
+                }
+            }
+        }
+    }
+    for host in ["public.ecr.aws", "ecr-public.aws.com"] {
+        assert!(Registry::from_host(host).is_some());
+        assert_eq!(matched(host), 1, "{host}");
+        accepted.push(host.to_string());
+    }
+    for p in &patterns {
+        assert!(
+            accepted
+                .iter()
+                .any(|h| crate::token::config::glob_match(p, h)),
+            "{p} matches no registry"
+        );
+    }
+    assert_eq!(accepted.len(), patterns.len());
 }

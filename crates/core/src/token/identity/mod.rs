@@ -108,6 +108,9 @@ pub struct Identity {
     pub region: Option<String>,
     /// Kubelet service-account mode: assume `role_arn` with this web identity token.
     pub web_identity_token: Option<Secret>,
+    /// Kubelet service-account mode: the STS session name, naming the workload (namespace
+    /// and service account) in CloudTrail. Derived from what the key already holds.
+    pub role_session_name: Option<String>,
     /// The SDK's variables for this identity.
     pub env: AwsEnv,
     /// Who signs, for people, as far as the environment tells: the source, then
@@ -215,6 +218,7 @@ impl Identity {
             external_id: rule.external_id,
             region: rule.region,
             web_identity_token: None,
+            role_session_name: None,
             env: aws,
             label,
             qualifiers,
@@ -257,6 +261,7 @@ impl Identity {
             external_id: None,
             region,
             web_identity_token: Some(token),
+            role_session_name: None,
             env: aws,
             label,
             qualifiers,

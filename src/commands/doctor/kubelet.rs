@@ -1,0 +1,546 @@
+//! `doctor --kubelet [CONFIG]`: the kubelet's side, one section. The kubelet reads its
+//! `CredentialProviderConfig` once, at start, and says little when a pull goes without
+//! credentials, so each way it goes wrong gets a line: the config does not parse or breaks
+//! the kubelet's rules (tokenAttributes under v1beta1, a key both required and optional…),
+//! our executable is missing from the bin directory or is not ours, an ECR host form has no
+//! pattern (FIPS, dual-stack, China, ISO: amazon-eks-ami#2592), a pattern can never match
+//! (a glob in the path, a port), the annotation keys differ from ours, the audience needs an
+//! RBAC rule; and then one request through the configured executable, with its args and env,
+//! as the kubelet would make it.
+//!
+//! The config and bin directory are the running kubelet's flags when one runs here (read
+//! from /proc), else CONFIG and `--bin-dir`, else the usual places (EKS AL2023, kubeadm,
+//! k3s and RKE2).
+
+use super::{Check, Deadline, Group};
+use crate::commands::configure::kubelet::rbac;
+use crate::commands::provider_config::{self as pc, NODE_PROVIDER, SA_PROVIDER};
+use ecr_login_core::config::{CONFIG_ENV, Config};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where distributions put the config and the bin directory, for when no kubelet runs here.
+const USUAL: &[(&str, &str)] = &[
+    (
+        "/etc/eks/image-credential-provider/config.json",
+        "/etc/eks/image-credential-provider",
+    ),
+    (
+        "/var/lib/rancher/credentialprovider/config.yaml",
+        "/var/lib/rancher/credentialprovider/bin",
+    ),
+    (
+        "/etc/kubernetes/credential-provider-config.yaml",
+        "/usr/bin",
+    ),
+];
+
+/// How long the request through the provider may take (the kubelet allows a minute; doctor
+/// answers within its own budget).
+const REQUEST_LIMIT: Duration = Duration::from_secs(8);
+
+/// What to check: the config and bin directory, and where they were found.
+struct Where {
+    config: PathBuf,
+    bin_dir: Option<PathBuf>,
+    from: &'static str,
+}
+
+pub fn group(
+    config: Option<&Path>,
+    bin_dir: Option<&Path>,
+    image: Option<&str>,
+    offline: bool,
+    deadline: &Deadline,
+) -> Group {
+    Group {
+        title: "Kubelet".into(),
+        checks: checks(config, bin_dir, image, offline, deadline),
+    }
+}
+
+fn checks(
+    config: Option<&Path>,
+    bin_dir: Option<&Path>,
+    image: Option<&str>,
+    offline: bool,
+    deadline: &Deadline,
+) -> Vec<Check> {
+    let Some(at) = locate(config, bin_dir) else {
+        return vec![
+            Check::fail(
+                "kubelet.config",
+                "no kubelet runs here with --image-credential-provider-config, and none of the usual config files exists",
+            )
+            .fix("docker-credential-ecr-login doctor --kubelet <the kubelet's --image-credential-provider-config>"),
+        ];
+    };
+    let mut out = Vec::new();
+    let files = match pc::read(&at.config) {
+        Ok(files) => files,
+        Err(e) => {
+            out.push(
+                Check::fail("kubelet.config", e.to_string()).fix(configure_fix(
+                    &at.config,
+                    at.bin_dir.as_deref(),
+                    false,
+                )),
+            );
+            return out;
+        }
+    };
+    let problems = pc::problems(&files);
+    if problems.is_empty() {
+        out.push(Check::pass(
+            "kubelet.config",
+            format!(
+                "{} ({}): parses, and passes the kubelet's validation",
+                at.config.display(),
+                at.from
+            ),
+        ));
+    } else {
+        for p in problems {
+            out.push(
+                Check::fail("kubelet.config", format!("the kubelet refuses it: {p}"))
+                    .fix("fix the entry; the kubelet does not start its providers until then"),
+            );
+        }
+    }
+    let providers = pc::providers(&files);
+    let ours: Vec<&Value> = providers
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| pc::is_ours(p))
+        .collect();
+    if ours.is_empty() {
+        out.push(
+            Check::fail(
+                "kubelet.provider",
+                format!("no provider named {NODE_PROVIDER} or {SA_PROVIDER}"),
+            )
+            .fix(configure_fix(&at.config, at.bin_dir.as_deref(), false)),
+        );
+        return out;
+    }
+    for p in &ours {
+        out.push(binary(p, at.bin_dir.as_deref()));
+        out.extend(patterns(p));
+    }
+    out.extend(annotations(&ours));
+    if let Some(sa) = ours.iter().find(|p| p.get("tokenAttributes").is_some()) {
+        let audience = sa["tokenAttributes"]["serviceAccountTokenAudience"]
+            .as_str()
+            .unwrap_or("");
+        out.push(
+            Check::warn(
+                "kubelet.rbac",
+                format!(
+                    "nodes must be allowed to request service account tokens for {audience} (ServiceAccountNodeAudienceRestriction, on since Kubernetes 1.33); doctor cannot see the cluster"
+                ),
+            )
+            .fix(format!("kubectl apply -f - <<'EOF'\n{}EOF", rbac().replace(pc::AUDIENCE, audience))),
+        );
+    }
+    out.push(request(
+        ours[0],
+        at.bin_dir.as_deref(),
+        image,
+        offline,
+        deadline,
+    ));
+    out
+}
+
+/// The config and bin directory: given, else the running kubelet's, else the usual ones.
+fn locate(config: Option<&Path>, bin_dir: Option<&Path>) -> Option<Where> {
+    let flags = running_kubelet();
+    if let Some(config) = config {
+        let bin_dir = bin_dir
+            .map(Path::to_path_buf)
+            .or_else(|| flags.as_ref().and_then(|(_, b)| b.clone()));
+        return Some(Where {
+            config: config.to_path_buf(),
+            bin_dir,
+            from: "given",
+        });
+    }
+    if let Some((Some(config), bin)) = flags {
+        return Some(Where {
+            config,
+            bin_dir: bin_dir.map(Path::to_path_buf).or(bin),
+            from: "the running kubelet's flag",
+        });
+    }
+    USUAL
+        .iter()
+        .find(|(c, _)| Path::new(c).exists())
+        .map(|(c, b)| Where {
+            config: c.into(),
+            bin_dir: Some(bin_dir.map_or_else(|| PathBuf::from(b), Path::to_path_buf)),
+            from: "a usual place",
+        })
+}
+
+/// The running kubelet's `--image-credential-provider-config` and `-bin-dir`, from
+/// /proc/*/cmdline.
+fn running_kubelet() -> Option<(Option<PathBuf>, Option<PathBuf>)> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_kubelet = args
+            .first()
+            .is_some_and(|a| Path::new(a).file_name().is_some_and(|n| n == "kubelet"));
+        if !is_kubelet {
+            continue;
+        }
+        let flag = |name: &str| -> Option<PathBuf> {
+            let long = format!("--{name}");
+            args.iter().enumerate().find_map(|(i, a)| {
+                a.strip_prefix(&format!("{long}="))
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        (a == &long)
+                            .then(|| args.get(i + 1).map(PathBuf::from))
+                            .flatten()
+                    })
+            })
+        };
+        return Some((
+            flag("image-credential-provider-config"),
+            flag("image-credential-provider-bin-dir"),
+        ));
+    }
+    None
+}
+
+fn configure_fix(config: &Path, bin_dir: Option<&Path>, service_account: bool) -> String {
+    format!(
+        "ecr-login configure --kubelet --config {} --bin-dir {}{}",
+        config.display(),
+        bin_dir.map_or(
+            "<the kubelet's --image-credential-provider-bin-dir>".into(),
+            |b| b.display().to_string()
+        ),
+        if service_account {
+            " --service-account"
+        } else {
+            ""
+        }
+    )
+}
+
+fn name(p: &Value) -> &str {
+    p["name"].as_str().unwrap_or("")
+}
+
+/// Our executable in the bin directory: there, executable, ours (its `version` line), and
+/// the full binary beside it (the front one hands every kubelet request to it).
+fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
+    let Some(dir) = bin_dir else {
+        return Check::warn(
+            "kubelet.binary",
+            format!("{}: no bin directory to look in", name(p)),
+        )
+        .fix("docker-credential-ecr-login doctor --kubelet CONFIG --bin-dir <the kubelet's --image-credential-provider-bin-dir>");
+    };
+    let path = dir.join(name(p));
+    if !ecr_login_core::exec::lookup::is_executable_file(&path) {
+        return Check::fail(
+            "kubelet.binary",
+            format!(
+                "{} is missing or not executable: the kubelet does not start at all",
+                path.display()
+            ),
+        )
+        .fix(configure_fix(
+            &dir.join("<config>"),
+            Some(dir),
+            name(p) == SA_PROVIDER,
+        ));
+    }
+    let said = super::process::run(
+        {
+            let mut c = Command::new(&path);
+            c.arg("version");
+            c
+        },
+        Duration::from_secs(2),
+    );
+    let ours = ecr_login_core::docker::version_line();
+    let prefix = ours.trim_end().rsplit_once(' ').map_or("", |(p, _)| p);
+    match said {
+        super::process::Ran::Exited { stdout, .. } if stdout.starts_with(prefix) => {
+            let full = dir.join(ecr_login_core::exec::FULL);
+            if ecr_login_core::exec::lookup::is_executable_file(&full) {
+                Check::pass(
+                    "kubelet.binary",
+                    format!("{}: {}", path.display(), stdout.trim()),
+                )
+            } else {
+                Check::fail(
+                    "kubelet.binary",
+                    format!(
+                        "{} is ours, but {} is not beside it: every request fails",
+                        path.display(),
+                        full.display()
+                    ),
+                )
+                .fix(format!("install ecr-login into {}", dir.display()))
+            }
+        }
+        other => Check::fail(
+            "kubelet.binary",
+            format!("{} is not ecr-login ({other:?})", path.display()),
+        ),
+    }
+}
+
+/// Every ECR host form has a pattern; no pattern is dead.
+fn patterns(p: &Value) -> Vec<Check> {
+    let patterns: Vec<&str> = p["matchImages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = Vec::new();
+    let missing: Vec<String> = ecr_login_core::host::match_images()
+        .into_iter()
+        .filter(|(_, host)| !patterns.iter().any(|pat| pc::matches_host(pat, host)))
+        .map(|(pattern, _)| pattern)
+        .collect();
+    if missing.is_empty() {
+        out.push(Check::pass(
+            "kubelet.match",
+            format!("{}: every ECR host form is matched", name(p)),
+        ));
+    } else {
+        out.push(
+            Check::fail(
+                "kubelet.match",
+                format!(
+                    "{}: no pattern for {}: pulls from those registries go without credentials",
+                    name(p),
+                    missing.join(", ")
+                ),
+            )
+            .fix("add them to matchImages (configure --kubelet writes them all)"),
+        );
+    }
+    for dead in patterns.iter().filter_map(|pat| pc::dead_pattern(pat)) {
+        out.push(Check::fail("kubelet.match", dead));
+    }
+    out
+}
+
+/// The annotation keys the service-account provider passes are the ones we look at.
+fn annotations(ours: &[&Value]) -> Vec<Check> {
+    let Some(sa) = ours.iter().find(|p| p.get("tokenAttributes").is_some()) else {
+        return Vec::new();
+    };
+    let t = &sa["tokenAttributes"];
+    let passed: Vec<String> = [
+        "requiredServiceAccountAnnotationKeys",
+        "optionalServiceAccountAnnotationKeys",
+    ]
+    .iter()
+    .flat_map(|f| t[f].as_array().cloned().unwrap_or_default())
+    .filter_map(|k| k.as_str().map(str::to_string))
+    .collect();
+    let config = provider_env(sa)
+        .into_iter()
+        .find(|(k, _)| k == CONFIG_ENV)
+        .map(|(_, v)| PathBuf::from(v))
+        .or_else(ecr_login_core::config::default_path);
+    let wanted = match Config::load_from(config.as_deref()) {
+        Ok(c) => c.kubelet.role_annotations,
+        Err(e) => return vec![Check::fail("kubelet.annotations", e.to_string())],
+    };
+    let unseen: Vec<&String> = wanted.iter().filter(|k| !passed.contains(k)).collect();
+    if unseen.is_empty() {
+        vec![Check::pass(
+            "kubelet.annotations",
+            format!("{} passes {}", name(sa), wanted.join(", ")),
+        )]
+    } else {
+        vec![
+            Check::fail(
+                "kubelet.annotations",
+                format!(
+                    "ecr-login reads {} but the kubelet does not pass {}: those roles are never used",
+                    wanted.join(", "),
+                    unseen
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .fix("add them to optionalServiceAccountAnnotationKeys (configure --kubelet --service-account writes them)"),
+        ]
+    }
+}
+
+fn provider_env(p: &Value) -> Vec<(String, String)> {
+    p["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// One request as the kubelet makes it: the executable, its args, its env over ours, the
+/// provider's apiVersion, an image (given, or the first configured ECR registry's).
+fn request(
+    p: &Value,
+    bin_dir: Option<&Path>,
+    image: Option<&str>,
+    offline: bool,
+    deadline: &Deadline,
+) -> Check {
+    if offline {
+        return Check::skip("kubelet.request", "offline: no request made");
+    }
+    let Some(dir) = bin_dir else {
+        return Check::skip("kubelet.request", "no bin directory");
+    };
+    let image = image.map(str::to_string).or_else(configured_image);
+    let Some(image) = image else {
+        return Check::skip("kubelet.request", "no image to ask for")
+            .fix("docker-credential-ecr-login doctor --kubelet CONFIG --image <account>.dkr.ecr.<region>.amazonaws.com/<repository>");
+    };
+    let api = p["apiVersion"].as_str().unwrap_or(pc::PROVIDER_API_V1);
+    let input = json!({"apiVersion": api, "kind": "CredentialProviderRequest", "image": image});
+    let mut cmd = Command::new(dir.join(name(p)));
+    for a in p["args"].as_array().into_iter().flatten() {
+        cmd.arg(a.as_str().unwrap_or(""));
+    }
+    cmd.envs(provider_env(p));
+    let limit = deadline.step(REQUEST_LIMIT);
+    let started = Instant::now();
+    match run_with_input(cmd, input.to_string().as_bytes(), limit) {
+        Ok((true, stdout, _)) => {
+            let v: Value = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
+            let keys: Vec<String> = v["auth"]
+                .as_object()
+                .map(|a| a.keys().cloned().collect())
+                .unwrap_or_default();
+            if v["apiVersion"] == api
+                && v["kind"] == "CredentialProviderResponse"
+                && !keys.is_empty()
+            {
+                Check::pass(
+                    "kubelet.request",
+                    format!(
+                        "{} answered for {image}: credentials for {}, cached {} ({} ms)",
+                        name(p),
+                        keys.join(", "),
+                        v["cacheDuration"].as_str().unwrap_or("by default"),
+                        started.elapsed().as_millis()
+                    ),
+                )
+            } else {
+                Check::fail(
+                    "kubelet.request",
+                    format!("{} answered something the kubelet cannot use", name(p)),
+                )
+            }
+        }
+        Ok((false, _, stderr)) => Check::fail(
+            "kubelet.request",
+            format!(
+                "{} refused {image}: {}",
+                name(p),
+                String::from_utf8_lossy(&stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+            ),
+        ),
+        Err(e) => Check::fail("kubelet.request", format!("{}: {e}", name(p))),
+    }
+}
+
+/// The first ECR registry the ecr-login config names (kept warm, or a registry rule).
+fn configured_image() -> Option<String> {
+    let config = Config::load().ok()?;
+    let host = config
+        .daemon
+        .keep_warm
+        .iter()
+        .chain(config.registries.iter().map(|(h, _)| h))
+        .find(|h| !h.contains('*'))?;
+    Some(format!("{host}/ecr-login-doctor:probe"))
+}
+
+/// Runs `cmd` with `input` on stdin for at most `limit`: (success, stdout, stderr).
+fn run_with_input(
+    mut cmd: Command,
+    input: &[u8],
+    limit: Duration,
+) -> Result<(bool, Vec<u8>, Vec<u8>), String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input));
+    }
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(r) = r {
+                let _ = r.take(64 * 1024).read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = pipe(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = pipe(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break status,
+            None if started.elapsed() >= limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no answer within {} s", limit.as_secs()));
+            }
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    Ok((
+        status.success(),
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    ))
+}
