@@ -168,7 +168,7 @@ pub enum TokenError {
     /// credentials or the lock wait came to. Every front end but one tells it as it is;
     /// what ECR Public's failure means for a pull is theirs to decide (it pulls anonymously).
     Fetch {
-        registry: Registry,
+        registry: Box<Registry>,
         error: FetchError,
     },
     /// The token could not be kept where keeping is the point (a renewal).
@@ -199,7 +199,7 @@ impl std::error::Error for TokenError {
 
 fn failed(registry: &Registry, error: FetchError) -> TokenError {
     TokenError::Fetch {
-        registry: registry.clone(),
+        registry: Box::new(registry.clone()),
         error,
     }
 }
