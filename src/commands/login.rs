@@ -169,7 +169,7 @@ pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<S
     let ctx = Context::new(&config, Some(&cache), &env);
     let mut failed = Vec::new();
     for host in &hosts {
-        let Some(target) = Route::of(host, &config).map(|r| r.target(&env)) else {
+        let Some(target) = Route::of(host, &config).map(|r| r.target(&env, cache.key())) else {
             failed.push(format!("{host} is not an ECR registry"));
             continue;
         };

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
+    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let targets: Vec<Target> = if registries.is_empty() {
         let Some(cache) = &cache else {
             return Err(Error::Other(
@@ -31,13 +32,12 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
         registries
             .iter()
             .map(|r| {
-                Route::of(r, &config)
-                    .map(|r| r.target(&ProcessEnv))
-                    .ok_or_else(|| {
-                        Error::Input(format!(
-                            "{r} is not an ECR registry (nor an alias in the ecr-login config)"
-                        ))
-                    })
+                let route = Route::of(r, &config).ok_or_else(|| {
+                    Error::Input(format!(
+                        "{r} is not an ECR registry (nor an alias in the ecr-login config)"
+                    ))
+                })?;
+                Ok::<Target, Error>(route.target(&ProcessEnv, ctx.key()?))
             })
             .collect::<Result<_, _>>()?
     };
@@ -47,7 +47,6 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
                 .into(),
         );
     }
-    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let mut out = String::new();
     let mut failed = Vec::new();
     for target in &targets {

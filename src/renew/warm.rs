@@ -5,6 +5,7 @@ use super::schedule::forgotten;
 use ecr_login_core::cache::{Cache, Entry, Source};
 use ecr_login_core::config::Config;
 use ecr_login_core::env::{Env, WithAwsVars};
+use ecr_login_core::identity::Key;
 use ecr_login_core::resolve::{Route, Target};
 use std::collections::HashMap;
 
@@ -24,7 +25,7 @@ pub struct Warm {
 pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<Warm> {
     let mut warm: HashMap<String, Warm> = HashMap::new();
     for host in &config.daemon.keep_warm {
-        match Route::of(host, config).map(|r| r.target(env)) {
+        match Route::of(host, config).map(|r| r.target(env, cache.key())) {
             Some(target) => {
                 let key = target.key();
                 let entry = cache.read(&key).ok().flatten();
@@ -50,7 +51,7 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
         if forgotten(used, now, config.daemon.forget_after) {
             continue;
         }
-        match reproduce(&entry, config, env) {
+        match reproduce(&entry, config, env, cache.key()) {
             Some(target) => {
                 warm.insert(
                     key.clone(),
@@ -77,11 +78,11 @@ pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<
 /// (and, for environment keys or a container token, which are never recorded, this
 /// process's own secrets, if they are the same ones), with the files as they are now. The
 /// identity key decides: it holds hashes of the secrets and of the files' content.
-fn reproduce(entry: &Entry, config: &Config, env: &dyn Env) -> Option<Target> {
+fn reproduce(entry: &Entry, config: &Config, env: &dyn Env, key: &Key) -> Option<Target> {
     [false, true].into_iter().find_map(|base_secrets| {
         let env = WithAwsVars::new(&entry.aws_env, env, base_secrets);
         Route::of(&entry.server, config)
-            .map(|r| r.target(&env))
+            .map(|r| r.target(&env, key))
             .filter(|t| t.key() == entry.key())
     })
 }

@@ -172,7 +172,7 @@ impl World {
 
     fn target(&self) -> Target {
         Route::of(REGISTRY, &self.config)
-            .map(|r| r.target(&MapEnv::default()))
+            .map(|r| r.target(&MapEnv::default(), self.cache.key()))
             .unwrap()
     }
 

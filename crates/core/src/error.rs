@@ -20,6 +20,8 @@ pub enum Error {
     Cache(crate::token::cache::CacheError),
     /// An entry's lock, where a command cannot go on without it (a renewal).
     Lock(crate::token::lock::LockError),
+    /// No key to fingerprint secrets under (the system gives no randomness).
+    Key(crate::token::identity::KeyError),
     /// A login to a registry that is not ours could not be kept, found or handed over.
     Store(crate::frontends::docker::error::StoreError),
     /// A command's own typed error (the full binary's: `login`, …), said by its `Display`.
@@ -36,6 +38,7 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Cache(e) => e.fmt(f),
             Error::Lock(e) => e.fmt(f),
+            Error::Key(e) => e.fmt(f),
             Error::Store(e) => e.fmt(f),
             Error::Command(e) => e.fmt(f),
             Error::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
@@ -52,6 +55,7 @@ impl std::error::Error for Error {
             Error::Fetch { error, .. } => error.source(),
             Error::Cache(e) => e.source(),
             Error::Lock(e) => e.source(),
+            Error::Key(e) => e.source(),
             Error::Store(e) => e.source(),
             Error::Command(e) => e.source(),
             Error::NotFound | Error::Input(_) | Error::Other(_) => None,
@@ -92,6 +96,12 @@ impl From<crate::token::resolve::TokenError> for Error {
             TokenError::Cache(e) => Error::Cache(e),
             TokenError::Lock(e) => Error::Lock(e),
         }
+    }
+}
+
+impl From<crate::token::identity::KeyError> for Error {
+    fn from(e: crate::token::identity::KeyError) -> Error {
+        Error::Key(e)
     }
 }
 

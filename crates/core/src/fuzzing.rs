@@ -8,6 +8,7 @@ use crate::frontends::docker::protocol::Credentials;
 use crate::token::cache::Entry;
 use crate::token::config::{Config, MinRemaining};
 use crate::token::host::{Authority, Registry};
+use crate::token::identity::Key;
 use crate::token::resolve::{Route, Target};
 use std::path::Path;
 
@@ -107,7 +108,7 @@ fn check_target(t: &Target) {
 /// `get`/`erase` stdin: whatever resolves is ECR itself or the configured alias.
 pub(crate) fn server(data: &[u8]) {
     let Some(s) = text(data) else { return };
-    if let Some(t) = Route::of(s, &config()).map(|r| r.target(&empty_env())) {
+    if let Some(t) = Route::of(s, &config()).map(|r| r.target(&empty_env(), &Key::fixed())) {
         check_target(&t);
     }
 }
@@ -126,7 +127,9 @@ pub(crate) fn store(data: &[u8]) {
 /// kubelet requests.
 pub(crate) fn kubelet(data: &[u8]) {
     let Some(s) = text(data) else { return };
-    if let Ok((req, t)) = crate::frontends::kubelet::parse(s, &config(), &empty_env()) {
+    if let Ok((req, t)) =
+        crate::frontends::kubelet::parse(s, &config(), &empty_env(), &Key::fixed())
+    {
         check_target(&t);
         let host = crate::frontends::kubelet::image_registry(&req.image)
             .expect("accepted image has a host");
@@ -137,8 +140,8 @@ pub(crate) fn kubelet(data: &[u8]) {
 /// Bazel requests.
 pub(crate) fn bazel(data: &[u8]) {
     let Some(s) = text(data) else { return };
-    if let Ok(Some(t)) =
-        crate::frontends::bazel::route(s, &config()).map(|r| r.map(|r| r.target(&empty_env())))
+    if let Ok(Some(t)) = crate::frontends::bazel::route(s, &config())
+        .map(|r| r.map(|r| r.target(&empty_env(), &Key::fixed())))
     {
         check_target(&t);
     }

@@ -73,7 +73,7 @@ pub mod host {
 /// the SDK's credential chain labels it.
 pub mod identity {
     pub use crate::token::identity::source::{ambient_label, env_key_id};
-    pub use crate::token::identity::{AwsEnv, Identity, Qualifiers};
+    pub use crate::token::identity::{AwsEnv, Identity, Key, KeyError, Qualifiers};
 }
 
 /// The cross-process locks: bounded, and unlocked where the filesystem cannot lock.

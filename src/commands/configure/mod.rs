@@ -20,7 +20,7 @@ use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use ecr_login_core::host::Registry;
-use ecr_login_core::identity::Identity;
+use ecr_login_core::identity::{Identity, Key};
 use ecr_login_core::printable;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -80,7 +80,8 @@ fn discover(req: &Request) -> Result<String, Error> {
         role_arn: req.role_arn.clone(),
         ..Default::default()
     };
-    let identity = Identity::new(Some(&rule), &ProcessEnv);
+    // Nothing keeps this identity: a key of this run alone fingerprints its secrets.
+    let identity = Identity::new(Some(&rule), &ProcessEnv, &Key::ephemeral()?);
     let timeout = Config::load()?.timeout;
     crate::aws::discover::default_registry(
         &identity,

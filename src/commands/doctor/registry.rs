@@ -12,6 +12,7 @@ use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::env::ProcessEnv;
 use ecr_login_core::host::{Authority, Registry};
+use ecr_login_core::identity::Key;
 use ecr_login_core::policy;
 use ecr_login_core::resolve::{Route, Target};
 
@@ -53,7 +54,24 @@ pub fn checks(
         }
     };
     let mut checks = vec![host(&route, config)];
-    let target = route.target(&ProcessEnv);
+    // The cache's key when there is a cache, else one of this run alone (doctor keeps
+    // nothing then); without randomness there is no identity to show.
+    let key = cache
+        .map(|c| c.key().clone())
+        .map_or_else(Key::ephemeral, Ok);
+    let target = match key {
+        Ok(key) => route.target(&ProcessEnv, &key),
+        Err(e) => {
+            checks.push(Check::fail("registry.identity", e.to_string()));
+            let plan = Plan {
+                server: server.to_string(),
+                target: None,
+                blocked: Some("no identity".into()),
+                endpoint: Err(EndpointError::NoRegistry),
+            };
+            return (Group::new(title(server), checks), plan);
+        }
+    };
     checks.push(Check::pass(
         "registry.identity",
         target.identity.label.clone(),

@@ -63,7 +63,7 @@ pub(crate) fn handle(
     let Some(route) = route(input, ctx.config)? else {
         return Ok(json_line(&Response::default()));
     };
-    let target = ctx.target(route);
+    let target = ctx.target(route)?;
     let entry = match resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error) {
         Err(Error::NotFound) => return Ok(json_line(&Response::default())),
         other => other?,

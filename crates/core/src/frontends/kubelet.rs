@@ -11,6 +11,7 @@ use crate::secret::Secret;
 use crate::token::config::{Config, KubeletSettings};
 use crate::token::fetch::Fetcher;
 use crate::token::identity::Identity;
+use crate::token::identity::Key;
 use crate::token::policy;
 use crate::token::resolve::{self, Context, Route, Target};
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,7 @@ pub(crate) fn parse(
     input: &str,
     config: &Config,
     env: &dyn Env,
+    key: &Key,
 ) -> Result<(Request, Target), Error> {
     let req: Request = serde_json::from_str(input.trim()).map_err(|e| {
         Error::Input(format!(
@@ -102,7 +104,7 @@ pub(crate) fn parse(
         return Err(not_ecr(&req.image));
     };
     let Some(token) = req.service_account_token.clone() else {
-        return Ok((req, route.target(env)));
+        return Ok((req, route.target(env, key)));
     };
     let claims = token_claims(&token).ok_or_else(|| {
         Error::Input("the service account token is not a JWT with a `sub` claim".into())
@@ -122,7 +124,7 @@ pub(crate) fn parse(
             "service account {} names no role: the node's credentials answer",
             claims.account()
         );
-        return Ok((req, route.target(env)));
+        return Ok((req, route.target(env, key)));
     };
     if !crate::token::config::is_role_arn(&role) {
         // Never repeated: it came from the cluster, and a newline in it would forge a line
@@ -138,6 +140,7 @@ pub(crate) fn parse(
         claims.uid.as_deref(),
         rule.region,
         env,
+        key,
     );
     identity.role_session_name = Some(session_name(&claims));
     Ok((req, route.target_as(identity)))
@@ -221,7 +224,7 @@ pub fn handle(
     fetcher: &dyn Fetcher,
     now: i64,
 ) -> Result<Vec<u8>, Error> {
-    let (req, target) = parse(input, ctx.config, ctx.env)?;
+    let (req, target) = parse(input, ctx.config, ctx.env, ctx.key()?)?;
     let entry = resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error)?;
     let until = policy::serve_until(&entry, ctx.config.cache.min_remaining);
     let response = Response {
@@ -403,7 +406,9 @@ mod tests {
                 "not in an ECR registry",
             ),
         ] {
-            let e = parse(input, &c, &env).unwrap_err().to_string();
+            let e = parse(input, &c, &env, &Key::fixed())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(needle), "{input}: {e}");
         }
     }
@@ -429,7 +434,9 @@ mod tests {
             "arn:aws:s3:::bucket",
             "not-an-arn",
         ] {
-            let e = parse(&request(role), &c, &env).unwrap_err().to_string();
+            let e = parse(&request(role), &c, &env, &Key::fixed())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("not an IAM role ARN"), "{role}: {e}");
             assert!(!e.contains("forged") && !e.contains('\n'), "{e}");
         }
@@ -437,6 +444,7 @@ mod tests {
             &request("arn:aws-us-gov:iam::123456789012:role/team/puller"),
             &c,
             &env,
+            &Key::fixed(),
         )
         .unwrap();
         assert!(

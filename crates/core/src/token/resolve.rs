@@ -7,7 +7,7 @@ use crate::token::cache::{self, Cache, CacheError, Entry, STORED_IDENTITY, Sourc
 use crate::token::config::{Config, RegistryRule};
 use crate::token::fetch::{BUDGET_GRACE, Expired, FetchError, FetchRequest, Fetched, Fetcher};
 use crate::token::host::{Authority, Registry};
-use crate::token::identity::Identity;
+use crate::token::identity::{Identity, Key, KeyError};
 use crate::token::lock::LockError;
 use crate::token::policy;
 use std::time::Duration;
@@ -52,9 +52,10 @@ impl Route {
         login_registry(&self.authority)
     }
 
-    /// The target as `env` signs for it.
-    pub fn target(self, env: &dyn Env) -> Target {
-        let identity = Identity::new(self.rule.as_ref(), env);
+    /// The target as `env` signs for it, its secrets fingerprinted under `key` (the
+    /// cache's: [`Cache::key`]).
+    pub fn target(self, env: &dyn Env, key: &Key) -> Target {
+        let identity = Identity::new(self.rule.as_ref(), env, key);
         self.target_as(identity)
     }
 
@@ -107,6 +108,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub env: &'a dyn Env,
     cache: Slot<'a>,
+    /// The key of this process alone, when there is no cache ([`Context::key`]).
+    ephemeral: std::sync::OnceLock<Option<Key>>,
 }
 
 /// The cache a context serves from: one already open, or one opened by the first request
@@ -122,6 +125,7 @@ impl<'a> Context<'a> {
             config,
             env,
             cache: Slot::Open(cache),
+            ephemeral: std::sync::OnceLock::new(),
         }
     }
 
@@ -132,14 +136,26 @@ impl<'a> Context<'a> {
             config,
             env: &crate::env::ProcessEnv,
             cache: Slot::OnFirstUse(std::sync::OnceLock::new(), open),
+            ephemeral: std::sync::OnceLock::new(),
         }
     }
 
-    /// The target `route` comes to, signed for as this context's environment signs. The
-    /// cache is opened first: the identity's key fingerprints secrets with the cache's key.
-    pub(crate) fn target(&self, route: Route) -> Target {
-        let _ = self.cache();
-        route.target(self.env)
+    /// The target `route` comes to, signed for as this context's environment signs, its
+    /// secrets fingerprinted under the cache's key.
+    pub(crate) fn target(&self, route: Route) -> Result<Target, KeyError> {
+        Ok(route.target(self.env, self.key()?))
+    }
+
+    /// The cache's key (opening the cache if need be), else one of this process alone: no
+    /// entry is kept then, so no other process needs to compute the same identity.
+    pub fn key(&self) -> Result<&Key, KeyError> {
+        if let Some(cache) = self.cache() {
+            return Ok(cache.key());
+        }
+        self.ephemeral
+            .get_or_init(|| Key::ephemeral().ok())
+            .as_ref()
+            .ok_or(KeyError { detail: None })
     }
 
     /// The cache, if there is a usable one.

@@ -73,7 +73,7 @@ fn get(
     fetcher: &dyn Fetcher,
     now: i64,
 ) -> Result<Vec<u8>, Error> {
-    let target = ctx.target(route);
+    let target = ctx.target(route)?;
     let entry = resolve::serve(&target, ctx, fetcher, now).map_err(super::token_error)?;
     Ok(json_line(&Credentials {
         server_url: server.to_string(),
@@ -173,7 +173,7 @@ fn served_from<'a>(
     servable: &HashMap<String, &'a Entry>,
     ctx: &Context,
 ) -> Option<&'a Entry> {
-    let target = ctx.target(Route::of(server, ctx.config)?);
+    let target = ctx.target(Route::of(server, ctx.config)?).ok()?;
     let login = target.identity.accepts_stored.then(|| target.login_key());
     login
         .into_iter()

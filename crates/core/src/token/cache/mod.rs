@@ -15,6 +15,7 @@ pub use error::CacheError;
 
 use crate::files::{self, check_owned};
 use crate::token::fetch::FetchError;
+use crate::token::identity::Key;
 use crate::token::lock::{self, LockError, LockGuard};
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -77,6 +78,8 @@ pub fn default_dir() -> Result<Option<PathBuf>, CacheError> {
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// What the identities of its entries fingerprint secrets under.
+    key: Key,
 }
 
 impl Cache {
@@ -132,17 +135,24 @@ impl Cache {
         if !meta.is_dir() {
             return Err(CacheError::NotADirectory(dir.to_path_buf()));
         }
-        crate::token::identity::fingerprint::install(dir).map_err(|source| CacheError::NoKey {
+        let key = Key::of_cache(dir).map_err(|source| CacheError::NoKey {
             dir: dir.to_path_buf(),
             source,
         })?;
         Ok(Cache {
             dir: dir.to_path_buf(),
+            key,
         })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The key the identities of this cache's entries fingerprint secrets under: pass it to
+    /// [`Identity::new`](crate::token::identity::Identity::new).
+    pub fn key(&self) -> &Key {
+        &self.key
     }
 
     fn entry_path(&self, key: &str) -> PathBuf {

@@ -4,37 +4,83 @@
 //! token) in `status --json` or an entry file could be reversed by guessing; under a key
 //! that never leaves the cache directory it cannot.
 //!
-//! One key per process, installed when the cache is opened ([`install`]), which every
-//! path does before it computes an identity; without a cache, an existing key is read
-//! from the default cache directory, else a key of this process alone is made (nothing
-//! is kept then, so nothing needs to match).
+//! The key is a value, [`Key`]: the cache owns its own ([`Key::of_cache`], made when the
+//! cache is opened), and whoever computes an identity passes one in, so an identity
+//! computed without the cache's key does not compile (it used to be a process-wide global
+//! installed as a side effect of opening the cache, and a path that forgot to open it
+//! first missed every entry). Without a cache, a key of the process alone serves
+//! ([`Key::ephemeral`]): nothing is kept then, so nothing needs to match.
 //!
 //! The randomness is `getrandom(2)` (`getentropy` on macOS and the BSDs), which needs no
 //! device file: a chroot or sandbox without `/dev/urandom` still gets a key. With no
-//! randomness at all the cache is not used, rather than keyed with something guessable
-//! (issue 27: it used to be the constant `0x5a…`).
+//! randomness at all there is no key, and that is an error with its line, never a key
+//! anyone could compute (issue 27: it used to be the constant `0x5a…`).
 
 use crate::files;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// The key file's name in the cache directory.
 pub(crate) const KEY_FILE: &str = ".fingerprint-key";
 const KEY_LEN: usize = 32;
 
-static KEY: OnceLock<[u8; KEY_LEN]> = OnceLock::new();
+/// The key fingerprints of secrets are made under. Its bytes are never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key([u8; KEY_LEN]);
 
-/// Uses the key of the cache in `dir` (making it if needed) for this process, unless one
-/// is in use already; a key file that cannot be used or kept gives way to a random key
-/// of this process alone. An error (no randomness) means this cache must not be used.
-pub(crate) fn install(dir: &Path) -> io::Result<()> {
-    if KEY.get().is_none() {
-        let _ = KEY.set(cache_key(dir, &random)?);
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(..)")
     }
-    Ok(())
 }
+
+impl Key {
+    /// The key of the cache in `dir`: its file's, else a new one kept there (a file that
+    /// cannot be used or kept gives way to a new key of this process alone). An error (no
+    /// randomness) means this cache must not be used.
+    pub(crate) fn of_cache(dir: &Path) -> io::Result<Key> {
+        cache_key(dir, &random).map(Key)
+    }
+
+    /// A key of this process alone, for identities nothing keeps (no cache).
+    pub fn ephemeral() -> Result<Key, KeyError> {
+        random().map(Key).map_err(|e| KeyError {
+            detail: Some(e.to_string()),
+        })
+    }
+
+    /// A fixed key, for tests and the fuzzers' checks (never a shipped build's).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn fixed() -> Key {
+        Key([0x42; KEY_LEN])
+    }
+
+    /// The first 64 bits of HMAC-SHA-256(key, value), hex.
+    pub(crate) fn fingerprint(&self, value: &[u8]) -> String {
+        super::hex(&hmac(&self.0, value)[..8])
+    }
+}
+
+/// There is no key to fingerprint secrets under: the system gave no randomness (and there
+/// is no cache with a key of its own).
+#[derive(Debug)]
+pub struct KeyError {
+    /// What the system said, when it said something.
+    pub(crate) detail: Option<String>,
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the system gives no randomness (getrandom")?;
+        if let Some(d) = &self.detail {
+            write!(f, ": {d}")?;
+        }
+        f.write_str("), so ecr-login has no key to fingerprint secrets under and cannot tell one identity from another; it does not go on with a key others could compute")
+    }
+}
+
+impl std::error::Error for KeyError {}
 
 /// The key for the cache in `dir`: its file's, else a new one from `random` (kept in
 /// the file when it can be).
@@ -46,36 +92,6 @@ fn cache_key(
         Some(key) => Ok(key),
         None => random(),
     }
-}
-
-/// The first 64 bits of HMAC-SHA-256(key, value), hex.
-pub(crate) fn fingerprint(value: &[u8]) -> String {
-    super::hex(&hmac(key(), value)[..8])
-}
-
-fn key() -> &'static [u8; KEY_LEN] {
-    KEY.get_or_init(|| {
-        let kept = crate::token::cache::default_dir().ok().flatten();
-        kept.and_then(|dir| load(&dir, None).ok().flatten())
-            .or_else(|| random().ok())
-            .unwrap_or_else(process_key)
-    })
-}
-
-/// The last resort of a process with no cache and no randomness: its fingerprints are
-/// shown (`doctor`), never kept. Not secret-grade, but not a constant anyone can compute
-/// ahead: the time, the process and where the loader put this code and its stack.
-fn process_key() -> [u8; KEY_LEN] {
-    let on_stack = 0u8;
-    let facts = format!(
-        "{:?} {} {:p} {:p} {:?}",
-        std::time::SystemTime::now(),
-        std::process::id(),
-        &on_stack,
-        process_key as fn() -> [u8; KEY_LEN],
-        std::time::Instant::now(),
-    );
-    Sha256::digest(facts.as_bytes()).into()
 }
 
 /// The key in `dir`; made there (exclusively, 0600) with `random` when one is given and
@@ -262,6 +278,15 @@ mod tests {
         assert!(!dir.path().join(KEY_FILE).exists());
         let made = cache_key(dir.path(), &random).unwrap();
         assert_eq!(cache_key(dir.path(), &none).unwrap(), made);
-        assert_ne!(process_key(), [0x5a; KEY_LEN]);
+    }
+
+    #[test]
+    fn a_key_is_never_shown() {
+        let key = Key([0x42; KEY_LEN]);
+        assert_eq!(format!("{key:?}"), "Key(..)");
+        assert_ne!(
+            key.fingerprint(b"x"),
+            Key([0x43; KEY_LEN]).fingerprint(b"x")
+        );
     }
 }

@@ -21,6 +21,7 @@ use crate::env::Env;
 use crate::env::is_secret_var;
 use crate::secret::Secret;
 use crate::token::config::RegistryRule;
+pub use fingerprint::{Key, KeyError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -170,7 +171,9 @@ pub(crate) fn home_dir(env: &dyn Env) -> Option<PathBuf> {
 }
 
 impl Identity {
-    pub fn new(rule: Option<&RegistryRule>, env: &dyn Env) -> Identity {
+    /// The identity `env` signs as for a registry under `rule`; secrets fingerprinted under
+    /// `fingerprints` (the cache's key: [`Key::of_cache`]).
+    pub fn new(rule: Option<&RegistryRule>, env: &dyn Env, fingerprints: &Key) -> Identity {
         let rule = rule.cloned().unwrap_or_default();
         let mut vars = env.aws_vars();
         if let Some(profile) = &rule.profile {
@@ -181,14 +184,22 @@ impl Identity {
             vars.insert("AWS_EC2_METADATA_DISABLED".into(), "true".into());
         }
         let aws = AwsEnv(vars);
-        let mut key = format!("v2;{}", source::vars_text(&aws));
+        let mut key = format!("v2;{}", source::vars_text(&aws, fingerprints));
         let source_label = if let Some(profile) = &rule.profile {
-            key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
+            key.push_str(&source::files_text(
+                &aws,
+                home_dir(env).as_deref(),
+                fingerprints,
+            ));
             format!("profile:{profile}")
         } else if let Some(key_id) = source::env_key_id(&aws) {
-            format!("env:{}", fingerprint::fingerprint(key_id.as_bytes()))
+            format!("env:{}", fingerprints.fingerprint(key_id.as_bytes()))
         } else {
-            key.push_str(&source::files_text(&aws, home_dir(env).as_deref()));
+            key.push_str(&source::files_text(
+                &aws,
+                home_dir(env).as_deref(),
+                fingerprints,
+            ));
             if let Some(profile) = aws.get("AWS_PROFILE") {
                 format!("profile:{profile}")
             } else {
@@ -200,7 +211,7 @@ impl Identity {
             qualifiers.role = Some(role.clone());
             key.push_str(&format!("role={role};"));
             if let Some(id) = &rule.external_id {
-                let id = fingerprint::fingerprint(id.as_bytes());
+                let id = fingerprints.fingerprint(id.as_bytes());
                 key.push_str(&format!("external-id=#{id};"));
                 qualifiers.external_id = Some(id);
             }
@@ -239,15 +250,16 @@ impl Identity {
         uid: Option<&str>,
         region: Option<String>,
         env: &dyn Env,
+        fingerprints: &Key,
     ) -> Identity {
         let aws = AwsEnv(env.aws_vars());
         let uid = uid.map_or_else(
-            || format!("#{}", fingerprint::fingerprint(token.expose().as_bytes())),
+            || format!("#{}", fingerprints.fingerprint(token.expose().as_bytes())),
             str::to_string,
         );
         let key = format!(
             "v2;service-account;role={role_arn};sub={subject};uid={uid};{}",
-            source::vars_text(&aws)
+            source::vars_text(&aws, fingerprints)
         );
         let qualifiers = Qualifiers {
             endpoint: endpoint(&aws),

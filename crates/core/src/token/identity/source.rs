@@ -7,6 +7,7 @@
 //! collision would hand one identity's token to another).
 
 use super::AwsEnv;
+use super::fingerprint::Key;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -49,17 +50,14 @@ pub fn ambient_label(vars: &AwsEnv) -> Option<String> {
 const NOT_IDENTITY: &[&str] = &["AWS_CA_BUNDLE"];
 
 /// The variables, one `NAME=value;` each, secrets as a hash.
-pub(crate) fn vars_text(vars: &AwsEnv) -> String {
+pub(crate) fn vars_text(vars: &AwsEnv, key: &Key) -> String {
     let mut out = String::new();
     for (name, value) in vars.all() {
         if NOT_IDENTITY.contains(&name.as_str()) {
             continue;
         }
         if is_secret_var(name) {
-            out.push_str(&format!(
-                "{name}=#{};",
-                super::fingerprint::fingerprint(value.as_bytes())
-            ));
+            out.push_str(&format!("{name}=#{};", key.fingerprint(value.as_bytes())));
         } else {
             out.push_str(&format!("{name}={value};"));
         }
@@ -100,11 +98,11 @@ pub(crate) fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// The files in effect and the container token, as text.
-pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
+pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>, key: &Key) -> String {
     let mut out = String::new();
     for (what, path) in profile_files(vars, home) {
         match path {
-            Some(p) => out.push_str(&format!("{what}={}@{};", p.display(), fingerprint(&p))),
+            Some(p) => out.push_str(&format!("{what}={}@{};", p.display(), fingerprint(&p, key))),
             None => out.push_str(&format!("{what}=~;")),
         }
     }
@@ -112,7 +110,7 @@ pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
     // rotation costs one fetch).
     if let Some(path) = vars.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
         let digest = match crate::files::read_limited(Path::new(path), MAX_TOKEN_FILE) {
-            Ok(content) => super::fingerprint::fingerprint(&content),
+            Ok(content) => key.fingerprint(&content),
             Err(e) => format!("{:?}", e.kind()),
         };
         out.push_str(&format!("container-token=#{digest};"));
@@ -128,7 +126,7 @@ pub(crate) fn files_text(vars: &AwsEnv, home: Option<&Path>) -> String {
     // The instance metadata service answers for the machine it runs on: a home shared by
     // machines with different instance roles (NFS, a copied image) must not share tokens.
     if vars.get("AWS_EC2_METADATA_DISABLED") != Some("true") {
-        out.push_str(&format!("machine={};", machine_facts()));
+        out.push_str(&format!("machine={};", machine_facts(key)));
     }
     out
 }
@@ -168,7 +166,7 @@ pub(crate) fn web_identity_claims(path: &Path) -> String {
 
 /// What tells this machine from another, from local files alone: the machine id, and the
 /// EC2 instance id where the platform shows it (Nitro's DMI asset tag, cloud-init's data).
-fn machine_facts() -> String {
+fn machine_facts(key: &Key) -> String {
     let read = |p: &str| {
         fs::read_to_string(p)
             .ok()
@@ -181,10 +179,7 @@ fn machine_facts() -> String {
         .or_else(|| read("/var/lib/cloud/data/instance-id"));
     format!(
         "{}/{}",
-        machine.map_or_else(
-            || "-".into(),
-            |m| super::fingerprint::fingerprint(m.as_bytes())
-        ),
+        machine.map_or_else(|| "-".into(), |m| key.fingerprint(m.as_bytes())),
         instance.unwrap_or_else(|| "-".into())
     )
 }
@@ -194,9 +189,9 @@ fn machine_facts() -> String {
 /// or low-entropy file (LocalStack's `test`) could be confirmed offline (issue 27). Read
 /// bounded and without blocking: this is the hit path, and a FIFO here must not hang it
 /// (the fetcher then names the file).
-pub(crate) fn fingerprint(path: &Path) -> String {
+pub(crate) fn fingerprint(path: &Path, key: &Key) -> String {
     match crate::files::read_limited(path, MAX_PROFILE_FILE) {
-        Ok(content) => super::fingerprint::fingerprint(&content),
+        Ok(content) => key.fingerprint(&content),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "-".into(),
         Err(e) => format!("?{:?}", e.kind()),
     }
@@ -226,17 +221,18 @@ mod tests {
 
     #[test]
     fn any_edit_changes_the_fingerprint() {
+        let key = Key::ephemeral().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
-        assert_eq!(fingerprint(&path), "-");
+        assert_eq!(fingerprint(&path, &key), "-");
         fs::write(&path, "[default]\naws_access_key_id = AKIAONE\n").unwrap();
-        let one = fingerprint(&path);
+        let one = fingerprint(&path, &key);
         // Same size, same clock tick: the content still tells.
         fs::write(&path, "[default]\naws_access_key_id = AKIATWO\n").unwrap();
-        let two = fingerprint(&path);
+        let two = fingerprint(&path, &key);
         assert_ne!(one, two);
         // Put back: the same content is the same signer.
         fs::write(&path, "[default]\naws_access_key_id = AKIAONE\n").unwrap();
-        assert_eq!(fingerprint(&path), one);
+        assert_eq!(fingerprint(&path, &key), one);
     }
 }

@@ -39,7 +39,7 @@ impl Home {
 }
 
 fn key(rule: Option<&RegistryRule>, env: &MapEnv) -> String {
-    Identity::new(rule, env).key
+    Identity::new(rule, env, &Key::fixed()).key
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn labels() {
     ];
     for (rule, vars, want) in cases {
         assert_eq!(
-            Identity::new(rule.as_ref(), &home.env(vars)).label,
+            Identity::new(rule.as_ref(), &home.env(vars), &Key::fixed()).label,
             *want,
             "{vars:?}"
         );
@@ -105,7 +105,7 @@ fn access_keys_are_hashed_never_shown() {
             ("AWS_SECRET_ACCESS_KEY", "wJalrSECRET"),
         ])
     };
-    let id = Identity::new(None, &env("AKIAEXAMPLEKEY123"));
+    let id = Identity::new(None, &env("AKIAEXAMPLEKEY123"), &Key::fixed());
     assert!(id.label.starts_with("env:"));
     for text in [&id.label, &id.key, &format!("{id:?}")] {
         assert!(
@@ -115,7 +115,10 @@ fn access_keys_are_hashed_never_shown() {
     }
     assert!(!id.env.recordable().contains_key("AWS_SECRET_ACCESS_KEY"));
     assert!(!id.env.recordable().contains_key("AWS_ACCESS_KEY_ID"));
-    assert_ne!(id.key, Identity::new(None, &env("AKIAOTHERKEY45678")).key);
+    assert_ne!(
+        id.key,
+        Identity::new(None, &env("AKIAOTHERKEY45678"), &Key::fixed()).key
+    );
 }
 
 /// Another tool's secret under an `AWS_` name (a Bedrock API key, a CI system's variable)
@@ -130,7 +133,7 @@ fn unknown_aws_variables_are_treated_as_secrets() {
             ("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:1"),
         ])
     };
-    let id = Identity::new(None, &env("bedrock-key-1"));
+    let id = Identity::new(None, &env("bedrock-key-1"), &Key::fixed());
     for text in [&id.label, &id.key, &format!("{id:?}")] {
         assert!(!text.contains("bedrock-key-1"), "{text}");
     }
@@ -139,7 +142,10 @@ fn unknown_aws_variables_are_treated_as_secrets() {
     assert_eq!(recorded["AWS_PROFILE"], "dev");
     assert_eq!(recorded["AWS_ENDPOINT_URL_ECR"], "http://127.0.0.1:1");
     assert!(id.key.contains("AWS_PROFILE=dev;"), "{}", id.key);
-    assert_ne!(id.key, Identity::new(None, &env("bedrock-key-2")).key);
+    assert_ne!(
+        id.key,
+        Identity::new(None, &env("bedrock-key-2"), &Key::fixed()).key
+    );
 }
 
 /// Environment keys sign alone: the files do not matter, so editing them does not split.
@@ -300,7 +306,11 @@ fn a_config_profile_hides_every_other_source() {
         ]),
     );
     assert_eq!(plain, with_keys);
-    let id = Identity::new(Some(&prod), &home.env(&[("AWS_ACCESS_KEY_ID", "AKIA1")]));
+    let id = Identity::new(
+        Some(&prod),
+        &home.env(&[("AWS_ACCESS_KEY_ID", "AKIA1")]),
+        &Key::fixed(),
+    );
     assert_eq!(id.env.get("AWS_ACCESS_KEY_ID"), None);
     assert_eq!(id.env.get("AWS_PROFILE"), Some("prod"));
     assert!(id.profile_from_config);
@@ -318,6 +328,7 @@ fn service_accounts_are_keyed_by_uid_and_never_take_stored_logins() {
             uid,
             None,
             &env,
+            &Key::fixed(),
         )
     };
     assert_ne!(id(Some("uid-1")).key, id(Some("uid-2")).key);
@@ -399,7 +410,11 @@ fn the_ca_bundle_is_not_part_of_the_identity() {
             ])
         )
     );
-    let with = Identity::new(None, &home.env(&[("AWS_CA_BUNDLE", "/etc/corp-ca.pem")]));
+    let with = Identity::new(
+        None,
+        &home.env(&[("AWS_CA_BUNDLE", "/etc/corp-ca.pem")]),
+        &Key::fixed(),
+    );
     assert_eq!(
         with.env
             .recordable()
