@@ -13,6 +13,7 @@
 
 pub mod aws;
 pub mod commands;
+pub mod edit;
 pub mod renew;
 pub mod service;
 

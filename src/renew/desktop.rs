@@ -21,9 +21,10 @@
 //! device or a huge file is reported once and left alone), and a daemon running as root
 //! never repairs a file that another user can change.
 
-use crate::commands::configure::docker_config::DockerEditError;
-use crate::commands::configure::ecr_config::ConfigEditError;
-use crate::commands::configure::{HELPER, creds_store, docker_config, ecr_config, user_file};
+use crate::edit::docker_config::DockerEditError;
+use crate::edit::docker_config::HELPER;
+use crate::edit::ecr_config::ConfigEditError;
+use crate::edit::{creds_store, docker_config, ecr_config, user_file};
 use ecr_login_core::config::{self, Config};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::files;
@@ -35,7 +36,7 @@ const FIGHT_WINDOW_MS: i64 = 60_000;
 /// How long the file must stay unchanged before we repair it.
 pub const QUIET_MS: i64 = 2_000;
 
-use super::{Stamp, stamp};
+use super::watch::{Stamp, stamp};
 
 /// What `status` shows about the last repair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,7 +31,6 @@ use state::State;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use warm::{Warm, warm_set};
@@ -46,8 +45,8 @@ pub struct Deps {
     pub fetcher: Arc<dyn Fetcher>,
 }
 
-/// A future that completes on each request to re-read the config (SIGHUP in production).
-pub type Reload = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+pub use signals::Reload;
+use watch::stamp;
 
 #[derive(Debug, Default)]
 struct Failure {
@@ -222,16 +221,6 @@ async fn look_at_docker_config(
         }
     }
 }
-
-/// What tells a file changed: its modification time and size (`None`: no file). For our
-/// config here, and Docker's in [`desktop`].
-pub(crate) fn stamp(path: Option<&std::path::Path>) -> Stamp {
-    let meta = std::fs::metadata(path?).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
-}
-
-/// See [`stamp`].
-pub(crate) type Stamp = Option<(std::time::SystemTime, u64)>;
 
 fn reload_config(config: &mut Arc<Config>, path: Option<&std::path::Path>) {
     match Config::load_from(path) {

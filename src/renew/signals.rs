@@ -2,10 +2,12 @@
 //! Unix; Ctrl-C/close on Windows, which has no SIGHUP (the config file is watched
 //! instead).
 
-use super::Reload;
 use ecr_login_core::error::Error;
 use std::future::Future;
 use std::pin::Pin;
+
+/// A future that completes on each request to re-read the config (SIGHUP in production).
+pub type Reload = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 pub struct Signals {
     #[cfg(unix)]

@@ -62,3 +62,13 @@ fn watch(path: &Path, changed: Arc<Notify>) -> notify::Result<notify::Recommende
     watcher.watch(dir, RecursiveMode::NonRecursive)?;
     Ok(watcher)
 }
+
+/// What tells a file changed: its modification time and size (`None`: no file). For our
+/// config here, and Docker's in the Desktop repair.
+pub(crate) fn stamp(path: Option<&std::path::Path>) -> Stamp {
+    let meta = std::fs::metadata(path?).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// See [`stamp`].
+pub(crate) type Stamp = Option<(std::time::SystemTime, u64)>;

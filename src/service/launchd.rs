@@ -6,7 +6,7 @@
 //! The plist and the `launchctl` command lines are plain data, built (and tested) on every
 //! platform; only macOS runs them.
 
-use super::{FileOp, ServiceError, carried_env, create_dir, quietly};
+use super::common::{FileOp, ServiceError, carried_env, create_dir, quietly};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;

@@ -7,7 +7,7 @@
 //! The definition and the `schtasks` command lines are plain data, built (and tested) on
 //! every platform; only Windows runs them.
 
-use super::{FileOp, ServiceError, create_dir, quietly};
+use super::common::{FileOp, ServiceError, create_dir, quietly};
 use ecr_login_core::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -149,7 +149,7 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
         .into());
     }
     let _ = writeln!(out, "created the scheduled task {TASK}: runs at your logon");
-    out.push_str(&env_advice(&super::carried_env()));
+    out.push_str(&env_advice(&super::common::carried_env()));
     quietly("schtasks", &end_argv());
     if quietly("schtasks", &run_argv()) {
         let _ = writeln!(out, "started it");

@@ -1,7 +1,7 @@
 //! The systemd user unit: the packaged one in `/usr/lib/systemd/user/`, or one that
 //! `configure --service` writes for this binary's own path.
 
-use super::{FileOp, ServiceError, create_dir};
+use super::common::{FileOp, ServiceError, create_dir};
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use std::fmt::Write as _;
@@ -20,7 +20,7 @@ pub fn unit_text(exe: &Path) -> String {
         &exe.display().to_string(),
     );
     let mut env = String::new();
-    for (var, v) in super::carried_env() {
+    for (var, v) in super::common::carried_env() {
         if !v.contains(['\n', '"']) {
             let _ = writeln!(env, "Environment=\"{var}={v}\"");
         }
@@ -70,7 +70,7 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
 fn systemctl(args: &[&str]) -> bool {
     let mut argv = vec!["--user".to_string()];
     argv.extend(args.iter().map(|a| a.to_string()));
-    super::quietly("systemctl", &argv)
+    super::common::quietly("systemctl", &argv)
 }
 
 /// Stops and disables the unit `configure --service` installed, and removes it.

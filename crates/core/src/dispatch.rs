@@ -5,11 +5,11 @@
 //! protocol actions ([`Binary`]).
 
 use crate::clock;
-use crate::error::Error;
 use crate::frontends::docker;
 use crate::frontends::docker::protocol::{Action, Request};
+use crate::frontends::error::Error;
+use crate::frontends::output::{self, Protocol, Reply};
 use crate::frontends::{self, bazel};
-use crate::output::{self, Protocol, Reply};
 use crate::privilege::Settled;
 use crate::token::cache::Cache;
 use crate::token::config::Config;
@@ -66,7 +66,7 @@ pub fn run(binary: &dyn Binary, args: Vec<OsString>) -> ExitCode {
         Command::Other => Protocol::Human,
         _ => Protocol::Docker,
     };
-    match crate::privilege::settle(binary.may_switch()) {
+    match crate::privilege::settle(binary.may_switch(), &mut |line| output::error_line(&line)) {
         Ok(Settled::Ready) => {}
         // The full binary becomes the user itself, so it is never dumpable as that user.
         Ok(Settled::HandOff) => return binary.other(args),

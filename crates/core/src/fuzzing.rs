@@ -118,7 +118,7 @@ pub(crate) fn store(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Ok(c) = serde_json::from_str::<Credentials>(s) {
         let again: Credentials =
-            serde_json::from_slice(&crate::output::json_line(&c)).expect("re-parse");
+            serde_json::from_slice(&crate::frontends::output::json_line(&c)).expect("re-parse");
         assert_eq!(again, c);
         let _ = crate::frontends::docker::token_expiry_ms(&c.secret);
     }

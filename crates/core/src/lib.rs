@@ -20,15 +20,17 @@ pub mod clock;
 pub mod dispatch;
 pub mod duration;
 pub mod env;
-pub mod error;
 pub mod exec;
 pub mod files;
 mod frontends;
+/// The outcomes of a request that are not an answer, as every front end reports them.
+pub use frontends::error;
+/// The one owner of stdout, stderr and exit codes.
+pub use frontends::output;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod hooks;
 pub mod logging;
-pub mod output;
 pub mod paths;
 pub mod printable;
 pub mod privilege;
@@ -94,11 +96,11 @@ pub mod resolve {
 /// The Docker credential protocol's messages, the file store for other registries' logins,
 /// and the fallback helper's lookup.
 pub mod docker {
-    pub use crate::frontends::docker::error::StoreError;
     pub use crate::frontends::docker::fallback::find_helper;
     pub use crate::frontends::docker::file_store::{FileStore, default_dir};
     pub use crate::frontends::docker::protocol::Credentials;
     pub use crate::frontends::docker::version_line;
+    pub use crate::frontends::store_error::StoreError;
 }
 
 /// The kubelet's image credential provider protocol.

@@ -147,12 +147,16 @@ pub(crate) enum Settled {
 
 /// Sets the process up as described above. `may_switch`: whether this binary may become
 /// another user (the full one), or must hand over when that is needed (the front one).
-pub(crate) fn settle(may_switch: bool) -> Result<Settled, PrivilegeError> {
+/// `say` gets what the user is to be told once (on stderr, by the caller).
+pub(crate) fn settle(
+    may_switch: bool,
+    say: &mut dyn FnMut(String),
+) -> Result<Settled, PrivilegeError> {
     platform::no_core_dumps();
     if !platform::is_root() {
         return Ok(Settled::Ready);
     }
-    platform::settle_root(may_switch)
+    platform::settle_root(may_switch, say)
 }
 
 /// The uid we act as, when we started as root with another user's files and switched.
@@ -179,7 +183,7 @@ pub(crate) fn limited_error(uid: u32) -> PrivilegeError {
 pub(crate) fn touched() -> Vec<(&'static str, PathBuf)> {
     let env = crate::env::ProcessEnv;
     let var = |name: &str| crate::env::Env::var(&env, name);
-    let home = crate::token::identity::home_dir(&env);
+    let home = crate::paths::home_dir(&env);
     let mut paths = Vec::new();
     if let Some(home) = &home {
         paths.push(("the home directory", home.clone()));
@@ -187,13 +191,13 @@ pub(crate) fn touched() -> Vec<(&'static str, PathBuf)> {
     if let Ok(p) = crate::paths::docker_config() {
         paths.push(("Docker's config", p));
     }
-    if let Some(p) = crate::token::config::default_path() {
+    if let Some(p) = crate::paths::config_file() {
         paths.push(("ecr-login's config", p));
     }
-    if let Ok(Some(p)) = crate::token::cache::default_dir() {
+    if let Ok(Some(p)) = crate::paths::cache_dir() {
         paths.push(("the cache directory", p));
     }
-    if let Ok(p) = crate::frontends::docker::file_store::default_dir() {
+    if let Ok(p) = crate::paths::store_dir() {
         paths.push(("the login store", p));
     }
     for (var_name, default, what) in [
@@ -385,7 +389,10 @@ mod platform {
         }
     }
 
-    pub(crate) fn settle_root(may_switch: bool) -> Result<Settled, PrivilegeError> {
+    pub(crate) fn settle_root(
+        may_switch: bool,
+        say: &mut dyn FnMut(String),
+    ) -> Result<Settled, PrivilegeError> {
         let mut survey = Survey::default();
         // The paths as given, links and all: a link the user owns makes them the owner.
         for (what, path) in touched() {
@@ -407,7 +414,7 @@ mod platform {
                 match become_user(*uid, gid) {
                     Ok(()) => {
                         ACTING_AS.store(*uid, Ordering::Relaxed);
-                        drop_root_secrets(*uid);
+                        drop_root_secrets(*uid, say);
                         Ok(Settled::Ready)
                     }
                     // Not permitted here (a user namespace where the uid is unmapped, no
@@ -416,7 +423,9 @@ mod platform {
                         if matches!(source.raw_os_error(), Some(libc::EPERM | libc::EINVAL)) =>
                     {
                         CANNOT_ACT_AS.store(*uid, Ordering::Relaxed);
-                        crate::output::error_line(&format!(
+                        // SAFETY: start-up, before any thread exists (as in `resolve_home`).
+                        unsafe { std::env::set_var("AWS_ECR_DISABLE_CACHE", "1") };
+                        say(format!(
                             "running as root with {what} {} of uid {uid}, and cannot act as that user ({source}); going on as root without the token cache, writing nothing there",
                             path.display()
                         ));
@@ -456,7 +465,7 @@ mod platform {
     /// is not a known setting) go once we act as another user: a token they signed would
     /// land in that user's cache, and programs we start as that user would inherit them.
     /// (The process is no longer dumpable, so its original environment stays unreadable.)
-    fn drop_root_secrets(uid: u32) {
+    fn drop_root_secrets(uid: u32, say: &mut dyn FnMut(String)) {
         let mut secret: Vec<String> = std::env::vars_os()
             .filter_map(|(k, _)| k.into_string().ok())
             .filter(|k| crate::env::is_aws_var(k) && crate::env::is_secret_var(k))
@@ -469,7 +478,7 @@ mod platform {
             // SAFETY: as in `resolve_home`: start-up, a single thread.
             unsafe { std::env::remove_var(name) };
         }
-        crate::output::error_line(&format!(
+        say(format!(
             "acting as uid {uid} (the owner of the files in use), so root's {} {} not used: that user's own AWS credentials sign",
             secret.join(", "),
             if secret.len() == 1 { "is" } else { "are" }
@@ -538,7 +547,10 @@ mod platform {
     pub(crate) fn no_core_dumps() {}
 
     /// Windows has no root acting in another user's profile through a variable.
-    pub(crate) fn settle_root(_: bool) -> Result<Settled, PrivilegeError> {
+    pub(crate) fn settle_root(
+        _: bool,
+        _: &mut dyn FnMut(String),
+    ) -> Result<Settled, PrivilegeError> {
         Ok(Settled::Ready)
     }
 

@@ -15,12 +15,12 @@
 //! which the result is checked against before anything is written. `--remove` takes out
 //! only what this added; a second run changes nothing.
 
-use super::json_text::ObjectText;
-use super::user_file;
 use crate::commands::args::ConfigureArgs as Request;
 use crate::commands::provider_config::{
     self as pc, AUDIENCE, CONFIG_API, DROP_IN, KIND, NODE_PROVIDER, SA_PROVIDER,
 };
+use crate::edit::json_text::ObjectText;
+use crate::edit::user_file;
 use ecr_login_core::config::{self, Config};
 use ecr_login_core::error::Error;
 use serde_json::{Value, json};
@@ -73,7 +73,7 @@ pub fn run(req: &Request) -> Result<String, Error> {
             .map_err(|e| Error::Other(format!("cannot remove {}: {e}", updated.path.display())))?;
         let _ = writeln!(out, "removed {}", updated.path.display());
     } else {
-        super::report(&mut out, &updated, req.dry_run);
+        updated.describe(&mut out, req.dry_run);
     }
     binaries(&mut out, &bin_dir, req)?;
     if !req.remove {

@@ -6,14 +6,10 @@
 //! Both files are the user's: we keep every key we do not touch, write atomically with the
 //! file's own mode, refuse read-only files, and say exactly what changed.
 
-pub mod creds_store;
-pub mod docker_config;
-pub mod ecr_config;
-pub mod json_text;
 pub mod kubelet;
-pub mod user_file;
 
 use crate::commands::args::ConfigureArgs as Request;
+use crate::edit::{creds_store, docker_config, ecr_config, user_file};
 use ecr_login_core::config::{self, Config, RegistryRule};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
@@ -25,8 +21,7 @@ use ecr_login_core::printable;
 use serde_json::Value;
 use std::fmt::Write as _;
 
-/// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
-pub const HELPER: &str = "ecr-login";
+pub use crate::edit::docker_config::HELPER;
 pub const BINARY: &str = "docker-credential-ecr-login";
 
 /// The hosts a request names, discovering the caller's default registry when none is given.
@@ -183,7 +178,7 @@ fn edit(req: &Request) -> Result<String, Error> {
             return Err(e);
         }
     };
-    report(&mut out, &updated, req.dry_run);
+    updated.describe(&mut out, req.dry_run);
     let current = updated.text.clone().or_else(|| {
         ecr_login_core::files::read_text_limited(&updated.path, ecr_login_core::files::CONFIG_LIMIT)
             .ok()
@@ -377,31 +372,9 @@ fn edit_our_config(
         ecr_config::checked(&path, edit(current.unwrap_or_default()))
     })?;
     if !updated.changes.is_empty() {
-        report(out, &updated, req.dry_run);
+        updated.describe(out, req.dry_run);
     }
     Ok(())
-}
-
-/// What an edit changed, one line a member. Paths and values are the user's: they are
-/// shown through [`printable::line`], never as terminal escapes or extra lines.
-fn report(out: &mut String, updated: &user_file::Updated, dry_run: bool) {
-    let path = printable::line(&updated.path.display().to_string());
-    if updated.changes.is_empty() {
-        let _ = writeln!(out, "{path}: already configured, nothing changed");
-        return;
-    }
-    let verb = if dry_run {
-        "would change (dry run)"
-    } else {
-        "changed"
-    };
-    let _ = writeln!(out, "{path}: {verb}:");
-    // The members the edit changed, as it names them, and never a line of the file: a
-    // one-line config.json holds logins, proxy passwords and HttpHeaders beside them (issue
-    // 27), and dry runs get pasted into tickets and CI logs.
-    for c in &updated.changes {
-        let _ = writeln!(out, "  {}", printable::line(c));
-    }
 }
 
 fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Result<(), Error> {
@@ -417,7 +390,7 @@ fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Res
         );
         ecr_config::checked(&path, edited)
     })?;
-    report(out, &updated, req.dry_run);
+    updated.describe(out, req.dry_run);
     Ok(())
 }
 

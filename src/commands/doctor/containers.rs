@@ -8,7 +8,7 @@
 use super::Check;
 use super::docker::{Reach, inline_login};
 use super::json_file::{self, JsonFileError};
-use crate::commands::configure::HELPER;
+use crate::edit::docker_config::HELPER;
 use ecr_login_core::exec::lookup;
 use serde_json::{Map, Value};
 use std::path::PathBuf;

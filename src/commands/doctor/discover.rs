@@ -52,7 +52,7 @@ pub fn registries(
             .helpers
             .iter()
             .filter(|(host, helper)| {
-                helper.as_str() == Some(crate::commands::configure::HELPER)
+                helper.as_str() == Some(crate::edit::docker_config::HELPER)
                     || Registry::parse(host).is_some()
             })
             .map(|(host, _)| host.clone()),

@@ -5,7 +5,8 @@
 //! set things up, the daemon's Docker Desktop repair state says whether it keeps them so.
 
 use super::Check;
-use crate::commands::configure::{HELPER, creds_store, docker_config};
+use crate::edit::docker_config::HELPER;
+use crate::edit::{creds_store, docker_config};
 use crate::renew::state::State;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;

@@ -3,7 +3,7 @@
 
 use super::process::{self, Ran};
 use super::{Check, Deadline};
-use crate::commands::configure::HELPER;
+use crate::edit::docker_config::HELPER;
 use crate::renew::state::State;
 use crate::service;
 use ecr_login_core::cache::Cache;

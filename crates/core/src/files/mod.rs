@@ -9,6 +9,7 @@
 //! bytes or the new ones, never a mix. Temp files start with [`TEMP_PREFIX`]; the cache
 //! sweeps the ones a killed writer left.
 
+mod refused;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -19,64 +20,13 @@ mod windows;
 use windows as platform;
 
 pub use platform::{Owner, is_root, mode, open_options, owner, set_owner, vet};
+pub use refused::{Refused, Why};
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
-
-/// Why a file or directory of ours is not used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
-    Symlink,
-    Owner {
-        uid: u32,
-        me: u32,
-    },
-    WritableByOthers {
-        mode: u32,
-    },
-    NotRegular,
-    /// More than one link: a hard link to another file.
-    Links(u64),
-}
-
-impl std::fmt::Display for Why {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Why::Symlink => f.write_str("is a symbolic link"),
-            Why::Owner { uid, me } => write!(f, "belongs to uid {uid}, not to you (uid {me})"),
-            Why::WritableByOthers { mode } => {
-                write!(f, "is writable by other users (mode {mode:o})")
-            }
-            Why::NotRegular => f.write_str("is not a regular file"),
-            Why::Links(n) => write!(f, "has {n} links (a hard link to another file)"),
-        }
-    }
-}
-
-/// A file or directory of ours that was refused, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    /// What it was to be: "cache directory", "cache entry", "login file"…
-    pub what: &'static str,
-    pub path: PathBuf,
-    pub why: Why,
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = self.path.display();
-        write!(f, "{} {path} {}", self.what, self.why)?;
-        match self.why {
-            Why::WritableByOthers { .. } => write!(f, "; run: chmod go-w {path}"),
-            _ => f.write_str("; refusing to use it"),
-        }
-    }
-}
-
-impl std::error::Error for Refused {}
 
 /// Refuses files and directories that are symlinks, someone else's, or writable by others.
 pub fn check_owned(path: &Path, meta: &fs::Metadata, what: &'static str) -> Result<(), Refused> {
@@ -409,7 +359,7 @@ mod tests {
 
     /// A file in `dir` holding "keep": what an attack must leave alone.
     #[cfg(unix)]
-    fn precious(dir: &Path, name: &str) -> PathBuf {
+    fn precious(dir: &Path, name: &str) -> std::path::PathBuf {
         let path = dir.join(name);
         fs::write(&path, b"keep").unwrap();
         path

@@ -5,7 +5,7 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use super::Why;
+use super::refused::Why;
 
 /// Options that create with `mode` and never follow a symlink at the last component.
 pub fn open_options(mode: u32) -> OpenOptions {

@@ -7,7 +7,7 @@ use std::io;
 use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use super::Why;
+use super::refused::Why;
 use std::time::{Duration, Instant};
 
 const FILE_SHARE_READ: u32 = 0x1;

@@ -5,8 +5,8 @@
 //! one binary serves `--credential_helper=*.dkr.ecr.*.amazonaws.com=<path>` too.
 
 use crate::clock::rfc3339;
-use crate::error::Error;
-use crate::output::json_line;
+use crate::frontends::error::Error;
+use crate::frontends::output::json_line;
 use crate::secret::Secret;
 use crate::token::config::Config;
 use crate::token::fetch::Fetcher;

@@ -6,7 +6,7 @@
 //! must be the one it sent), so the response is a fixed struct with exactly its fields.
 
 use crate::env::Env;
-use crate::error::Error;
+use crate::frontends::error::Error;
 use crate::secret::Secret;
 use crate::token::config::{Config, KubeletSettings};
 use crate::token::fetch::Fetcher;
@@ -240,7 +240,7 @@ pub fn handle(
             },
         )]),
     };
-    Ok(crate::output::json_line(&response))
+    Ok(crate::frontends::output::json_line(&response))
 }
 
 /// What a service account token says about its account (not verified: the kubelet minted

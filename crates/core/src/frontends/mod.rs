@@ -2,11 +2,15 @@
 //! podman, skopeo, BuildKit…), the kubelet's image credential provider protocol, and
 //! Bazel's credential helper protocol. Each parses its input into a
 //! [`crate::token::resolve::Target`], asks the token path, and shapes the answer; none
-//! has a token path of its own.
+//! has a token path of its own. Beside them, what a request comes to when it is not an
+//! answer ([`error`]) and how each protocol, and a human command, is told ([`output`]).
 
 pub(crate) mod bazel;
 pub(crate) mod docker;
+pub mod error;
 pub(crate) mod kubelet;
+pub mod output;
+pub(crate) mod store_error;
 
 use std::io::Read;
 
@@ -37,9 +41,9 @@ impl std::fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-impl From<InputError> for crate::error::Error {
+impl From<InputError> for crate::frontends::error::Error {
     fn from(e: InputError) -> Self {
-        crate::error::Error::Input(e.to_string())
+        crate::frontends::error::Error::Input(e.to_string())
     }
 }
 
@@ -63,7 +67,7 @@ pub(crate) fn read_bounded(input: impl Read) -> Result<String, InputError> {
 /// What a front end tells its client when the token path has no token. ECR Public's pulls
 /// work without one (its images are public): its failure is a warning and "no
 /// credentials", so the client pulls anonymously. Any other is the error.
-pub(crate) fn token_error(e: crate::token::resolve::TokenError) -> crate::error::Error {
+pub(crate) fn token_error(e: crate::token::resolve::TokenError) -> crate::frontends::error::Error {
     use crate::token::resolve::TokenError;
     match e {
         TokenError::Fetch { registry, error } if registry.is_public() => {
@@ -71,7 +75,7 @@ pub(crate) fn token_error(e: crate::token::resolve::TokenError) -> crate::error:
                 "ECR token for {registry} ({}): {error}; pulling anonymously",
                 error.kind()
             );
-            crate::error::Error::NotFound
+            crate::frontends::error::Error::NotFound
         }
         e => e.into(),
     }

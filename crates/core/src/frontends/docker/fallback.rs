@@ -6,12 +6,12 @@
 //! action and stdin: its stdout, stderr and exit code are the caller's answer, so its
 //! exact "credentials not found in native keychain" stays exact and clients go anonymous.
 
-use super::error::StoreError;
 use super::file_store::{self, FileStore};
 use super::protocol::Request;
-use crate::error::Error;
 use crate::exec::lookup;
-use crate::output::{Reply, json_line};
+use crate::frontends::error::Error;
+use crate::frontends::output::{Reply, json_line};
+use crate::frontends::store_error::StoreError;
 use crate::token::config::Config;
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -4,10 +4,10 @@
 //! 0700 directory, written atomically under a lock. It is separate from the token cache,
 //! which the daemon and housekeeping touch; nothing here is ever renewed or swept.
 
-use super::error::StoreError;
 use super::protocol::Credentials;
-use crate::error::Error;
 use crate::files::{self, check_owned};
+use crate::frontends::error::Error;
+use crate::frontends::store_error::StoreError;
 use crate::token::identity::short_hash;
 use crate::token::lock;
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Overrides where the store lives.
-pub(crate) const STORE_ENV: &str = "ECR_LOGIN_STORE_DIR";
+pub(crate) use crate::paths::STORE_ENV;
 
 /// A login file larger than this is not ours.
 const MAX_LOGIN_BYTES: u64 = 64 * 1024;
@@ -33,16 +33,7 @@ pub struct FileStore {
 /// ecr-login/logins`, `~/Library/Application Support/ecr-login/logins`,
 /// `%LOCALAPPDATA%\ecr-login\data\logins`.
 pub fn default_dir() -> Result<PathBuf, Error> {
-    // Root near another user's files that it could not become: nothing is written there.
-    if let Some(uid) = crate::privilege::cannot_act_as() {
-        return Err(crate::privilege::limited_error(uid).into());
-    }
-    if let Some(dir) = std::env::var_os(STORE_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "ecr-login")
-        .map(|d| d.data_local_dir().join("logins"))
-        .ok_or(Error::Store(StoreError::NoHome { env: STORE_ENV }))
+    crate::paths::store_dir().map_err(|_| Error::Store(StoreError::NoHome { env: STORE_ENV }))
 }
 
 impl FileStore {
@@ -114,7 +105,7 @@ impl FileStore {
                 dir: self.dir.clone(),
                 source,
             })?;
-            crate::output::error_line(&format!(
+            crate::frontends::output::error_line(&format!(
                 "keeping logins to registries other than ECR in {} (files only you can read); to keep them in a keychain instead, set [store] fallback = \"secretservice\" (or pass, osxkeychain, wincred) in {}",
                 self.dir.display(),
                 config_path.map_or_else(
@@ -125,7 +116,7 @@ impl FileStore {
         }
         let path = self.path(&creds.server_url);
         let _lock = self.lock(&creds.server_url)?;
-        files::write_atomic(&path, &crate::output::json_line(creds), 0o600)
+        files::write_atomic(&path, &crate::frontends::output::json_line(creds), 0o600)
             .map_err(|source| StoreError::WriteLogin { path, source }.into())
     }
 

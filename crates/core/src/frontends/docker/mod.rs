@@ -6,13 +6,12 @@
 //! talks to AWS: a miss goes to the [`Fetcher`] the binary passes (the full binary's calls
 //! AWS; the front binary's hands the request to the full binary).
 
-pub(crate) mod error;
 pub(crate) mod fallback;
 pub(crate) mod file_store;
 pub(crate) mod protocol;
 
-use crate::error::Error;
-use crate::output::{Reply, json_line};
+use crate::frontends::error::Error;
+use crate::frontends::output::{Reply, json_line};
 use crate::secret::Secret;
 use crate::token::cache::{Entry, STORED_IDENTITY, Source};
 use crate::token::fetch::Fetcher;

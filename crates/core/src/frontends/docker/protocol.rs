@@ -3,7 +3,7 @@
 //! Key spelling is exact (`ServerURL`, `Username`, `Secret`) because Bazel's rules_oci and
 //! the Rust `docker_credential` crate decode case-sensitively (SPEC Part B).
 
-use crate::error::Error;
+use crate::frontends::error::Error;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -131,7 +131,7 @@ mod tests {
             secret: Secret::new("pa\"ss"),
         };
         assert_eq!(
-            String::from_utf8(crate::output::json_line(&creds)).unwrap(),
+            String::from_utf8(crate::frontends::output::json_line(&creds)).unwrap(),
             "{\"ServerURL\":\"123456789012.dkr.ecr.us-east-1.amazonaws.com\",\"Username\":\"AWS\",\"Secret\":\"pa\\\"ss\"}\n"
         );
     }

@@ -53,26 +53,10 @@ struct FailureRecord {
 
 /// Where the cache lives, or `None` when it is disabled (`AWS_ECR_DISABLE_CACHE`).
 pub fn default_dir() -> Result<Option<PathBuf>, CacheError> {
-    if std::env::var_os("AWS_ECR_DISABLE_CACHE").is_some_and(|v| !v.is_empty()) {
-        return Ok(None);
-    }
-    // Root near another user's files that it could not become: nothing is written there.
-    if crate::privilege::cannot_act_as().is_some() {
-        return Ok(None);
-    }
-    if let Some(dir) = std::env::var_os("AWS_ECR_CACHE_DIR").filter(|d| !d.is_empty()) {
-        let dir = PathBuf::from(dir);
-        // The Go helper expands a leading `~`; so do we.
-        if let Ok(rest) = dir.strip_prefix("~") {
-            let home = crate::token::identity::home_dir(&crate::env::ProcessEnv)
-                .ok_or(CacheError::TildeWithoutHome)?;
-            return Ok(Some(home.join(rest)));
-        }
-        return Ok(Some(dir));
-    }
-    directories::ProjectDirs::from("", "", "ecr-login")
-        .map(|d| Some(d.cache_dir().to_path_buf()))
-        .ok_or(CacheError::NoHome)
+    crate::paths::cache_dir().map_err(|e| match e {
+        crate::paths::PathError::TildeWithoutHome { .. } => CacheError::TildeWithoutHome,
+        crate::paths::PathError::NoHome { .. } => CacheError::NoHome,
+    })
 }
 
 #[derive(Debug, Clone)]

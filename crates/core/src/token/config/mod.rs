@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const CONFIG_ENV: &str = "ECR_LOGIN_CONFIG";
+pub use crate::paths::CONFIG_ENV;
 
 /// Per-registry settings, matched by host as clients send it (SPEC A.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -216,11 +216,7 @@ struct DaemonFile {
 
 /// Where the config file lives: `ECR_LOGIN_CONFIG`, else the platform config dir.
 pub fn default_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "ecr-login")?;
-    Some(dirs.config_dir().join("config.toml"))
+    crate::paths::config_file()
 }
 
 impl Config {

@@ -58,7 +58,7 @@ impl Key {
 
     /// The first 64 bits of HMAC-SHA-256(key, value), hex.
     pub(crate) fn fingerprint(&self, value: &[u8]) -> String {
-        super::hex(&hmac(&self.0, value)[..8])
+        hex(&hmac(&self.0, value)[..8])
     }
 }
 
@@ -215,6 +215,15 @@ fn random() -> io::Result<[u8; KEY_LEN]> {
     Ok(key)
 }
 
+/// First 16 hex digits of SHA-256: enough to tell keys apart, useless to recover one.
+pub(crate) fn short_hash(value: &str) -> String {
+    hex(&Sha256::digest(value.as_bytes())[..8])
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,7 +233,7 @@ mod tests {
     #[test]
     fn hmac_is_hmac_sha256() {
         let key = [0x0bu8; 32];
-        let got = super::super::hex(&hmac(&key, b"Hi There"));
+        let got = hex(&hmac(&key, b"Hi There"));
         // python3 -c 'import hmac,hashlib;print(hmac.new(b"\x0b"*32,b"Hi There",hashlib.sha256).hexdigest())'
         assert_eq!(
             got,

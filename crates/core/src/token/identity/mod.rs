@@ -14,18 +14,17 @@
 //! security bug. The label ([`Identity::label`]) is for people; the full binary refines it
 //! when it fetches (`Fetched::signer`).
 
+mod aws_env;
 pub(crate) mod fingerprint;
 pub(crate) mod source;
 
 use crate::env::Env;
-use crate::env::is_secret_var;
 use crate::secret::Secret;
 use crate::token::config::RegistryRule;
+pub use aws_env::AwsEnv;
 pub use fingerprint::{Key, KeyError};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+pub(crate) use fingerprint::{hex, short_hash};
 use std::fmt;
-use std::path::PathBuf;
 
 /// Variables a profile named in our config makes irrelevant: the SDK is told to use that
 /// profile and nothing else, so it sees none of the other sources.
@@ -51,50 +50,6 @@ const ENDPOINT_VARS: [&str; 3] = [
     "AWS_ENDPOINT_URL_ECR_PUBLIC",
     "AWS_ENDPOINT_URL",
 ];
-
-/// The AWS SDK's variables for one identity: what the SDK sees when it fetches as it.
-/// `Debug` shows the names of secrets, never their values.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct AwsEnv(BTreeMap<String, String>);
-
-impl AwsEnv {
-    /// A variable that is set and not blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    }
-
-    /// Every variable, as set (secrets included: for the SDK only).
-    pub fn all(&self) -> &BTreeMap<String, String> {
-        &self.0
-    }
-
-    /// The variables that may be written down with an entry: everything but secrets.
-    pub(crate) fn recordable(&self) -> BTreeMap<String, String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| !is_secret_var(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-}
-
-impl fmt::Debug for AwsEnv {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| {
-                let shown = if is_secret_var(k) {
-                    "<redacted>"
-                } else {
-                    v.as_str()
-                };
-                (k, shown)
-            }))
-            .finish()
-    }
-}
 
 /// The AWS identity that signs a registry's token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,22 +108,7 @@ impl fmt::Display for Qualifiers {
     }
 }
 
-/// The home directory as the SDK finds it (`HOME`, on Windows `USERPROFILE` or
-/// `HOMEDRIVE` + `HOMEPATH`), for `~` in profile file paths.
-pub(crate) fn home_dir(env: &dyn Env) -> Option<PathBuf> {
-    if let Some(home) = env.var("HOME") {
-        return Some(home.into());
-    }
-    if cfg!(windows) {
-        if let Some(home) = env.var("USERPROFILE") {
-            return Some(home.into());
-        }
-        if let (Some(drive), Some(path)) = (env.var("HOMEDRIVE"), env.var("HOMEPATH")) {
-            return Some(format!("{drive}{path}").into());
-        }
-    }
-    None
-}
+pub(crate) use crate::paths::home_dir;
 
 impl Identity {
     /// The identity `env` signs as for a registry under `rule`; secrets fingerprinted under
@@ -289,15 +229,6 @@ fn endpoint(aws: &AwsEnv) -> Option<String> {
         .iter()
         .find_map(|v| aws.get(v))
         .map(crate::redact::userinfo)
-}
-
-/// First 16 hex digits of SHA-256: enough to tell keys apart, useless to recover one.
-pub(crate) fn short_hash(value: &str) -> String {
-    hex(&Sha256::digest(value.as_bytes())[..8])
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! edit that could change the signer changes the text (over-splitting costs one fetch, a
 //! collision would hand one identity's token to another).
 
-use super::AwsEnv;
+use super::aws_env::AwsEnv;
 use super::fingerprint::Key;
 use std::fs;
 use std::path::{Path, PathBuf};

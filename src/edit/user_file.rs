@@ -9,6 +9,8 @@
 //! Reads are bounded and never block (a FIFO in the file's place is an error, not a hang).
 
 use ecr_login_core::files;
+use ecr_login_core::printable;
+use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -130,6 +132,31 @@ pub struct Updated {
     /// The new text, if anything changed.
     pub text: Option<String>,
     pub changes: Vec<String>,
+}
+
+impl Updated {
+    /// What changed, for people: the file, then a line per change as the edit named it.
+    /// Paths and values are the user's: shown through [`printable::line`], never as
+    /// terminal escapes or extra lines.
+    pub fn describe(&self, out: &mut String, dry_run: bool) {
+        let path = printable::line(&self.path.display().to_string());
+        if self.changes.is_empty() {
+            let _ = writeln!(out, "{path}: already configured, nothing changed");
+            return;
+        }
+        let verb = if dry_run {
+            "would change (dry run)"
+        } else {
+            "changed"
+        };
+        let _ = writeln!(out, "{path}: {verb}:");
+        // The members the edit changed, as it names them, and never a line of the file: a
+        // one-line config.json holds logins, proxy passwords and HttpHeaders beside them (issue
+        // 27), and dry runs get pasted into tickets and CI logs.
+        for c in &self.changes {
+            let _ = writeln!(out, "  {}", printable::line(c));
+        }
+    }
 }
 
 /// Applies `edit` to the file at `path` (written unless `dry_run`).

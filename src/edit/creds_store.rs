@@ -3,8 +3,7 @@
 //! `desktop`, `osxkeychain`, `pass`…) kept as our fallback for every other registry; and
 //! `configure --remove`, which puts that one back.
 
-use super::HELPER;
-use super::docker_config::{DockerEditError, parse};
+use super::docker_config::{DockerEditError, HELPER, parse};
 use super::json_text::ObjectText;
 use base64::Engine;
 use ecr_login_core::docker::Credentials;

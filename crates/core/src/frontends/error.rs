@@ -23,7 +23,7 @@ pub enum Error {
     /// No key to fingerprint secrets under (the system gives no randomness).
     Key(crate::token::identity::KeyError),
     /// A login to a registry that is not ours could not be kept, found or handed over.
-    Store(crate::frontends::docker::error::StoreError),
+    Store(crate::frontends::store_error::StoreError),
     /// A command's own typed error (the full binary's: `login`, …), said by its `Display`.
     Command(Box<dyn std::error::Error + Send + Sync>),
     /// Anything else that stops a command (a file we cannot write, a daemon already running).
@@ -63,8 +63,8 @@ impl std::error::Error for Error {
     }
 }
 
-impl From<crate::frontends::docker::error::StoreError> for Error {
-    fn from(e: crate::frontends::docker::error::StoreError) -> Error {
+impl From<crate::frontends::store_error::StoreError> for Error {
+    fn from(e: crate::frontends::store_error::StoreError) -> Error {
         Error::Store(e)
     }
 }

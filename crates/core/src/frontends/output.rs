@@ -17,7 +17,7 @@
 
 #![allow(clippy::print_stderr)]
 
-use crate::error::{Error, NOT_FOUND};
+use crate::frontends::error::{Error, NOT_FOUND};
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,8 +1,10 @@
 //! Docker's `config.json`: the user's file, shared with every other tool. We add and
 //! remove our `credHelpers` entries and keep every other key, in order.
 
-use super::HELPER;
 use super::json_text::{JsonError, ObjectText};
+
+/// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
+pub const HELPER: &str = "ecr-login";
 use ecr_login_core::config::HelperNameError;
 use ecr_login_core::error::Error;
 use serde_json::{Map, Value};
