@@ -506,13 +506,17 @@ mod platform {
         let groups = [gid as libc::gid_t];
         // SAFETY: plain system calls with valid arguments; the order (groups, gid, uid)
         // is the one that leaves no root privilege behind.
-        unsafe {
-            check(libc::setgroups(1 as _, groups.as_ptr()))?;
-            check(libc::setgid(gid as libc::gid_t))?;
-            check(libc::setuid(uid as libc::uid_t))?;
-        }
+        let switched = unsafe {
+            check(libc::setgroups(1 as _, groups.as_ptr()))
+                .and_then(|()| check(libc::setgid(gid as libc::gid_t)))
+                .and_then(|()| check(libc::setuid(uid as libc::uid_t)))
+        };
+        // Whatever came of it, the ownership checks ask the kernel who we are again.
+        crate::files::forget_euid();
+        switched?;
         // SAFETY: as above.
         if unsafe { libc::setuid(0) } == 0 {
+            crate::files::forget_euid();
             return Err(io::Error::other("root could be regained"));
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]

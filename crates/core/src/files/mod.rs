@@ -23,6 +23,8 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(unix)]
+pub(crate) use unix::forget_euid;
 
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
