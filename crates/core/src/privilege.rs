@@ -233,7 +233,7 @@ pub fn check_root_path(path: &std::path::Path, what: &'static str) -> Result<(),
 #[cfg(unix)]
 mod platform {
     use super::{ACTING_AS, CANNOT_ACT_AS, PrivilegeError, Settled, touched};
-    use std::collections::{BTreeMap, VecDeque};
+    use std::collections::VecDeque;
     use std::ffi::OsString;
     use std::io;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -266,14 +266,15 @@ mod platform {
         open: Option<(PathBuf, u32, &'static str)>,
         /// What each path looked at was (or the error it gave): the paths share their
         /// first components (`/`, the home), and one look at each is one answer for all.
-        /// (By the path's bytes: comparing `Path`s parses their components each time.)
-        seen: BTreeMap<OsString, Result<std::fs::Metadata, i32>>,
+        /// A dozen paths at most: a list, found by the paths' bytes (comparing `Path`s
+        /// parses their components each time).
+        seen: Vec<(OsString, Result<std::fs::Metadata, i32>)>,
     }
 
     impl Survey {
         /// `lstat(path)`, once per survey.
         fn lstat(&mut self, path: &Path) -> io::Result<std::fs::Metadata> {
-            if let Some(seen) = self.seen.get(path.as_os_str()) {
+            if let Some((_, seen)) = self.seen.iter().find(|(p, _)| p == path.as_os_str()) {
                 return seen.clone().map_err(io::Error::from_raw_os_error);
             }
             let result = std::fs::symlink_metadata(path);
@@ -284,7 +285,7 @@ mod platform {
                     None => return result,
                 },
             };
-            self.seen.insert(path.as_os_str().to_owned(), kept);
+            self.seen.push((path.as_os_str().to_owned(), kept));
             result
         }
 
