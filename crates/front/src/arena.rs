@@ -2,13 +2,13 @@
 //!
 //! A cache hit is a few hundred small allocations in a process that lives a fraction of a
 //! millisecond. musl's allocator served them from a group of pages per size class, mapping
-//! and unmapping as it went: a fifth of a hit's instructions, a dozen `mmap`/`munmap` calls
-//! and a dozen page faults (benches/README.md). Here an allocation is an add to one offset
-//! in one static region, so the pages a hit touches are the ones it fills, in a row, and
-//! no system call is made for them. A block is given back when it is the last one (a
-//! temporary string, a `Vec` growing in place), else left where it is until the process
-//! ends. Whatever does not fit in the region goes to the system's allocator, so a long
-//! `list` or a large file is served as before, only without the region's speed.
+//! and unmapping as it went: a fifth of a hit's instructions, 18 `brk`/`mmap`/`munmap`
+//! calls and a fresh page for each group (benches/README.md). Here an allocation is an add
+//! to one offset in one static region, so the pages a hit touches are the ones it fills, in
+//! a row, and no system call is made for them. A block is given back when it is the last
+//! one (a temporary string, a `Vec` growing in place), else left where it is until the
+//! process ends. Whatever does not fit in the region goes to the system's allocator, so a
+//! long `list` or a large file is served as before, only without the region's speed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
