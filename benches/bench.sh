@@ -5,6 +5,10 @@
 #  1. cache-hit `get`, `version`, non-ECR `get`: median, mean ± σ, peak RSS, ratio to a bare
 #     process start (/bin/true), beside Debian's Go helper (amazon-ecr-credential-helper)
 #     when it is installed, its cache pre-populated so that its `get` makes no network call;
+#     then the hit against its floor, in one round-robin run: a static no-op built as ours is
+#     (benches/noop.rs), ours and the Go helper, with the ratios, peak RSS, system calls,
+#     minor page faults and (with valgrind) instructions of each; as root, once as root
+#     (who looks at every path first) and once as an unprivileged user (nobody);
 #  2. cold `get` against the fake ECR endpoint (examples/fake_ecr.rs), ours and the Go
 #     helper's through the same HTTPS proxy (benches/tls_proxy.py: the Go helper ignores
 #     AWS_ENDPOINT_URL_ECR), plus ours straight to the fake over plain HTTP;
@@ -15,7 +19,9 @@
 # Knobs (environment): RUNS (300), WARMUP (20), COLD_RUNS (100), PAR_ROUNDS (10),
 # SEQ_GETS (200), SEQ_PACE seconds between sequential gets (0.05), SEQ_LIFETIME token
 # lifetime in seconds for the daemon run (10), RSS_RUNS (20), PROFILE: the cargo profile of
-# the binary measured (release; `dist` is what the packages ship).
+# the binaries measured (dist, as the packages ship them; release builds faster),
+# HIT_ONLY=1: section 1 alone, BEFORE: another build of the front binary (an older commit's)
+# to time beside ours in the floor tables, on the same cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +33,9 @@ seq_gets=${SEQ_GETS:-200}
 seq_pace=${SEQ_PACE:-0.05}
 seq_lifetime=${SEQ_LIFETIME:-10}
 rss_runs=${RSS_RUNS:-20}
-profile=${PROFILE:-release}
+profile=${PROFILE:-dist}
+hit_only=${HIT_ONLY:-}
+before=${BEFORE:-}
 
 say() { echo "bench: $*" >&2; }
 
@@ -61,6 +69,21 @@ cargo build --profile "$profile" --quiet -p ecr-login-front --target "$musl"
 mkdir -p target/bench-bin
 cp "target/$musl/$profile/docker-credential-ecr-login" "target/$profile/ecr-login" target/bench-bin/
 ours=$PWD/target/bench-bin/docker-credential-ecr-login
+# The floor: a process that does nothing, static for musl, no unwinding; as rustc links it
+# by default (static-pie), and as .cargo/config.toml links ours (not position-independent).
+rustc --edition 2024 -C opt-level=3 -C panic=abort -C strip=symbols --target "$musl" \
+  benches/noop.rs -o target/bench-bin/noop
+rustc --edition 2024 -C opt-level=3 -C panic=abort -C strip=symbols --target "$musl" \
+  -C relocation-model=static benches/noop.rs -o target/bench-bin/noop-static
+noop=$PWD/target/bench-bin/noop
+if [ -n "$before" ]; then
+  # Beside the full binary too, so that it could hand a miss over like ours (a hit does not).
+  mkdir -p target/bench-bin/before
+  cp "$before" target/bench-bin/before/docker-credential-ecr-login
+  cp "target/$profile/ecr-login" target/bench-bin/before/
+  before=$PWD/target/bench-bin/before/docker-credential-ecr-login
+  say "before: $BEFORE"
+fi
 fake_bin=$PWD/target/release/examples/fake_ecr
 
 # The Go helper has the same binary name as ours: use it only by its full path, and only
@@ -78,6 +101,8 @@ fi
 
 # --- scratch space, servers --------------------------------------------------------------
 work=$(mktemp -d)
+# Others may pass through (not list): the floor tables run as nobody too, on files in here.
+chmod 711 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -270,6 +295,133 @@ echo "hyperfine -N (no shell, no stdin) cross-check, medians: $(jq -r '[.results
 [ -z "$net_note" ] || echo "$net_note"
 [ -z "$go" ] || echo "Go helper: Debian's amazon-ecr-credential-helper $go_version."
 echo
+
+# --- 1b. the hit against its floor ---------------------------------------------------------
+# One round-robin run of the static no-op, our cache-hit `get` (and BEFORE's) and the Go
+# helper's, each row with what a run costs besides time: peak RSS (GNU time, as above),
+# system calls (strace -f -c: every thread's, from the exec), minor page faults (the mean of
+# the timed runs, from wait4) and, with valgrind, user-space instructions (callgrind). The
+# counts do not move with the load on the machine; the times do, alike for every row.
+# As root the front binary first looks at every path it may use (src privilege.rs), which a
+# user's does not: then the table is made twice, as root and as nobody (through setpriv,
+# with caches of nobody's own).
+floor_cols=()
+floor_row() { # NAME VAR=VALUE... CMD ARGS...: one row; uses $as, $fenv, $fdir
+  local name=$1
+  shift
+  local envs=()
+  while [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+  floor_spec=$(jq -c --arg name "$name" --arg input "$work/in-ecr" \
+    --args '. + [{name: $name, input: $input, allow_fail: false,
+      env: ($ARGS.positional | map(select(startswith("VAR:")) | ltrimstr("VAR:") | split("=")
+        | {(.[0]): (.[1:] | join("="))}) | add // {}),
+      argv: ($ARGS.positional | map(select(startswith("ARG:")) | ltrimstr("ARG:")))}]' \
+    <<<"$floor_spec" "${fenv[@]/#/VAR:}" "${envs[@]/#/VAR:}" "${@/#/ARG:}")
+  floor_names+=("$name")
+  local max=0 i r sys=- ins=-
+  for ((i = 0; i < rss_runs; i++)); do
+    run "${fenv[@]}" "${envs[@]}" "${as[@]}" /usr/bin/time -f %M -o "$fdir/rss" "$@" \
+      < "$work/in-ecr" > /dev/null 2>&1 || true
+    r=$(tail -n1 "$fdir/rss")
+    [ "$r" -le "$max" ] || max=$r
+  done
+  if command -v strace >/dev/null; then
+    run "${fenv[@]}" "${envs[@]}" "${as[@]}" strace -f -qq -c -o "$fdir/sc" "$@" \
+      < "$work/in-ecr" > /dev/null 2>&1 || true
+    sys=$(awk '$NF == "total" { print $4 }' "$fdir/sc")
+  fi
+  if command -v valgrind >/dev/null; then
+    run "${fenv[@]}" "${envs[@]}" "${as[@]}" valgrind --tool=callgrind \
+      --callgrind-out-file=/dev/null "$@" < "$work/in-ecr" > /dev/null 2> "$fdir/vg" || true
+    ins=$(sed -n 's/.*Collected : //p' "$fdir/vg")
+  fi
+  floor_cols+=("$name|$max|$sys|${ins:--}")
+}
+# floor WHO: the table as WHO: `self` (whoever runs this) or `user` (nobody, as root).
+floor() {
+  local who=$1
+  fdir=$work/floor-$who as=() fenv=()
+  floor_spec='[]' floor_names=() floor_cols=()
+  local ours_cache=$work/ours-cache go_cache=$work/go-cache py=python3
+  mkdir -p "$fdir"
+  if [ "$who" = user ]; then
+    as=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups)
+    # The system's python: one on PATH may live where nobody cannot go (pyenv under /root).
+    py=/usr/bin/python3
+    ours_cache=$fdir/ours-cache go_cache=$fdir/go-cache
+    mkdir -p "$fdir/home" "$go_cache"
+    [ -z "$go" ] || cp "$work/go-cache/cache.json" "$go_cache/"
+    chown -R nobody: "$fdir"
+    fenv=(HOME="$fdir/home")
+    # nobody's own entry, fetched once from the fake by nobody's full binary.
+    run "${fenv[@]}" "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$ours_cache" "${as[@]}" "$ours" get \
+      < "$work/in-ecr" | jq -e .Secret > /dev/null \
+      || { say "nobody's cold get failed"; exit 1; }
+  fi
+  say "the hit against its floor, as $who"
+  floor_row 'static no-op (`fn main(){}`, musl)' "$noop"
+  floor_row 'the same no-op, not position-independent' "${noop}-static"
+  floor_row 'ours: cache-hit `get`' "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$ours_cache" "$ours" get
+  [ -z "$before" ] \
+    || floor_row 'ours before (`BEFORE`): cache-hit `get`' "${ours_direct[@]}" AWS_ECR_CACHE_DIR="$ours_cache" "$before" get
+  [ -z "$go" ] || floor_row 'Go helper: cache-hit `get`' AWS_ECR_CACHE_DIR="$go_cache" "$go" get
+  printf '%s' "$floor_spec" > "$fdir/spec.json"
+  chmod -R a+rX "$fdir/spec.json"
+  run "${fenv[@]}" "${as[@]}" "$py" benches/spawn_bench.py "$fdir/spec.json" "$runs" "$warmup" \
+    > "$fdir/times.json"
+  local t=$fdir/times.json
+  f_stat() { jq -r --arg n "$1" --arg k "$2" '.[$n][$k]' "$t"; }
+  local floor_ms ours_ms
+  floor_ms=$(f_stat "${floor_names[0]}" median)
+  ours_ms=$(f_stat 'ours: cache-hit `get`' median)
+  if [ "$who" = user ]; then
+    echo "### The cache hit against its floor, as an unprivileged user (nobody)"
+  else
+    echo "### The cache hit against its floor, as $(id -un) (uid $(id -u))"
+  fi
+  echo
+  echo "| command | median ms | / static no-op | ours / this | peak RSS KB | system calls | minor page faults | instructions |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  local c name rss sys ins med ours_rss=
+  for c in "${floor_cols[@]}"; do
+    IFS='|' read -r name rss sys ins <<<"$c"
+    med=$(f_stat "$name" median)
+    [ "$name" != 'ours: cache-hit `get`' ] || ours_rss=$rss
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$(ms "$med")" \
+      "$(awk -v a="$med" -v b="$floor_ms" 'BEGIN { printf "%.2f", a / b }')" \
+      "$(awk -v a="$ours_ms" -v b="$med" 'BEGIN { printf "%.2f", a / b }')" \
+      "$rss" "$sys" "$(printf '%.1f' "$(f_stat "$name" minflt)")" "$ins"
+  done
+  echo
+  # Against the goals: each says whether it is met in this run.
+  goal() { awk -v v="$1" -v max="$2" -v what="$3" -v f="$4" \
+    'BEGIN { printf "%s " f " (goal ≤ " f ": %s)", what, v, max, (v <= max) ? "met" : "NOT met" }'; }
+  local line
+  line="$(goal "$(awk -v a="$ours_ms" -v b="$floor_ms" 'BEGIN { print a / b }')" 1.5 'ours / static no-op' '%.2f')"
+  if [ -n "$go" ]; then
+    line+="; $(goal "$(awk -v a="$ours_ms" -v b="$(f_stat 'Go helper: cache-hit `get`' median)" 'BEGIN { print a / b }')" 0.15 'ours / Go' '%.2f')"
+  fi
+  line+="; $(goal "$(awk -v k="$ours_rss" 'BEGIN { print k * 1024 / 1e6 }')" 1.5 'peak RSS (MB)' '%.2f')."
+  echo "$line"
+  echo
+}
+echo "## The cache hit against its floor ($runs runs each after $warmup warm-ups, round robin)"
+echo
+echo "The floor is a static no-op (benches/noop.rs: musl, \`opt-level=3\`, \`panic=abort\`), linked as"
+echo "rustc links it by default (static-pie); the second row links it as ours is (not position-independent)."
+echo "Goals (issue 31): ours / no-op ≤ 1.5, ours / Go ≤ 0.15, peak RSS ≤ 1.5 MB."
+echo "System calls: \`strace -f -c\`, from the exec to the exit, every thread. Minor page faults:"
+echo "the mean over the timed runs (\`wait4\`). Instructions: user space, \`valgrind --tool=callgrind\`"
+echo "(valgrind hides SHA-NI, so SHA-256 counts as its portable code there)."
+echo
+floor self
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 \
+  && setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups /usr/bin/python3 -c '' 2>/dev/null; then
+  floor user
+fi
+if [ -n "$hit_only" ]; then
+  exit 0
+fi
 
 # --- 2. cold get ------------------------------------------------------------------------
 say "cold get"

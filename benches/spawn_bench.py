@@ -12,7 +12,9 @@ run of each in turn, so a background load that comes and goes hits every row ali
 Usage: spawn_bench.py SPEC.json RUNS WARMUP > RESULT.json
 SPEC: [{"name": …, "argv": […], "env": {…}, "input": PATH, "allow_fail": bool}, …]; the
 environment of each command is this process's plus "env".
-RESULT: {name: {"median": s, "mean": s, "stddev": s, "min": s, "max": s, "runs": n}, …}
+RESULT: {name: {"median": s, "mean": s, "stddev": s, "min": s, "max": s, "runs": n,
+"minflt": mean minor page faults}, …}: the faults are the child's own (`wait4`'s rusage; a
+vfork child execs at once, so nearly all of them come after the exec).
 """
 import json
 import os
@@ -29,12 +31,12 @@ def spawn(cmd):
     ]
     t0 = time.perf_counter_ns()
     pid = os.posix_spawn(cmd["argv"][0], cmd["argv"], cmd["environ"], file_actions=actions)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     t1 = time.perf_counter_ns()
     code = os.waitstatus_to_exitcode(status)
     if code != 0 and not cmd.get("allow_fail"):
         sys.exit(f"spawn_bench: {cmd['name']} exited with {code}")
-    return (t1 - t0) / 1e9
+    return (t1 - t0) / 1e9, usage.ru_minflt
 
 
 def main():
@@ -44,11 +46,13 @@ def main():
     for cmd in cmds:
         cmd["environ"] = {**os.environ, **cmd.get("env", {})}
     times = {cmd["name"]: [] for cmd in cmds}
+    faults = {cmd["name"]: [] for cmd in cmds}
     for i in range(warmup + runs):
         for cmd in cmds:
-            t = spawn(cmd)
+            t, minflt = spawn(cmd)
             if i >= warmup:
                 times[cmd["name"]].append(t)
+                faults[cmd["name"]].append(minflt)
     result = {}
     for name, ts in times.items():
         result[name] = {
@@ -58,6 +62,7 @@ def main():
             "min": min(ts),
             "max": max(ts),
             "runs": len(ts),
+            "minflt": statistics.fmean(faults[name]),
         }
     json.dump(result, sys.stdout, indent=1)
 

@@ -44,7 +44,8 @@ build() {
   ensure_target "$2"
   mkdir -p target
   # shellcheck disable=SC2046 # target_args is empty or two words
-  cargo build --locked --profile "$profile" -p ecr-login --bins $(target_args "$1") \
+  # The full binary a PIE whatever .cargo/config.toml says of musl (static-full.sh).
+  RUSTFLAGS="${RUSTFLAGS-}" cargo build --locked --profile "$profile" -p ecr-login --bins $(target_args "$1") \
     --message-format=json-render-diagnostics >"$messages"
   # shellcheck disable=SC2046
   cargo build --locked --profile "$profile" -p ecr-login-front $(target_args "$2")

@@ -54,7 +54,8 @@ messages=target/build-packages-messages.json
 PROFILE=$profile bash packaging/static-full.sh "$arch"
 # The same build again (nothing to compile), for cargo's report of build.rs's output.
 . packaging/zig-env.sh
-cargo zigbuild --locked --profile "$profile" --target "$musl" -p ecr-login --bins \
+# (RUSTFLAGS as static-full.sh sets it for the full binary: a static PIE.)
+RUSTFLAGS="${RUSTFLAGS-}" cargo zigbuild --locked --profile "$profile" --target "$musl" -p ecr-login --bins \
   --message-format=json-render-diagnostics >"$messages"
 build_time=$(elapsed "$t0")
 

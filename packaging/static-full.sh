@@ -19,7 +19,10 @@ for arch in "${archs[@]}"; do
   target=$arch-unknown-linux-musl
   rustup target list --installed | grep -qx "$target" || rustup target add "$target" >&2
   start=$(date +%s)
-  cargo zigbuild --locked --profile "$profile" --target "$target" -p ecr-login --bin ecr-login
+  # The full binary stays a static PIE: .cargo/config.toml links the musl front binary
+  # non-PIE for its start-up cost (issue 31), which a long-running daemon and the TLS code
+  # under it do not need to trade for a fixed address. RUSTFLAGS, even empty, replaces it.
+  RUSTFLAGS="${RUSTFLAGS-}" cargo zigbuild --locked --profile "$profile" --target "$target" -p ecr-login --bin ecr-login
   cargo zigbuild --locked --profile "$profile" --target "$target" -p ecr-login-front
   for f in target/$target/$sub/ecr-login target/$target/$sub/docker-credential-ecr-login; do
     # No program interpreter: nothing for the kernel to load but the file itself.

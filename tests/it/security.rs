@@ -221,6 +221,47 @@ fn a_home_link_flipped_after_the_decision_discloses_nothing() {
     }
 }
 
+/// Issue 31: root resolves `HOME` once, after looking at it, and every later access (here
+/// the hook's environment) sees the result: the real path when a link was on the way or the
+/// path was not written as `canonicalize` writes it; the path as written otherwise, without
+/// a `canonicalize` (its four `readlink`s were a tenth of a root hit's system calls).
+#[test]
+#[ignore = "needs root: root's walk of the paths; tests/run-all.sh runs it"]
+fn root_resolves_a_linked_home_and_keeps_a_plain_one() {
+    let mut s = Sandbox::new();
+    let real = std::fs::canonicalize(s.dir.path()).unwrap();
+    let home = real.join("roothome");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(real.join("x")).unwrap();
+    std::os::unix::fs::symlink(&home, real.join("link")).unwrap();
+    let seen = real.join("home-seen");
+    hook(
+        &mut s,
+        "privilege.settled",
+        &format!("printf %s \"$HOME\" > '{}'", text_of(&seen)),
+    );
+    let home_text = text_of(&home).to_string();
+    let real_text = text_of(&real).to_string();
+    for (given, want) in [
+        (home_text.clone(), home_text.clone()),
+        (format!("{real_text}/link"), home_text.clone()),
+        (format!("{home_text}/"), home_text.clone()),
+        (format!("{real_text}//roothome"), home_text.clone()),
+        (format!("{real_text}/x/../roothome"), home_text.clone()),
+        // Nothing to resolve: left as it was.
+        (
+            format!("{real_text}/missing/../roothome"),
+            format!("{real_text}/missing/../roothome"),
+        ),
+    ] {
+        s.set("HOME", &given);
+        let _ = std::fs::remove_file(&seen);
+        let out = s.get("ghcr.io");
+        assert_eq!(stdout(&out), "credentials not found in native keychain\n");
+        assert_eq!(text(&seen), want, "HOME={given}");
+    }
+}
+
 /// M2: root with a user's `HOME` and its own AWS keys in the environment. The front
 /// binary switched and then exec'd the full one, which was dumpable again: the user read
 /// root's secret key from `/proc/PID/environ` while the token request ran, and the token

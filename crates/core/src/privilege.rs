@@ -177,6 +177,9 @@ pub(crate) fn limited_error(uid: u32) -> PrivilegeError {
     PrivilegeError::Unswitchable { uid }
 }
 
+/// What [`touched`] calls the home directory.
+const HOME: &str = "the home directory";
+
 /// The paths a command may read or write, from the environment alone, each with what it
 /// is: what root's decision is taken from.
 #[cfg(unix)]
@@ -186,7 +189,7 @@ pub(crate) fn touched() -> Vec<(&'static str, PathBuf)> {
     let home = crate::paths::home_dir(&env);
     let mut paths = Vec::new();
     if let Some(home) = &home {
-        paths.push(("the home directory", home.clone()));
+        paths.push((HOME, home.clone()));
     }
     if let Ok(p) = crate::paths::docker_config() {
         paths.push(("Docker's config", p));
@@ -268,9 +271,31 @@ mod platform {
         owners: Vec<(u32, u32, PathBuf, &'static str)>,
         /// A root-owned directory writable by others, and the path it was on the way to.
         open: Option<(PathBuf, u32, &'static str)>,
+        /// What each path looked at was (or the error it gave): the paths share their
+        /// first components (`/`, the home), and one look at each is one answer for all.
+        /// A dozen paths at most: a list, found by the paths' bytes (comparing `Path`s
+        /// parses their components each time).
+        seen: Vec<(OsString, Result<std::fs::Metadata, i32>)>,
     }
 
     impl Survey {
+        /// `lstat(path)`, once per survey.
+        fn lstat(&mut self, path: &Path) -> io::Result<std::fs::Metadata> {
+            if let Some((_, seen)) = self.seen.iter().find(|(p, _)| p == path.as_os_str()) {
+                return seen.clone().map_err(io::Error::from_raw_os_error);
+            }
+            let result = std::fs::symlink_metadata(path);
+            let kept = match &result {
+                Ok(meta) => Ok(meta.clone()),
+                Err(e) => match e.raw_os_error() {
+                    Some(errno) => Err(errno),
+                    None => return result,
+                },
+            };
+            self.seen.push((path.as_os_str().to_owned(), kept));
+            result
+        }
+
         fn owner(&mut self, meta: &std::fs::Metadata, path: &Path, what: &'static str) {
             if meta.uid() != 0 && !self.owners.iter().any(|o| o.0 == meta.uid()) {
                 self.owners
@@ -280,8 +305,8 @@ mod platform {
     }
 
     /// Walks `path` from `/`, as the kernel resolves it, looking at (never following
-    /// blindly) every component and every link on the way.
-    fn walk(path: &Path, what: &'static str, survey: &mut Survey) -> Result<(), PrivilegeError> {
+    /// blindly) every component and every link on the way. `true` when it met a link.
+    fn walk(path: &Path, what: &'static str, survey: &mut Survey) -> Result<bool, PrivilegeError> {
         let inspect = |p: &Path| {
             let path = p.to_path_buf();
             move |source| PrivilegeError::Inspect { path, source }
@@ -294,19 +319,19 @@ mod platform {
         let mut todo: VecDeque<OsString> = VecDeque::new();
         push_front(&mut todo, &absolute);
         let mut at = PathBuf::from("/");
-        let root = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+        let root = survey.lstat(&at).map_err(inspect(&at))?;
         // The directory we are in, when others may write in it: (sticky, mode).
         let mut open_dir = open_to_others(&root);
         let mut links = 0;
         while let Some(name) = todo.pop_front() {
             if name == ".." {
                 at.pop();
-                let meta = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+                let meta = survey.lstat(&at).map_err(inspect(&at))?;
                 open_dir = open_to_others(&meta);
                 continue;
             }
             let next = at.join(&name);
-            let meta = match std::fs::symlink_metadata(&next) {
+            let meta = match survey.lstat(&next) {
                 Ok(meta) => meta,
                 // What does not exist yet will be made inside what we looked at: in a
                 // directory others may write in, only a sticky one keeps it ours.
@@ -338,7 +363,7 @@ mod platform {
                     at = PathBuf::from("/");
                 }
                 push_front(&mut todo, &target);
-                let here = std::fs::symlink_metadata(&at).map_err(inspect(&at))?;
+                let here = survey.lstat(&at).map_err(inspect(&at))?;
                 open_dir = open_to_others(&here);
                 continue;
             }
@@ -350,7 +375,7 @@ mod platform {
                     .get_or_insert((at.clone(), meta.mode() & 0o7777, what));
             }
         }
-        Ok(())
+        Ok(links > 0)
     }
 
     /// A directory others may write in, as (sticky, mode); `None` for anything else.
@@ -394,16 +419,21 @@ mod platform {
         say: &mut dyn FnMut(String),
     ) -> Result<Settled, PrivilegeError> {
         let mut survey = Survey::default();
+        // The home, when it was walked without meeting a link.
+        let mut plain_home = None;
         // The paths as given, links and all: a link the user owns makes them the owner.
         for (what, path) in touched() {
-            walk(&path, what, &mut survey)?;
+            let linked = walk(&path, what, &mut survey)?;
+            if what == super::HOME && !linked {
+                plain_home = Some(path);
+            }
         }
         if !may_switch && survey.owners.len() == 1 {
             // Handed over as it came: the full binary looks again, and decides the same.
             return Ok(Settled::HandOff);
         }
         // From here on, the home looked at, whatever its links point at later.
-        resolve_home();
+        resolve_home(plain_home.as_deref());
         match survey.owners.as_slice() {
             [] => match survey.open {
                 Some((dir, mode, what)) => Err(PrivilegeError::OpenToOthers { dir, mode, what }),
@@ -447,11 +477,17 @@ mod platform {
     }
 
     /// `HOME` resolved once, through its links, and exported so: every later access uses
-    /// the directory looked at, even if a link on the way is flipped meanwhile.
-    fn resolve_home() {
+    /// the directory looked at, even if a link on the way is flipped meanwhile. `plain`:
+    /// the home as [`walk`] found it with no link on the way; when `HOME` is that path,
+    /// absolute and already in its normal form, it is its own real path (the walk looked
+    /// at every component, or stopped where `canonicalize` would fail), and is kept as is.
+    fn resolve_home(plain: Option<&Path>) {
         let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
             return;
         };
+        if plain.is_some_and(|p| p.as_os_str() == home && is_normal(p)) {
+            return;
+        }
         if let Ok(real) = std::fs::canonicalize(&home)
             && real.as_os_str() != home
         {
@@ -459,6 +495,15 @@ mod platform {
             // thing in main), so nothing reads the environment concurrently.
             unsafe { std::env::set_var("HOME", real) };
         }
+    }
+
+    /// An absolute path written as `canonicalize` writes one: no `.` or `..`, no doubled
+    /// or trailing `/`.
+    fn is_normal(path: &Path) -> bool {
+        let rebuilt: PathBuf = path.components().collect();
+        path.is_absolute()
+            && rebuilt.as_os_str() == path.as_os_str()
+            && !path.components().any(|c| c == Component::ParentDir)
     }
 
     /// Root's AWS secrets (keys, session tokens, anything an `AWS_*` variable may hold that
@@ -518,13 +563,17 @@ mod platform {
         let groups = [gid as libc::gid_t];
         // SAFETY: plain system calls with valid arguments; the order (groups, gid, uid)
         // is the one that leaves no root privilege behind.
-        unsafe {
-            check(libc::setgroups(1 as _, groups.as_ptr()))?;
-            check(libc::setgid(gid as libc::gid_t))?;
-            check(libc::setuid(uid as libc::uid_t))?;
-        }
+        let switched = unsafe {
+            check(libc::setgroups(1 as _, groups.as_ptr()))
+                .and_then(|()| check(libc::setgid(gid as libc::gid_t)))
+                .and_then(|()| check(libc::setuid(uid as libc::uid_t)))
+        };
+        // Whatever came of it, the ownership checks ask the kernel who we are again.
+        crate::files::forget_euid();
+        switched?;
         // SAFETY: as above.
         if unsafe { libc::setuid(0) } == 0 {
+            crate::files::forget_euid();
             return Err(io::Error::other("root could be regained"));
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -533,6 +582,55 @@ mod platform {
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
         Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Issue 31: root keeps `HOME` as written, with no `canonicalize`, only when that
+        /// would give it back unchanged.
+        #[test]
+        fn a_normal_path_is_one_canonicalize_writes() {
+            for (path, normal) in [
+                ("/", true),
+                ("/home/u", true),
+                ("/home/u/", false),
+                ("/home//u", false),
+                ("/home/./u", false),
+                ("/home/u/.", false),
+                ("/home/../u", false),
+                ("home/u", false),
+                ("./u", false),
+            ] {
+                assert_eq!(is_normal(Path::new(path)), normal, "{path}");
+            }
+        }
+
+        /// The walk says when it met a link (then `canonicalize` resolves the home), and
+        /// looks at each path once however many walks share it.
+        #[test]
+        fn the_walk_tells_links_and_looks_once() {
+            let dir = tempfile::tempdir().unwrap();
+            let real = std::fs::canonicalize(dir.path()).unwrap();
+            std::fs::create_dir(real.join("home")).unwrap();
+            std::os::unix::fs::symlink("home", real.join("link")).unwrap();
+            let mut survey = Survey::default();
+            assert!(!walk(&real.join("home"), "a", &mut survey).unwrap());
+            let seen = survey.seen.len();
+            assert!(!walk(&real.join("home"), "a", &mut survey).unwrap());
+            assert_eq!(survey.seen.len(), seen, "nothing new to look at");
+            assert!(walk(&real.join("link"), "b", &mut survey).unwrap());
+            assert!(!walk(&real.join("missing/x"), "c", &mut survey).unwrap());
+            // A missing path is remembered as missing.
+            assert_eq!(
+                survey
+                    .lstat(&real.join("missing"))
+                    .unwrap_err()
+                    .raw_os_error(),
+                Some(libc::ENOENT)
+            );
+        }
     }
 }
 

@@ -16,6 +16,12 @@ use ecr_login_core::output::{self, Protocol};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod arena;
+
+/// A hit's allocations from one static region (see `arena`), not musl's allocator.
+#[global_allocator]
+static ALLOCATOR: arena::Arena<{ 256 * 1024 }> = arena::Arena::new();
+
 fn main() -> ExitCode {
     dispatch::run(&Front, std::env::args_os().collect())
 }

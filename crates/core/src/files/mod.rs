@@ -25,6 +25,8 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(unix)]
+pub(crate) use unix::forget_euid;
 
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 

@@ -4,8 +4,31 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::refused::Why;
+
+/// Our effective uid, once asked (`u32::MAX`, which no uid can be, until then).
+static EUID: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Our effective uid. Every ownership check asks it (a hit made five `geteuid` calls); it
+/// changes only when `privilege` becomes another user, which then calls [`forget_euid`].
+pub(crate) fn euid() -> u32 {
+    match EUID.load(Ordering::Relaxed) {
+        u32::MAX => {
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            EUID.store(me, Ordering::Relaxed);
+            me
+        }
+        me => me,
+    }
+}
+
+/// After `setuid`: the next [`euid`] asks the kernel again.
+pub(crate) fn forget_euid() {
+    EUID.store(u32::MAX, Ordering::Relaxed);
+}
 
 /// Options that create with `mode` and never follow a symlink at the last component.
 pub fn open_options(mode: u32) -> OpenOptions {
@@ -23,8 +46,7 @@ pub(crate) fn is_symlink_error(e: &io::Error) -> bool {
 /// Why a file or directory that is a symlink, someone else's, or writable by others is
 /// refused, if it is.
 pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = euid();
     if meta.file_type().is_symlink() {
         return Err(Why::Symlink);
     }
@@ -45,8 +67,7 @@ pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
 /// Whether an open file is one we may use in our private directories: a regular file that
 /// is ours and has one link. `Err` says what it is instead.
 pub fn vet(meta: &fs::Metadata) -> Result<(), Why> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = euid();
     if !meta.is_file() {
         return Err(Why::NotRegular);
     }
@@ -82,8 +103,7 @@ pub fn owner(meta: &fs::Metadata) -> Option<Owner> {
 
 /// Whether we act as root (then we may, and must, give files back to their owners).
 pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    euid() == 0
 }
 
 /// Gives an open file to `owner`.
@@ -260,8 +280,7 @@ pub(crate) fn create_dirs(path: &Path, mode: u32) -> io::Result<()> {
     }
     let mut dir = Dir::open(existing)?;
     let mut made = existing.to_path_buf();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = euid();
     for name in missing.into_iter().rev() {
         made.push(name);
         let c = c_name(name)?;

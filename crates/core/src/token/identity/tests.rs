@@ -424,3 +424,23 @@ fn the_ca_bundle_is_not_part_of_the_identity() {
         "recorded, so the daemon renews through the same bundle"
     );
 }
+
+/// Issue 31: hex by table, as `format!("{b:02x}")` wrote it (the cache's file names and
+/// every fingerprint are made of it).
+#[test]
+fn hex_is_two_lower_case_digits_a_byte() {
+    for (bytes, want) in [
+        (&[][..], ""),
+        (&[0x00], "00"),
+        (&[0x0f, 0xf0], "0ff0"),
+        (
+            &[0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef],
+            "0123456789abcdef",
+        ),
+        (&[0xff, 0x10, 0x9a], "ff109a"),
+    ] {
+        assert_eq!(hex(bytes), want, "{bytes:?}");
+        let formatted: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(bytes), formatted);
+    }
+}

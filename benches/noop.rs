@@ -1,0 +1,2 @@
+//! A process that does nothing: the floor a cache hit is measured against (benches/bench.sh).
+fn main() {}
