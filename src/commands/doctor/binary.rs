@@ -4,8 +4,9 @@
 //! the first thing to rule out when pulls fail, and a front binary without the full
 //! `ecr-login` beside it answers hits but fails every miss.
 
+use super::deadline::Deadline;
 use super::process::{self, Ran};
-use super::{Check, Deadline};
+use super::report::Check;
 use ecr_login_core::docker::version_line;
 use ecr_login_core::exec::lookup;
 use std::path::{Path, PathBuf};
@@ -90,7 +91,7 @@ fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
         .map(|p| {
             let mut cmd = Command::new(p);
             cmd.arg("version");
-            std::thread::spawn(move || process::run(cmd, limit))
+            std::thread::spawn(move || process::run(cmd, None, limit))
         })
         .collect();
     handles

@@ -4,14 +4,18 @@
 //! `docker login` that shadows us wherever no helper answers; and when `configure --store`
 //! set things up, the daemon's Docker Desktop repair state says whether it keeps them so.
 
-use super::Check;
-use crate::commands::configure::{HELPER, creds_store, docker_config};
+use super::report::Check;
+use crate::commands::configure::{creds_store, docker_config};
 use crate::renew::state::State;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::host::{Authority, Registry};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+
+/// The helper name Docker's config gives ecr-login (doctor's one way to the config-editing
+/// code, with the two modules above).
+pub use crate::commands::configure::HELPER;
 
 const CONFIGURE: &str = "docker-credential-ecr-login configure";
 
@@ -97,6 +101,11 @@ impl DockerConfig {
             }
         }
         out
+    }
+
+    /// Whether ecr-login is the `credsStore` (other registries' logins then come to it).
+    pub fn store_is_ours(&self) -> bool {
+        self.creds_store.as_deref() == Some(HELPER)
     }
 
     fn shown(&self) -> String {
