@@ -24,7 +24,7 @@ fn exe(name: &str) -> String {
 
 /// What a helper said when asked for its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Said {
+pub enum Said {
     /// Ours, at this version.
     Ours(String),
     /// Something else: its first line.
@@ -51,7 +51,7 @@ impl Said {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Said::Ours(v) => format!("ecr-login {v}"),
             Said::Other(line) => format!("not ecr-login (its version: \"{line}\")"),
@@ -84,7 +84,7 @@ fn older(a: &str, b: &str) -> bool {
 }
 
 /// Asks each program for its version, all at once, each within its limit.
-fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
+pub fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
     let limit = deadline.step(VERSION_LIMIT);
     let handles: Vec<_> = paths
         .iter()

@@ -19,7 +19,8 @@ pub enum JsonFileError {
     },
 }
 
-/// The file's JSON; `None`: there is no file.
+/// The file's JSON; `None`: there is no file. An empty file holds nothing (`null`), as
+/// Docker reads one.
 pub fn read(path: &Path) -> Result<Option<Value>, JsonFileError> {
     let text =
         match ecr_login_core::files::read_text_limited(path, ecr_login_core::files::CONFIG_LIMIT) {
@@ -32,6 +33,9 @@ pub fn read(path: &Path) -> Result<Option<Value>, JsonFileError> {
                 });
             }
         };
+    if text.trim().is_empty() {
+        return Ok(Some(Value::Null));
+    }
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|error| JsonFileError::NotJson {

@@ -12,6 +12,7 @@
 //! from /proc), else CONFIG and `--bin-dir`, else the usual places (EKS AL2023, kubeadm,
 //! k3s and RKE2).
 
+use super::binary::{self, Said};
 use super::deadline::Deadline;
 use super::process::{self, Ran};
 use super::report::{Check, Group};
@@ -105,7 +106,7 @@ fn checks(
         return out;
     };
     for p in &ours {
-        out.push(binary(p, bin_dir));
+        out.push(executable(p, bin_dir, deadline));
         out.extend(patterns(p));
     }
     out.extend(annotations(&ours));
@@ -240,7 +241,7 @@ fn name(p: &Value) -> &str {
 
 /// Our executable in the bin directory: there, executable, ours (its `version` line), and
 /// the full binary beside it (the front one hands every kubelet request to it).
-fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
+fn executable(p: &Value, bin_dir: Option<&Path>, deadline: &Deadline) -> Check {
     let Some(dir) = bin_dir else {
         return Check::warn(
             "kubelet.binary",
@@ -263,18 +264,13 @@ fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
             name(p) == SA_PROVIDER,
         ));
     }
-    let mut version = Command::new(&path);
-    version.arg("version");
-    let said = process::run(version, None, Duration::from_secs(2));
-    let ours = ecr_login_core::docker::version_line();
-    let prefix = ours.trim_end().rsplit_once(' ').map_or("", |(p, _)| p);
-    match said {
-        Ran::Exited { stdout, .. } if stdout.starts_with(prefix) => {
+    match binary::versions(std::slice::from_ref(&path), deadline).remove(0) {
+        Said::Ours(v) => {
             let full = dir.join(ecr_login_core::exec::FULL);
             if ecr_login_core::exec::lookup::is_executable_file(&full) {
                 Check::pass(
                     "kubelet.binary",
-                    format!("{}: {}", path.display(), stdout.trim()),
+                    format!("{}: ecr-login {v}", path.display()),
                 )
             } else {
                 Check::fail(
@@ -288,9 +284,9 @@ fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
                 .fix(format!("install ecr-login into {}", dir.display()))
             }
         }
-        other => Check::fail(
+        said => Check::fail(
             "kubelet.binary",
-            format!("{} is not ecr-login ({other:?})", path.display()),
+            format!("{}: {}", path.display(), said.describe()),
         ),
     }
 }

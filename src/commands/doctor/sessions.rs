@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 const MAX_CHAIN: usize = 10;
 
 /// `--profile P`, or nothing for the default profile (as the AWS CLI takes it).
-fn flag(profile: &str) -> String {
+pub fn flag(profile: &str) -> String {
     if profile == "default" {
         String::new()
     } else {

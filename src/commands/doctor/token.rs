@@ -7,6 +7,7 @@
 
 use super::deadline::Deadline;
 use super::report::Check;
+use super::sessions::flag;
 use super::way;
 use crate::aws::{AwsFetcher, transport};
 use ecr_login_core::cache::{Cache, Entry};
@@ -155,13 +156,6 @@ fn failed(error: &FetchError, target: &Target) -> Check {
 
 /// The command that fixes a failed token request, where one command does.
 pub fn fix_for(error: &FetchError, target: &Target) -> Option<String> {
-    let flag = |p: &str| {
-        if p == "default" {
-            String::new()
-        } else {
-            format!(" --profile {p}")
-        }
-    };
     Some(match error {
         FetchError::SsoExpired { profile } => format!("aws sso login{}", flag(profile)),
         FetchError::LoginExpired { profile } => format!("aws login{}", flag(profile)),
