@@ -40,7 +40,11 @@ fn index(error: &FetchError) -> Option<usize> {
 
 /// The check (as people see its name) a failure stopped at, if it is one of the way's.
 pub fn link(error: &FetchError) -> Option<&'static str> {
-    index(error).map(|i| LINKS[i].trim_start_matches("network."))
+    index(error).map(label)
+}
+
+fn label(link: usize) -> &'static str {
+    LINKS[link].trim_start_matches("network.")
 }
 
 /// The way to one endpoint, as the proxy decision and the requests found it.
@@ -82,10 +86,9 @@ pub fn checks(
             _ if i == 2 && !ep.https => Check::skip(name, "a plain HTTP endpoint: no TLS"),
             _ if i < reached => way.passed(i),
             Some((at, e)) if i == at => way.failed(e),
-            Some((at, _)) => Check::skip(
-                name,
-                format!("not tried: the {} check failed", &LINKS[at][8..]),
-            ),
+            Some((at, _)) => {
+                Check::skip(name, format!("not tried: the {} check failed", label(at)))
+            }
             None => Check::skip(name, "not known: no request got that far"),
         });
     }
@@ -111,29 +114,35 @@ impl Way<'_> {
 
     fn passed(&self, link: usize) -> Check {
         let (host, port) = self.target();
-        let ep = self.ep;
-        let detail = match (link, self.proxy) {
-            (0, Some(_)) if self.through => {
-                format!("proxy {host}: resolved; the proxy resolves {}", ep.host)
+        let (ep, proxied) = (self.ep, self.proxy.is_some());
+        let via = if proxied { "proxy " } else { "" };
+        // What lies beyond the proxy shows only when a request went all the way.
+        let beyond = |text: String| {
+            if proxied && self.through {
+                text
+            } else {
+                String::new()
             }
-            (0, Some(_)) => format!("proxy {host}: resolved"),
-            (0, None) if host.parse::<IpAddr>().is_ok() => format!("{host}: an address, no lookup"),
-            (0, None) => match self.remote {
-                Some(a) => format!("{host}: {}", a.ip()),
-                None => format!("{host}: resolved"),
-            },
-            (1, proxy) => {
+        };
+        let detail = match link {
+            0 => {
+                let found = match self.remote.filter(|_| !proxied) {
+                    _ if host.parse::<IpAddr>().is_ok() => "an address, no lookup".to_string(),
+                    Some(a) => a.ip().to_string(),
+                    None => "resolved".into(),
+                };
+                let far = beyond(format!("; the proxy resolves {}", ep.host));
+                format!("{via}{host}: {found}{far}")
+            }
+            1 => {
                 let to = self
                     .remote
                     .map_or(format!("{host}:{port}"), |a| a.to_string());
-                let mut s = format!(
-                    "connected to {}{to}",
-                    if proxy.is_some() { "proxy " } else { "" }
-                );
-                if proxy.is_some() && ep.https && self.through {
-                    s.push_str(&format!("; CONNECT {}:{} went through", ep.host, ep.port));
-                }
-                s
+                let far = beyond(format!("; CONNECT {}:{} went through", ep.host, ep.port));
+                format!(
+                    "connected to {via}{to}{}",
+                    if ep.https { far } else { String::new() }
+                )
             }
             _ => format!(
                 "the certificate for {} is trusted through the system roots{}",
@@ -187,50 +196,39 @@ pub fn clock(ep: &Endpoint, trip: &Trip, at: i64) -> Check {
     let host = &ep.host;
     let date = match &trip.answer {
         Ok(Some(date)) => date,
-        Ok(None) => {
-            return Check::skip(
-                "network.clock",
-                format!("{host} answered without a Date header"),
-            );
-        }
+        Ok(None) => return unread(format!("{host} answered without a Date header")),
         Err(FetchError::TimedOut { .. }) => {
-            return Check::skip(
-                "network.clock",
-                format!(
-                    "no HTTP answer from {host} within {}s",
-                    ANSWER_LIMIT.as_secs()
-                ),
-            );
+            let limit = ANSWER_LIMIT.as_secs();
+            return unread(format!("no HTTP answer from {host} within {limit}s"));
         }
         Err(e) => {
             let why = link(e).map_or_else(|| e.to_string(), |l| format!("it stopped at {l}"));
-            return Check::skip("network.clock", format!("no answer from {host}: {why}"));
+            return unread(format!("no answer from {host}: {why}"));
         }
     };
     let Some(server) = http_date(date) else {
-        return Check::skip(
-            "network.clock",
-            format!(
-                "{host}'s Date header is not an HTTP date: {}",
-                first_line(date)
-            ),
-        );
+        let shown = first_line(date);
+        return unread(format!("{host}'s Date header is not an HTTP date: {shown}"));
     };
     let skew = server - at;
+    if skew.abs() <= MAX_SKEW_MS {
+        let within = skew.abs() / 1000;
+        return Check::pass(
+            "network.clock",
+            format!("within {within}s of {host}'s clock"),
+        );
+    }
     let minutes = (skew.abs() + 30_000) / 60_000;
     let side = if skew > 0 { "behind" } else { "ahead of" };
-    if skew.abs() > MAX_SKEW_MS {
-        Check::fail(
-            "network.clock",
-            format!("this machine's clock is {minutes} min {side} {host}'s (Date: {date}; here: {}): signatures are refused and tokens' lifetimes misjudged", rfc3339(at)),
-        )
-        .fix(CLOCK_FIX)
-    } else {
-        Check::pass(
-            "network.clock",
-            format!("within {}s of {host}'s clock", skew.abs() / 1000),
-        )
-    }
+    Check::fail(
+        "network.clock",
+        format!("this machine's clock is {minutes} min {side} {host}'s (Date: {date}; here: {}): signatures are refused and tokens' lifetimes misjudged", rfc3339(at)),
+    )
+    .fix(CLOCK_FIX)
+}
+
+fn unread(why: String) -> Check {
+    Check::skip("network.clock", why)
 }
 
 /// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`) as epoch milliseconds.
