@@ -375,7 +375,7 @@ impl Refusal {
         }
     }
 
-    pub fn fix(&self) -> Option<&'static str> {
+    fn fix(&self) -> Option<&'static str> {
         match self {
             Refusal::UnknownIssuer | Refusal::Revoked | Refusal::Untrusted(_) => Some(BUNDLE_FIX),
             Refusal::Expired => {
@@ -390,7 +390,8 @@ impl Refusal {
     }
 }
 
-/// What fixes a [`FetchError::Tls`], from its reason (one of [`Refusal`]'s lines).
+/// What fixes a [`FetchError::Tls`], from its reason (one of [`Refusal`]'s lines): the
+/// refusal's own fix, else the CA bundle's (what `get`'s line says of every TLS failure).
 pub fn tls_fix(reason: &str) -> Option<&'static str> {
     let named = [
         Refusal::UnknownIssuer,
@@ -524,6 +525,44 @@ fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 30: `get`, the failure record and `doctor` word a refusal, and its fix, alike.
+    #[test]
+    fn a_refusal_is_worded_once_and_its_fix_found_from_its_words() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (C::UnknownIssuer, "unknown authority", "AWS_CA_BUNDLE"),
+            (C::Expired, "has expired", "clock; else"),
+            (
+                C::NotValidYet,
+                "not valid yet",
+                "check this machine's clock",
+            ),
+            (
+                C::NotValidForName,
+                "another host name",
+                "AWS_ENDPOINT_URL_ECR",
+            ),
+            (
+                C::BadSignature,
+                "not trusted (BadSignature)",
+                "AWS_CA_BUNDLE",
+            ),
+        ];
+        for (error, words, fix) in cases {
+            let refusal = Refusal::of(&rustls::Error::InvalidCertificate(error.clone()));
+            let reason = refusal.to_string();
+            assert!(reason.contains(words), "{error:?}: {reason}");
+            assert!(
+                tls_fix(&reason).is_some_and(|f| f.contains(fix)),
+                "{reason}"
+            );
+            // Through another copy of rustls, only its words: the same refusal.
+            if !matches!(refusal, Refusal::Untrusted(_)) {
+                assert_eq!(Refusal::of_words(&format!("{error:?}")), refusal);
+            }
+        }
+    }
 
     #[test]
     fn hosts_are_named_without_user_information() {
