@@ -232,21 +232,27 @@ pub async fn get(url: &str, bundle: Option<&Bundle>, connect: Duration, answer: 
     let result = match HttpRequest::get(url) {
         Ok(mut request) => {
             request.add_extension(capture.clone());
-            answered(client.call(request), &capture, answer).await
+            let call = answered(client.call(request), &capture, answer);
+            // The connector's own bound on the connection, and this one, on the whole.
+            tokio::time::timeout(connect + answer, call)
+                .await
+                .ok()
+                .flatten()
         }
         Err(e) => Some(Err(ConnectorError::user(e.into()))),
     };
     let connection = capture.get();
+    let unconnected = || FetchError::Unreachable {
+        detail: format!("no connection within {}s", connect.as_secs_f32()),
+    };
     let answer = match result {
         Some(Ok(response)) => Ok(response.headers().get("date").map(str::to_string)),
-        // The connector's own timeout: no connection.
-        Some(Err(e)) if e.is_timeout() => Err(FetchError::Unreachable {
-            detail: format!("no connection within {}s", connect.as_secs_f32()),
-        }),
+        Some(Err(e)) if e.is_timeout() => Err(unconnected()),
         Some(Err(e)) => Err(Failure::find(&e).map_or_else(
             || FetchError::Unreachable { detail: line(&e) },
             Failure::fetch_error,
         )),
+        None if connection.is_none() => Err(unconnected()),
         None => Err(FetchError::TimedOut {
             after_ms: answer.as_millis() as u64,
         }),
