@@ -4,9 +4,9 @@
 //! credentials, an expired SSO session, an MFA role without a session, a registry with no
 //! region to ask, a clock 20 minutes off, an unusable cache, no daemon, a proxy that wants a
 //! password, a certificate or a name the token request stopped at (issue 30); a healthy
-//! set-up passes every check; a black hole costs seconds; --offline makes
-//! no call; nothing printed is a secret. The human report of one healthy and one broken run
-//! is kept in `golden/` (`UPDATE_GOLDEN=1` rewrites it).
+//! set-up passes every check; a black hole costs seconds; --offline makes no call; nothing
+//! printed is a secret. The human report of one healthy and one broken run is kept in
+//! `golden/` (`UPDATE_GOLDEN=1` rewrites it).
 
 #[cfg(target_os = "linux")]
 use crate::support::daemon::Daemon;
