@@ -10,20 +10,27 @@
 //!   fall back to the system roots.
 //! - **Failures that say what to do**: a certificate we do not trust, or a proxy that
 //!   wants credentials (407), will not change in the next 200 ms, so they are not retried;
-//!   they, and a name that does not resolve, carry the host they happened on.
+//!   they, and a name that does not resolve, carry the host they happened on. Why a
+//!   certificate was refused, and its fix, are worded once ([`Refusal`]).
+//!
+//! `doctor` asks an endpoint for its clock through the same client ([`get`]), so what it
+//! finds on the way is what a token request finds.
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::{Builder, Connector, tls};
+use aws_smithy_runtime_api::client::connection::CaptureSmithyConnection;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use ecr_login_core::fetch::FetchError;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// CA bundles larger than this are not bundles.
 const MAX_BUNDLE: u64 = 16 * 1024 * 1024;
@@ -158,60 +165,146 @@ pub fn client(bundle: Option<&Bundle>) -> SharedHttpClient {
         let line = unusable_proxy_line(var);
         tracing::warn!("{line}; set {var}=http://host:port (or unset it)");
     }
-    let mut trust = tls::TrustStore::default();
-    if let Some(b) = bundle {
-        trust = trust.with_pem_certificate(b.pem.clone());
-    }
-    let context = tls::TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .expect("a TLS context with a trust store always builds");
+    let context = context(bundle);
     let inner = Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut b = Connector::builder()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context.clone())
-            .proxy_config(ProxyConfig::from_env());
-        b.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            b.set_sleep_impl(c.sleep_impl());
-        }
-        b.build()
+        connector(&context, settings, components)
     });
     SharedHttpClient::new(Explained(inner))
 }
 
-/// A transport failure with its host, for the user's line (see [`FetchError`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The server's certificate was refused: unknown issuer, expired, another name.
-    Tls { host: String, reason: String },
-    /// The proxy answered 407.
-    ProxyAuth { proxy: String },
-    /// The host name did not resolve.
-    Dns { host: String },
+fn context(bundle: Option<&Bundle>) -> tls::TlsContext {
+    let mut trust = tls::TrustStore::default();
+    if let Some(b) = bundle {
+        trust = trust.with_pem_certificate(b.pem.clone());
+    }
+    tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context with a trust store always builds")
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Tls { host, reason } => write!(f, "TLS to {host} failed: {reason}"),
-            Failure::ProxyAuth { proxy } => {
-                write!(f, "the proxy {proxy} requires authentication (407)")
-            }
-            Failure::Dns { host } => write!(f, "cannot resolve {host}"),
+/// The SDK's connector (rustls with aws-lc, the proxy from the environment); without
+/// runtime components its timeouts sleep on tokio.
+fn connector(
+    context: &tls::TlsContext,
+    settings: Option<&HttpConnectorSettings>,
+    components: Option<&RuntimeComponents>,
+) -> Connector {
+    let mut b = Connector::builder()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context.clone())
+        .proxy_config(ProxyConfig::from_env());
+    b.set_connector_settings(settings.cloned());
+    if let Some(c) = components {
+        b.set_sleep_impl(c.sleep_impl());
+    }
+    b.build()
+}
+
+/// What one `GET` met on its way to an endpoint (see [`get`]).
+#[derive(Debug)]
+pub struct Trip {
+    /// Whether a connection was made: TCP, the proxy's tunnel and TLS, all of it.
+    pub connected: bool,
+    /// The address it connected to (the proxy's, through one).
+    pub remote: Option<SocketAddr>,
+    /// The answer's `Date` header (`None`: it has none), or why there is no answer, as a
+    /// token request would fail there.
+    pub answer: Result<Option<String>, FetchError>,
+}
+
+/// One `GET url` through the client every AWS call takes (its proxy, its trust, its
+/// failures explained as a token request's): a connection within `connect`, then an answer
+/// within `answer`. What `doctor` asks an endpoint for its clock, and learns the way from
+/// when no token request goes there.
+pub async fn get(url: &str, bundle: Option<&Bundle>, connect: Duration, answer: Duration) -> Trip {
+    let settings = HttpConnectorSettings::builder()
+        .connect_timeout(connect)
+        .build();
+    let client = ExplainedConnector(SharedHttpConnector::new(connector(
+        &context(bundle),
+        Some(&settings),
+        None,
+    )));
+    let capture = CaptureSmithyConnection::new();
+    let result = match HttpRequest::get(url) {
+        Ok(mut request) => {
+            request.add_extension(capture.clone());
+            let call = answered(client.call(request), &capture, answer);
+            // The connector's own bound on the connection, and this one, on the whole.
+            tokio::time::timeout(connect + answer, call)
+                .await
+                .ok()
+                .flatten()
         }
+        Err(e) => Some(Err(ConnectorError::user(e.into()))),
+    };
+    let connection = capture.get();
+    let unconnected = || FetchError::Unreachable {
+        detail: format!("no connection within {}s", connect.as_secs_f32()),
+    };
+    let answer = match result {
+        Some(Ok(response)) => Ok(response.headers().get("date").map(str::to_string)),
+        Some(Err(e)) if e.is_timeout() => Err(unconnected()),
+        Some(Err(e)) => Err(Failure::find(&e).map_or_else(
+            || FetchError::Unreachable { detail: line(&e) },
+            Failure::fetch_error,
+        )),
+        None if connection.is_none() => Err(unconnected()),
+        None => Err(FetchError::TimedOut {
+            after_ms: answer.as_millis() as u64,
+        }),
+    };
+    Trip {
+        connected: connection.is_some(),
+        remote: connection.and_then(|c| c.remote_addr()),
+        answer,
     }
 }
 
-impl std::error::Error for Failure {}
+/// `call`'s outcome, or `None` when a connection was made and no answer came within
+/// `answer` of it (the connector bounds the connection itself).
+async fn answered(
+    call: HttpConnectorFuture,
+    capture: &CaptureSmithyConnection,
+    answer: Duration,
+) -> Option<Result<HttpResponse, ConnectorError>> {
+    let mut call = std::pin::pin!(call);
+    // The client says when it connected only when asked.
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    while capture.get().is_none() {
+        tokio::select! {
+            done = &mut call => return Some(done),
+            _ = tick.tick() => {}
+        }
+    }
+    tokio::time::timeout(answer, call).await.ok()
+}
+
+/// A transport failure with its host, for the user's line (see [`FetchError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The server's certificate was refused: unknown issuer, expired, another name.
+    #[error("TLS to {host} failed: {refusal}")]
+    Tls { host: String, refusal: Refusal },
+    /// The proxy answered 407.
+    #[error("the proxy {proxy} requires authentication (407)")]
+    ProxyAuth { proxy: String },
+    /// The host name did not resolve.
+    #[error("cannot resolve {host}")]
+    Dns { host: String },
+}
 
 impl Failure {
     /// The typed error a request fails with.
     pub fn fetch_error(&self) -> FetchError {
         match self.clone() {
-            Failure::Tls { host, reason } => FetchError::Tls { host, reason },
+            Failure::Tls { host, refusal } => FetchError::Tls {
+                host,
+                reason: refusal.to_string(),
+            },
             Failure::ProxyAuth { proxy } => FetchError::ProxyAuth { proxy },
             Failure::Dns { host } => FetchError::Dns { host },
         }
@@ -227,6 +320,95 @@ impl Failure {
             next = err.source();
         }
         None
+    }
+}
+
+/// Why a server's certificate, or the handshake, was refused, and what fixes it: the one
+/// wording of `get`'s error line, the failure on record and `doctor`'s checks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the certificate is signed by an unknown authority")]
+    UnknownIssuer,
+    #[error("the certificate has expired")]
+    Expired,
+    #[error("the certificate is not valid yet (check this machine's clock)")]
+    NotValidYet,
+    #[error("the certificate is for another host name")]
+    OtherName,
+    #[error("the certificate was revoked")]
+    Revoked,
+    /// Another certificate error, in rustls's words.
+    #[error("the certificate is not trusted ({0})")]
+    Untrusted(String),
+    /// The handshake failed for another reason.
+    #[error("the TLS handshake failed ({0})")]
+    Handshake(String),
+}
+
+/// What fixes a certificate we do not trust.
+const BUNDLE_FIX: &str = "if your network inspects TLS (a corporate proxy, Zscaler, Netskope), set AWS_CA_BUNDLE to your organisation's CA bundle";
+
+impl Refusal {
+    fn of(e: &rustls::Error) -> Refusal {
+        use rustls::CertificateError as C;
+        match e {
+            rustls::Error::InvalidCertificate(c) => match c {
+                C::UnknownIssuer => Refusal::UnknownIssuer,
+                C::Expired | C::ExpiredContext { .. } => Refusal::Expired,
+                C::NotValidYet | C::NotValidYetContext { .. } => Refusal::NotValidYet,
+                C::NotValidForName | C::NotValidForNameContext { .. } => Refusal::OtherName,
+                C::Revoked => Refusal::Revoked,
+                other => Refusal::Untrusted(format!("{other:?}")),
+            },
+            other => Refusal::Handshake(other.to_string()),
+        }
+    }
+
+    /// Through another copy of rustls the type does not match: its words do.
+    fn of_words(rest: &str) -> Refusal {
+        let lower = rest.to_ascii_lowercase();
+        let has = |a: &str, b: &str| lower.contains(a) || lower.contains(b);
+        if has("unknownissuer", "unknown issuer") {
+            Refusal::UnknownIssuer
+        } else if lower.contains("expired") {
+            Refusal::Expired
+        } else if has("not valid for name", "notvalidforname") {
+            Refusal::OtherName
+        } else if has("not valid yet", "notvalidyet") {
+            Refusal::NotValidYet
+        } else {
+            Refusal::Untrusted(rest.to_string())
+        }
+    }
+
+    fn fix(&self) -> Option<&'static str> {
+        match self {
+            Refusal::UnknownIssuer | Refusal::Revoked | Refusal::Untrusted(_) => Some(BUNDLE_FIX),
+            Refusal::Expired => {
+                Some("check this machine's clock; else the server's certificate is out of date")
+            }
+            Refusal::NotValidYet => Some("check this machine's clock"),
+            Refusal::OtherName => {
+                Some("check AWS_ENDPOINT_URL_ECR (a VPC endpoint needs its own DNS name)")
+            }
+            Refusal::Handshake(_) => None,
+        }
+    }
+}
+
+/// What fixes a [`FetchError::Tls`], from its reason (one of [`Refusal`]'s lines): the
+/// refusal's own fix, else the CA bundle's (what `get`'s line says of every TLS failure).
+pub fn tls_fix(reason: &str) -> Option<&'static str> {
+    let named = [
+        Refusal::UnknownIssuer,
+        Refusal::Expired,
+        Refusal::NotValidYet,
+        Refusal::OtherName,
+        Refusal::Revoked,
+    ];
+    match named.iter().find(|r| r.to_string() == reason) {
+        Some(r) => r.fix(),
+        None => Some(BUNDLE_FIX),
     }
 }
 
@@ -266,14 +448,14 @@ fn host_of(uri: &str) -> String {
 
 /// `e`, or a failure that names its host: not retried (`other`) when retrying cannot help.
 fn explain(e: ConnectorError, host: &str) -> ConnectorError {
-    if let Some(reason) = tls_reason(&e) {
+    if let Some(refusal) = refusal(&e) {
         let failure = Failure::Tls {
             host: host.to_string(),
-            reason,
+            refusal,
         };
         return ConnectorError::other(Box::new(failure), None);
     }
-    let text = chain_text(&e).to_ascii_lowercase();
+    let text = line(&e).to_ascii_lowercase();
     if text.contains("proxy authorization required") {
         let failure = Failure::ProxyAuth {
             proxy: proxy_in_use(),
@@ -297,15 +479,17 @@ fn proxy_in_use() -> String {
 }
 
 /// Every message in the chain, through `io::Error`'s payloads (whose `source()` skips
-/// them).
-fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = String::new();
+/// them), once each: one that a message before it already holds is left out.
+fn line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
     walk(e, &mut |err| {
-        out.push_str(&err.to_string());
-        out.push_str(": ");
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
         false
     });
-    out
+    parts.join(": ")
 }
 
 /// Calls `visit` on `e` and each cause, stopping when it returns true.
@@ -331,60 +515,60 @@ fn walk(
 }
 
 /// Why rustls refused the server, if it did.
-fn tls_reason(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut reason = None;
+fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<Refusal> {
+    let mut found = None;
     walk(e, &mut |err| {
         if let Some(r) = err.downcast_ref::<rustls::Error>() {
-            reason = Some(describe_rustls(r));
-            return true;
+            found = Some(Refusal::of(r));
+        } else if let Some((_, rest)) = err.to_string().split_once("invalid peer certificate: ") {
+            found = Some(Refusal::of_words(rest));
         }
-        // Through another copy of rustls the type does not match: its words do.
-        let text = err.to_string();
-        if let Some(rest) = text.split_once("invalid peer certificate: ").map(|x| x.1) {
-            let lower = rest.to_ascii_lowercase();
-            reason = Some(
-                if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-                    "the certificate is signed by an unknown authority".into()
-                } else if lower.contains("expired") {
-                    "the certificate has expired".into()
-                } else if lower.contains("not valid for name") || lower.contains("notvalidforname")
-                {
-                    "the certificate is for another host name".into()
-                } else if lower.contains("not valid yet") || lower.contains("notvalidyet") {
-                    "the certificate is not valid yet (check this machine's clock)".into()
-                } else {
-                    format!("the certificate is not trusted ({rest})")
-                },
-            );
-            return true;
-        }
-        false
+        found.is_some()
     });
-    reason
-}
-
-fn describe_rustls(e: &rustls::Error) -> String {
-    use rustls::CertificateError as C;
-    match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => "the certificate is signed by an unknown authority".into(),
-            C::Expired | C::ExpiredContext { .. } => "the certificate has expired".into(),
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "the certificate is not valid yet (check this machine's clock)".into()
-            }
-            C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "the certificate is for another host name".into()
-            }
-            C::Revoked => "the certificate was revoked".into(),
-            other => format!("the certificate is not trusted ({other:?})"),
-        },
-        other => format!("the TLS handshake failed ({other})"),
-    }
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 30: `get`, the failure record and `doctor` word a refusal, and its fix, alike.
+    #[test]
+    fn a_refusal_is_worded_once_and_its_fix_found_from_its_words() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (C::UnknownIssuer, "unknown authority", "AWS_CA_BUNDLE"),
+            (C::Expired, "has expired", "clock; else"),
+            (
+                C::NotValidYet,
+                "not valid yet",
+                "check this machine's clock",
+            ),
+            (
+                C::NotValidForName,
+                "another host name",
+                "AWS_ENDPOINT_URL_ECR",
+            ),
+            (
+                C::BadSignature,
+                "not trusted (BadSignature)",
+                "AWS_CA_BUNDLE",
+            ),
+        ];
+        for (error, words, fix) in cases {
+            let refusal = Refusal::of(&rustls::Error::InvalidCertificate(error.clone()));
+            let reason = refusal.to_string();
+            assert!(reason.contains(words), "{error:?}: {reason}");
+            assert!(
+                tls_fix(&reason).is_some_and(|f| f.contains(fix)),
+                "{reason}"
+            );
+            // Through another copy of rustls, only its words: the same refusal.
+            if !matches!(refusal, Refusal::Untrusted(_)) {
+                assert_eq!(Refusal::of_words(&format!("{error:?}")), refusal);
+            }
+        }
+    }
 
     #[test]
     fn hosts_are_named_without_user_information() {

@@ -3,9 +3,10 @@
 //! and its fix are asserted: another helper first on PATH, Docker Desktop's credsStore, no
 //! credentials, an expired SSO session, an MFA role without a session, a registry with no
 //! region to ask, a clock 20 minutes off, an unusable cache, no daemon, a proxy that wants a
-//! password; a healthy set-up passes every check; a black hole costs seconds; --offline makes
-//! no call; nothing printed is a secret. The human report of one healthy and one broken run
-//! is kept in `golden/` (`UPDATE_GOLDEN=1` rewrites it).
+//! password, a certificate or a name the token request stopped at (issue 30); a healthy
+//! set-up passes every check; a black hole costs seconds; --offline makes no call; nothing
+//! printed is a secret. The human report of one healthy and one broken run is kept in
+//! `golden/` (`UPDATE_GOLDEN=1` rewrites it).
 
 #[cfg(target_os = "linux")]
 use crate::support::daemon::Daemon;
@@ -692,6 +693,73 @@ fn a_proxy_that_wants_credentials_fails_without_showing_the_password() {
             !stdout(&r.out).contains("PROXYPASS") && !stderr(&r.out).contains("PROXYPASS"),
             "{url}"
         );
+    }
+}
+
+/// Issue 30: the links are what the token request met, as the transport classified it for
+/// `get`, not a second diagnosis: a certificate nobody trusts, an expired one, one for
+/// another name, a name that does not resolve. The failing link says why, in `get`'s words,
+/// with the fix for that reason; the token check points at it.
+#[test]
+fn a_failed_link_is_what_the_token_request_met() {
+    let ca = Ca::new("Inspection CA");
+    // (certificate or none: a name that does not resolve; trusted through AWS_CA_BUNDLE;
+    // the check that fails, its detail, its fix)
+    let cases = [
+        (
+            Some(ca.server_cert(LOCAL_NAMES)),
+            false,
+            "network.tls",
+            "signed by an unknown authority",
+            "set AWS_CA_BUNDLE",
+        ),
+        (
+            Some(ca.expired_server_cert(LOCAL_NAMES)),
+            true,
+            "network.tls",
+            "has expired",
+            "check this machine's clock",
+        ),
+        (
+            Some(ca.wrong_name_cert()),
+            true,
+            "network.tls",
+            "for another host name",
+            "check AWS_ENDPOINT_URL_ECR",
+        ),
+        (
+            None,
+            false,
+            "network.dns",
+            "cannot resolve doctor-endpoint.invalid",
+            "check your network",
+        ),
+    ];
+    for (cert, trusted, name, detail, fix) in cases {
+        let mut s = sandbox();
+        let front = cert.map(|(cert, key)| TlsFront::start(s.fake.port(), &cert, &key));
+        let url = front
+            .as_ref()
+            .map_or("https://doctor-endpoint.invalid".into(), TlsFront::url);
+        s.set("AWS_ENDPOINT_URL_ECR", &url);
+        if trusted {
+            let bundle = s.dir.path().join("ca.pem");
+            ca.write_pem(&bundle);
+            s.set("AWS_CA_BUNDLE", bundle.to_str().unwrap());
+        }
+        let r = doctor(&s, &[REGISTRY]);
+        r.expect(name, None, "fail", detail, Some(fix));
+        let link = name.trim_start_matches("network.");
+        r.expect(
+            "network.token",
+            Some(REGISTRY),
+            "fail",
+            &format!("see the {link} check above"),
+            None,
+        );
+        let get = stdout(&s.get(REGISTRY));
+        assert!(get.contains(detail), "{name}: get says {get}");
+        assert_eq!(s.fake.token_calls(), 0, "{name}");
     }
 }
 

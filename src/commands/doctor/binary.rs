@@ -4,8 +4,9 @@
 //! the first thing to rule out when pulls fail, and a front binary without the full
 //! `ecr-login` beside it answers hits but fails every miss.
 
+use super::deadline::Deadline;
 use super::process::{self, Ran};
-use super::{Check, Deadline};
+use super::report::Check;
 use ecr_login_core::docker::version_line;
 use ecr_login_core::exec::lookup;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ fn exe(name: &str) -> String {
 
 /// What a helper said when asked for its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Said {
+pub enum Said {
     /// Ours, at this version.
     Ours(String),
     /// Something else: its first line.
@@ -50,7 +51,7 @@ impl Said {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Said::Ours(v) => format!("ecr-login {v}"),
             Said::Other(line) => format!("not ecr-login (its version: \"{line}\")"),
@@ -83,14 +84,14 @@ fn older(a: &str, b: &str) -> bool {
 }
 
 /// Asks each program for its version, all at once, each within its limit.
-fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
+pub fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
     let limit = deadline.step(VERSION_LIMIT);
     let handles: Vec<_> = paths
         .iter()
         .map(|p| {
             let mut cmd = Command::new(p);
             cmd.arg("version");
-            std::thread::spawn(move || process::run(cmd, limit))
+            std::thread::spawn(move || process::run(cmd, None, limit))
         })
         .collect();
     handles

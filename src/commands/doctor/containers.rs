@@ -5,10 +5,9 @@
 //! only through it has no credentials there, unless `registries.conf` names ecr-login in
 //! `credential-helpers`.
 
-use super::Check;
-use super::docker::{Reach, inline_login};
+use super::docker::{HELPER, Reach, inline_login};
 use super::json_file::{self, JsonFileError};
-use crate::edit::docker_config::HELPER;
+use super::report::Check;
 use ecr_login_core::exec::lookup;
 use serde_json::{Map, Value};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! wildcards: aliases included), those kept warm or pinned, those cached, and those Docker's
 //! `credHelpers` sends to us or that are ECR hosts (whatever helper they name).
 
-use super::docker::DockerConfig;
+use super::docker::{DockerConfig, HELPER};
 use ecr_login_core::cache::{Cache, Source};
 use ecr_login_core::config::Config;
 use ecr_login_core::host::{Authority, Registry};
@@ -52,8 +52,7 @@ pub fn registries(
             .helpers
             .iter()
             .filter(|(host, helper)| {
-                helper.as_str() == Some(crate::edit::docker_config::HELPER)
-                    || Registry::parse(host).is_some()
+                helper.as_str() == Some(HELPER) || Registry::parse(host).is_some()
             })
             .map(|(host, _)| host.clone()),
     );

@@ -4,15 +4,17 @@
 //! `docker login` that shadows us wherever no helper answers; and when `configure --store`
 //! set things up, the daemon's Docker Desktop repair state says whether it keeps them so.
 
-use super::Check;
-use crate::edit::docker_config::HELPER;
-use crate::edit::{creds_store, docker_config};
+use super::json_file::{self, JsonFileError};
+use super::report::Check;
 use crate::renew::state::State;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::host::{Authority, Registry};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+
+/// The helper name Docker's config gives ecr-login (doctor's one import from `configure`).
+pub use crate::edit::docker_config::HELPER;
 
 const CONFIGURE: &str = "docker-credential-ecr-login configure";
 
@@ -47,7 +49,7 @@ pub enum Reach {
 
 impl DockerConfig {
     pub fn load() -> DockerConfig {
-        let path = match docker_config::path() {
+        let path = match ecr_login_core::paths::docker_config() {
             Ok(p) => p,
             Err(e) => {
                 return DockerConfig {
@@ -56,48 +58,46 @@ impl DockerConfig {
                 };
             }
         };
+        let read = json_file::read(&path);
         let mut out = DockerConfig {
-            path: Some(path.clone()),
+            exists: !matches!(read, Ok(None)),
             ..DockerConfig::default()
         };
-        let text = match ecr_login_core::files::read_text_limited(
-            &path,
-            ecr_login_core::files::CONFIG_LIMIT,
-        ) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return out,
-            Err(e) => {
-                out.exists = true;
-                out.problem = Some(format!("cannot read {}: {e}", path.display()));
-                return out;
+        match read {
+            Ok(Some(Value::Object(map))) => out = DockerConfig::of(&map, out.exists),
+            Ok(None | Some(Value::Null)) => {}
+            Ok(Some(_)) => out.problem = Some(format!("{} is not a JSON object", path.display())),
+            Err(e @ JsonFileError::NotJson { .. }) => {
+                out.problem = Some(format!("{e}; Docker cannot read it either"));
             }
-        };
-        out.exists = true;
-        if text.trim().is_empty() {
-            return out;
+            Err(e) => out.problem = Some(e.to_string()),
         }
-        match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(map)) => {
-                let member = |k: &str| match map.get(k) {
-                    Some(Value::Object(m)) => m.clone(),
-                    _ => Map::new(),
-                };
-                out.helpers = member("credHelpers");
-                out.auths = member("auths");
-                out.creds_store = creds_store::value(&text).filter(|s| !s.is_empty());
-            }
-            Ok(_) => {
-                out.problem = Some(format!("{} is not a JSON object", path.display()));
-            }
-            Err(e) => {
-                out.problem = Some(format!(
-                    "{} is not valid JSON ({}); Docker cannot read it either",
-                    path.display(),
-                    ecr_login_core::redact::serde_message(&e)
-                ));
-            }
-        }
+        out.path = Some(path);
         out
+    }
+
+    /// The members doctor reads, from the config's JSON object.
+    fn of(map: &Map<String, Value>, exists: bool) -> DockerConfig {
+        let member = |k: &str| match map.get(k) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        DockerConfig {
+            exists,
+            helpers: member("credHelpers"),
+            auths: member("auths"),
+            creds_store: map
+                .get("credsStore")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            ..DockerConfig::default()
+        }
+    }
+
+    /// Whether ecr-login is the `credsStore` (other registries' logins then come to it).
+    pub fn store_is_ours(&self) -> bool {
+        self.creds_store.as_deref() == Some(HELPER)
     }
 
     fn shown(&self) -> String {
@@ -294,19 +294,7 @@ mod tests {
         let Value::Object(map) = serde_json::from_str(text).unwrap() else {
             panic!()
         };
-        let member = |k: &str| {
-            map.get(k)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        DockerConfig {
-            exists: true,
-            helpers: member("credHelpers"),
-            auths: member("auths"),
-            creds_store: creds_store::value(text),
-            ..DockerConfig::default()
-        }
+        DockerConfig::of(&map, true)
     }
 
     #[test]

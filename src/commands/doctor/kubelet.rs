@@ -12,14 +12,16 @@
 //! from /proc), else CONFIG and `--bin-dir`, else the usual places (EKS AL2023, kubeadm,
 //! k3s and RKE2).
 
-use super::{Check, Deadline, Group};
+use super::binary::{self, Said};
+use super::deadline::Deadline;
+use super::process::{self, Ran};
+use super::report::{Check, Group};
 use crate::commands::configure::kubelet::rbac;
 use crate::commands::provider_config::{self as pc, NODE_PROVIDER, SA_PROVIDER};
 use ecr_login_core::config::{CONFIG_ENV, Config};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Where distributions put the config and the bin directory, for when no kubelet runs here.
@@ -78,81 +80,76 @@ fn checks(
             .fix("docker-credential-ecr-login doctor --kubelet <the kubelet's --image-credential-provider-config>"),
         ];
     };
-    let mut out = Vec::new();
+    let bin_dir = at.bin_dir.as_deref();
     let files = match pc::read(&at.config) {
         Ok(files) => files,
         Err(e) => {
-            out.push(
-                Check::fail("kubelet.config", e.to_string()).fix(configure_fix(
-                    &at.config,
-                    at.bin_dir.as_deref(),
-                    false,
-                )),
-            );
-            return out;
+            let fix = configure_fix(&at.config, bin_dir, false);
+            return vec![Check::fail("kubelet.config", e.to_string()).fix(fix)];
         }
     };
-    let problems = pc::problems(&files);
-    if problems.is_empty() {
-        out.push(Check::pass(
-            "kubelet.config",
-            format!(
-                "{} ({}): parses, and passes the kubelet's validation",
-                at.config.display(),
-                at.from
-            ),
-        ));
-    } else {
-        for p in problems {
-            out.push(
-                Check::fail("kubelet.config", format!("the kubelet refuses it: {p}"))
-                    .fix("fix the entry; the kubelet does not start its providers until then"),
-            );
-        }
-    }
+    let mut out = validation(&at, &files);
     let providers = pc::providers(&files);
     let ours: Vec<&Value> = providers
         .iter()
         .map(|(_, p)| p)
         .filter(|p| pc::is_ours(p))
         .collect();
-    if ours.is_empty() {
+    let Some(first) = ours.first() else {
         out.push(
             Check::fail(
                 "kubelet.provider",
                 format!("no provider named {NODE_PROVIDER} or {SA_PROVIDER}"),
             )
-            .fix(configure_fix(&at.config, at.bin_dir.as_deref(), false)),
+            .fix(configure_fix(&at.config, bin_dir, false)),
         );
         return out;
-    }
+    };
     for p in &ours {
-        out.push(binary(p, at.bin_dir.as_deref()));
+        out.push(executable(p, bin_dir, deadline));
         out.extend(patterns(p));
     }
     out.extend(annotations(&ours));
-    if let Some(sa) = ours.iter().find(|p| p.get("tokenAttributes").is_some()) {
-        let audience = sa["tokenAttributes"]["serviceAccountTokenAudience"]
-            .as_str()
-            .unwrap_or("");
-        out.push(
-            Check::warn(
-                "kubelet.rbac",
-                format!(
-                    "nodes must be allowed to request service account tokens for {audience} (ServiceAccountNodeAudienceRestriction, on since Kubernetes 1.33); doctor cannot see the cluster"
-                ),
-            )
-            .fix(format!("kubectl apply -f - <<'EOF'\n{}EOF", rbac().replace(pc::AUDIENCE, audience))),
-        );
-    }
-    out.push(request(
-        ours[0],
-        at.bin_dir.as_deref(),
-        image,
-        offline,
-        deadline,
-    ));
+    out.extend(audience(&ours));
+    out.push(request(first, bin_dir, image, offline, deadline));
     out
+}
+
+/// The config passes the kubelet's own validation, or each rule it breaks.
+fn validation(at: &Where, files: &[pc::ConfigFile]) -> Vec<Check> {
+    let problems = pc::problems(files);
+    if problems.is_empty() {
+        let detail = format!(
+            "{} ({}): parses, and passes the kubelet's validation",
+            at.config.display(),
+            at.from
+        );
+        return vec![Check::pass("kubelet.config", detail)];
+    }
+    problems
+        .into_iter()
+        .map(|p| {
+            Check::fail("kubelet.config", format!("the kubelet refuses it: {p}"))
+                .fix("fix the entry; the kubelet does not start its providers until then")
+        })
+        .collect()
+}
+
+/// The RBAC rule a service-account provider's audience needs, which doctor cannot see.
+fn audience(ours: &[&Value]) -> Option<Check> {
+    let sa = ours.iter().find(|p| p.get("tokenAttributes").is_some())?;
+    let audience = sa["tokenAttributes"]["serviceAccountTokenAudience"]
+        .as_str()
+        .unwrap_or("");
+    Some(
+        Check::warn(
+            "kubelet.rbac",
+            format!(
+                "nodes must be allowed to request service account tokens for {audience} (ServiceAccountNodeAudienceRestriction, on since Kubernetes 1.33); doctor cannot see the cluster"
+            ),
+        )
+        .fix(format!("kubectl apply -f - <<'EOF'\n{}EOF", rbac().replace(pc::AUDIENCE, audience))),
+    )
 }
 
 /// The config and bin directory: given, else the running kubelet's, else the usual ones.
@@ -244,7 +241,7 @@ fn name(p: &Value) -> &str {
 
 /// Our executable in the bin directory: there, executable, ours (its `version` line), and
 /// the full binary beside it (the front one hands every kubelet request to it).
-fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
+fn executable(p: &Value, bin_dir: Option<&Path>, deadline: &Deadline) -> Check {
     let Some(dir) = bin_dir else {
         return Check::warn(
             "kubelet.binary",
@@ -267,23 +264,13 @@ fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
             name(p) == SA_PROVIDER,
         ));
     }
-    let said = super::process::run(
-        {
-            let mut c = Command::new(&path);
-            c.arg("version");
-            c
-        },
-        Duration::from_secs(2),
-    );
-    let ours = ecr_login_core::docker::version_line();
-    let prefix = ours.trim_end().rsplit_once(' ').map_or("", |(p, _)| p);
-    match said {
-        super::process::Ran::Exited { stdout, .. } if stdout.starts_with(prefix) => {
+    match binary::versions(std::slice::from_ref(&path), deadline).remove(0) {
+        Said::Ours(v) => {
             let full = dir.join(ecr_login_core::exec::FULL);
             if ecr_login_core::exec::lookup::is_executable_file(&full) {
                 Check::pass(
                     "kubelet.binary",
-                    format!("{}: {}", path.display(), stdout.trim()),
+                    format!("{}: ecr-login {v}", path.display()),
                 )
             } else {
                 Check::fail(
@@ -297,9 +284,9 @@ fn binary(p: &Value, bin_dir: Option<&Path>) -> Check {
                 .fix(format!("install ecr-login into {}", dir.display()))
             }
         }
-        other => Check::fail(
+        said => Check::fail(
             "kubelet.binary",
-            format!("{} is not ecr-login ({other:?})", path.display()),
+            format!("{}: {}", path.display(), said.describe()),
         ),
     }
 }
@@ -433,48 +420,51 @@ fn request(
     cmd.envs(provider_env(p));
     let limit = deadline.step(REQUEST_LIMIT);
     let started = Instant::now();
-    match run_with_input(cmd, input.to_string().as_bytes(), limit) {
-        Ok((true, stdout, _)) => {
-            let v: Value = serde_json::from_slice(&stdout).unwrap_or(Value::Null);
-            let keys: Vec<String> = v["auth"]
-                .as_object()
-                .map(|a| a.keys().cloned().collect())
-                .unwrap_or_default();
-            if v["apiVersion"] == api
-                && v["kind"] == "CredentialProviderResponse"
-                && !keys.is_empty()
-            {
-                Check::pass(
-                    "kubelet.request",
-                    format!(
-                        "{} answered for {image}: credentials for {}, cached {} ({} ms)",
-                        name(p),
-                        keys.join(", "),
-                        v["cacheDuration"].as_str().unwrap_or("by default"),
-                        started.elapsed().as_millis()
-                    ),
-                )
-            } else {
-                Check::fail(
-                    "kubelet.request",
-                    format!("{} answered something the kubelet cannot use", name(p)),
-                )
-            }
-        }
-        Ok((false, _, stderr)) => Check::fail(
+    match process::run(cmd, Some(input.to_string().as_bytes()), limit) {
+        Ran::Exited {
+            success: true,
+            stdout,
+            ..
+        } => answer(p, &image, api, &stdout, started.elapsed()),
+        Ran::Exited { stderr, .. } => Check::fail(
             "kubelet.request",
             format!(
                 "{} refused {image}: {}",
                 name(p),
-                String::from_utf8_lossy(&stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .trim()
+                stderr.lines().last().unwrap_or("").trim()
             ),
         ),
-        Err(e) => Check::fail("kubelet.request", format!("{}: {e}", name(p))),
+        Ran::TimedOut => Check::fail(
+            "kubelet.request",
+            format!("{}: no answer within {} s", name(p), limit.as_secs()),
+        ),
+        Ran::Failed(e) => Check::fail("kubelet.request", format!("{}: {e}", name(p))),
     }
+}
+
+/// What the provider answered, as the kubelet would take it.
+fn answer(p: &Value, image: &str, api: &str, stdout: &str, took: Duration) -> Check {
+    let v: Value = serde_json::from_str(stdout).unwrap_or(Value::Null);
+    let keys: Vec<String> = v["auth"]
+        .as_object()
+        .map(|a| a.keys().cloned().collect())
+        .unwrap_or_default();
+    if v["apiVersion"] != api || v["kind"] != "CredentialProviderResponse" || keys.is_empty() {
+        return Check::fail(
+            "kubelet.request",
+            format!("{} answered something the kubelet cannot use", name(p)),
+        );
+    }
+    Check::pass(
+        "kubelet.request",
+        format!(
+            "{} answered for {image}: credentials for {}, cached {} ({} ms)",
+            name(p),
+            keys.join(", "),
+            v["cacheDuration"].as_str().unwrap_or("by default"),
+            took.as_millis()
+        ),
+    )
 }
 
 /// The first ECR registry the ecr-login config names (kept warm, or a registry rule).
@@ -487,60 +477,4 @@ fn configured_image() -> Option<String> {
         .chain(config.registries.iter().map(|(h, _)| h))
         .find(|h| !h.contains('*'))?;
     Some(format!("{host}/ecr-login-doctor:probe"))
-}
-
-/// Runs `cmd` with `input` on stdin for at most `limit`: (success, stdout, stderr).
-fn run_with_input(
-    mut cmd: Command,
-    input: &[u8],
-    limit: Duration,
-) -> Result<(bool, Vec<u8>, Vec<u8>), String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let input = input.to_vec();
-        std::thread::spawn(move || stdin.write_all(&input));
-    }
-    let pipe = |r: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(r) = r {
-                let _ = r.take(64 * 1024).read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let out = pipe(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = pipe(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) => break status,
-            None if started.elapsed() >= limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("no answer within {} s", limit.as_secs()));
-            }
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    Ok((
-        status.success(),
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    ))
 }

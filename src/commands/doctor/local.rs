@@ -1,9 +1,9 @@
 //! This machine's own pieces: the ecr-login config (and the credsStore fallback it names),
 //! the cache directory, the renewal daemon and the OS service that starts it.
 
+use super::deadline::Deadline;
 use super::process::{self, Ran};
-use super::{Check, Deadline};
-use crate::edit::docker_config::HELPER;
+use super::report::Check;
 use crate::renew::state::State;
 use crate::service;
 use ecr_login_core::cache::Cache;
@@ -17,10 +17,9 @@ use std::time::Duration;
 /// How long the service manager may take to say whether our service is enabled.
 const SERVICE_LIMIT: Duration = Duration::from_secs(2);
 
-pub fn config_checks(
-    config: &Result<Config, ConfigError>,
-    docker: &super::docker::DockerConfig,
-) -> Vec<Check> {
+/// The config file, and the helper it names for other registries' logins, which they go
+/// to while we are the `credsStore` (`store_is_ours`).
+pub fn config_checks(config: &Result<Config, ConfigError>, store_is_ours: bool) -> Vec<Check> {
     let path = config::default_path();
     let shown = path.as_ref().map_or_else(
         || "(no config directory)".into(),
@@ -55,10 +54,7 @@ pub fn config_checks(
         ),
         None => Check::pass("config.file", format!("{shown}: none, so the defaults")),
     }];
-    // Other registries go to the fallback only while we are the credsStore.
-    if docker.creds_store.as_deref() == Some(HELPER)
-        && let Some(name) = &config.store.fallback
-    {
+    if store_is_ours && let Some(name) = &config.store.fallback {
         let found = config
             .store
             .fallback_path
@@ -291,7 +287,7 @@ fn service_check(deadline: &Deadline) -> Check {
         let mut cmd =
             std::process::Command::new(ecr_login_core::exec::lookup::system_program("schtasks"));
         cmd.args(["/Query", "/TN", service::schtasks::TASK]);
-        return match process::run(cmd, deadline.step(SERVICE_LIMIT)) {
+        return match process::run(cmd, None, deadline.step(SERVICE_LIMIT)) {
             Ran::Exited { success: true, .. } => Check::pass(
                 "daemon.service",
                 format!("scheduled task \"{}\" at logon", service::schtasks::TASK),
@@ -324,7 +320,7 @@ fn service_check(deadline: &Deadline) -> Check {
         std::process::Command::new(ecr_login_core::exec::lookup::system_program("systemctl"));
     cmd.args(["--user", "is-enabled", service::systemd::UNIT_NAME]);
     let shown = path.display();
-    match process::run(cmd, deadline.step(SERVICE_LIMIT)) {
+    match process::run(cmd, None, deadline.step(SERVICE_LIMIT)) {
         Ran::Exited { stdout, .. } => match process::first_line(&stdout).as_str() {
             "enabled" | "enabled-runtime" | "static" | "indirect" | "linked" => {
                 Check::pass("daemon.service", format!("{shown}: enabled"))

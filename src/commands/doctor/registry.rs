@@ -3,55 +3,66 @@
 //! `aws login`, an MFA role: [`super::sessions`]), the region, the cached entry, and the
 //! last failed token request on record, which is what `get` told Docker the last time.
 
-use super::network::{self, Endpoint, EndpointError};
-use super::{Check, Group, Status, sessions, token};
+use super::endpoint::{self, Endpoint, EndpointError};
+use super::report::{Check, Group, Status};
+use super::sessions;
+use super::token;
 use crate::aws::{sdk, source};
 use ecr_login_core::cache::Cache;
 use ecr_login_core::clock::rfc3339;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
 use ecr_login_core::env::ProcessEnv;
+use ecr_login_core::fetch::FetchError;
 use ecr_login_core::host::{Authority, Registry};
 use ecr_login_core::identity::Key;
 use ecr_login_core::policy;
 use ecr_login_core::resolve::{Route, Target};
 
-/// What the network checks need of a registry.
+/// A registry's offline checks, and what the network checks need of it.
 pub struct Plan {
     pub server: String,
     pub target: Option<Target>,
     /// Why the token request is not worth trying (a check here failed).
     pub blocked: Option<String>,
     pub endpoint: Result<Endpoint, EndpointError>,
+    checks: Vec<Check>,
+    /// The failure on record, reported once doctor's own request is known.
+    record: Option<Record>,
+    now: i64,
 }
 
-fn title(server: &str) -> String {
-    format!("Registry {server}")
+/// The last failed token request on record.
+enum Record {
+    /// There is no cache directory yet: nothing was ever recorded.
+    NoCache,
+    /// The cache directory cannot be used.
+    Unusable,
+    Clean,
+    Failed {
+        error: FetchError,
+        at: Option<i64>,
+    },
 }
 
-pub fn checks(
+pub fn plan(
     server: &str,
     config: &Config,
     cache: Option<&Cache>,
     cache_missing: bool,
     rt: &tokio::runtime::Runtime,
     now: i64,
-) -> (Group, Plan) {
-    let route = match Route::of(server, config) {
-        Some(route) => route,
-        None => {
-            let check = unroutable(server, config);
-            let plan = Plan {
-                server: server.to_string(),
-                target: None,
-                blocked: Some("the host is not an ECR registry".into()),
-                endpoint: Err(EndpointError::NoRegistry),
-            };
-            return (
-                Group::new(title(server), vec![check.registry(server)]),
-                plan,
-            );
-        }
+) -> Plan {
+    let Some(route) = Route::of(server, config) else {
+        return Plan {
+            server: server.to_string(),
+            target: None,
+            blocked: Some("the host is not an ECR registry".into()),
+            endpoint: Err(EndpointError::NoRegistry),
+            checks: vec![unroutable(server, config)],
+            record: None,
+            now,
+        };
     };
     let mut checks = vec![host(&route, config)];
     // The cache's key when there is a cache, else one of this run alone (doctor keeps
@@ -63,13 +74,15 @@ pub fn checks(
         Ok(key) => route.target(&ProcessEnv, &key),
         Err(e) => {
             checks.push(Check::fail("registry.identity", e.to_string()));
-            let plan = Plan {
+            return Plan {
                 server: server.to_string(),
                 target: None,
                 blocked: Some("no identity".into()),
                 endpoint: Err(EndpointError::NoRegistry),
+                checks,
+                record: None,
+                now,
             };
-            return (Group::new(title(server), checks), plan);
         }
     };
     checks.push(Check::pass(
@@ -87,34 +100,53 @@ pub fn checks(
         now,
     ));
     checks.push(region(&target, config));
-    checks.extend(cached(&target, config, cache, cache_missing, now));
+    checks.push(cached(&target, config, cache, cache_missing, now));
     let blocked = checks.iter().find(|c| c.status == Status::Fail).map(|c| {
         format!(
             "not tried: the {} check above failed",
             c.name.trim_start_matches("registry.")
         )
     });
-    for c in &mut checks {
-        c.registry = Some(server.to_string());
-    }
-    let endpoint = network::endpoint(rt, &target, &env, config.timeout);
-    let plan = Plan {
+    Plan {
         server: server.to_string(),
+        record: Some(record(&target, cache, cache_missing)),
+        endpoint: endpoint::resolve(rt, &target, &env, config.timeout),
         target: Some(target),
         blocked,
-        endpoint,
-    };
-    (Group::new(title(server), checks), plan)
+        checks,
+        now,
+    }
+}
+
+impl Plan {
+    /// The registry's group, once doctor's own token request is known to have `worked`:
+    /// then the failure on record is gone (the token path clears it on success).
+    pub fn group(self, worked: bool) -> Group {
+        let mut checks = self.checks;
+        if let (Some(record), Some(target)) = (&self.record, &self.target) {
+            checks.push(failure(record, worked, target, self.now));
+        }
+        let checks = checks
+            .into_iter()
+            .map(|c| c.registry(&self.server))
+            .collect();
+        Group::new(format!("Registry {}", self.server), checks)
+    }
+}
+
+/// The ecr-login config's file, as a fix names it.
+fn file(config: &Config) -> String {
+    config.path.as_ref().map_or_else(
+        || "the ecr-login config".into(),
+        |p| p.display().to_string(),
+    )
 }
 
 fn unroutable(server: &str, config: &Config) -> Check {
     if let Err(e) = Authority::parse(server) {
         return Check::fail("registry.host", format!("not a registry address: {e}"));
     }
-    let file = config.path.as_ref().map_or_else(
-        || "the ecr-login config".into(),
-        |p| p.display().to_string(),
-    );
+    let file = file(config);
     Check::fail(
         "registry.host",
         format!(
@@ -171,10 +203,7 @@ fn host(route: &Route, config: &Config) -> Check {
         ),
     };
     if route.authority.host != route.registry.host() {
-        let file = config.path.as_ref().map_or_else(
-            || "the ecr-login config".into(),
-            |p| p.display().to_string(),
-        );
+        let file = file(config);
         return Check::pass(
             "registry.host",
             format!(
@@ -191,10 +220,7 @@ fn credentials(server: &str, label: &str, target: &Target, config: &Config, now:
     let profile = identity.profile.as_deref().unwrap_or("default");
     if label.contains("(not found)") {
         let fix = if identity.profile_from_config {
-            let file = config.path.as_ref().map_or_else(
-                || "the ecr-login config".into(),
-                |p| p.display().to_string(),
-            );
+            let file = file(config);
             format!("aws configure --profile {profile}\n(or fix `profile` for {server} in {file})")
         } else {
             format!("aws configure --profile {profile}\n(or unset AWS_PROFILE)")
@@ -271,10 +297,7 @@ fn region(target: &Target, config: &Config) -> Check {
     match target.identity.region.as_deref() {
         // The host parser's own test of a region's shape.
         Some(r) if Registry::private("000000000000", r).is_none() => {
-            let file = config.path.as_ref().map_or_else(
-                || "the ecr-login config".into(),
-                |p| p.display().to_string(),
-            );
+            let file = file(config);
             Check::fail(
                 "registry.region",
                 format!("region \"{r}\" (from the ecr-login config) is not an AWS region"),
@@ -301,28 +324,22 @@ fn cached(
     cache: Option<&Cache>,
     missing: bool,
     now: i64,
-) -> Vec<Check> {
-    if missing {
-        return vec![
+) -> Check {
+    let Some(cache) = cache.filter(|_| !missing) else {
+        return if missing {
             Check::pass(
                 "registry.cache",
                 "nothing cached yet (no cache directory: made on first use)",
-            ),
-            Check::pass("registry.failure", "no failed token request on record"),
-        ];
-    }
-    let Some(cache) = cache else {
-        return vec![
+            )
+        } else {
             Check::skip(
                 "registry.cache",
                 "no usable cache directory (see Cache below)",
-            ),
-            Check::skip("registry.failure", "no usable cache directory"),
-        ];
+            )
+        };
     };
     let min = config.cache.min_remaining;
-    let key = target.key();
-    let mut entry = match cache.read(&key) {
+    let mut entry = match cache.read(&target.key()) {
         Ok(Some(e)) if policy::servable(&e, now, min) => Check::pass(
             "registry.cache",
             format!(
@@ -364,43 +381,49 @@ fn cached(
             rfc3339(policy::serve_until(&login, min))
         ));
     }
-    let failure = match cache.failure_since(&key, 0) {
-        Some(error) => {
-            // The record's time is its file's (see the report: core keeps `at_ms` private).
-            let at = std::fs::metadata(cache.dir().join(format!("{key}.fail")))
-                .and_then(|m| m.modified())
-                .map(ecr_login_core::clock::epoch_ms)
-                .ok();
-            let when = at.map_or_else(String::new, |t| {
-                format!(" {} ago ({})", human(now.saturating_sub(t)), rfc3339(t))
-            });
-            Check::warn(
-                "registry.failure",
-                format!("the last token request failed{when}: {error}"),
-            )
-            .fix_opt(token::fix_for(&error, target))
-        }
-        None => Check::pass("registry.failure", "no failed token request on record"),
-    };
-    vec![entry, failure]
+    entry
 }
 
-/// After doctor's own request worked, the failure on record is gone (the token path clears
-/// it on success): say so rather than warn about history.
-pub fn resolved(groups: &mut [Group], server: &str) {
-    let title = title(server);
-    let Some(group) = groups.iter_mut().find(|g| g.title == title) else {
-        return;
+fn record(target: &Target, cache: Option<&Cache>, missing: bool) -> Record {
+    let Some(cache) = cache.filter(|_| !missing) else {
+        return if missing {
+            Record::NoCache
+        } else {
+            Record::Unusable
+        };
     };
-    for check in group
-        .checks
-        .iter_mut()
-        .filter(|c| c.name == "registry.failure" && c.status == Status::Warn)
-    {
-        check.status = Status::Pass;
-        check.fix = None;
-        check
-            .detail
-            .push_str(" (cleared: doctor's own token request, below, worked)");
+    let key = target.key();
+    match cache.failure_since(&key, 0) {
+        // The record's time is its file's (core keeps `at_ms` private).
+        Some(error) => Record::Failed {
+            error,
+            at: std::fs::metadata(cache.dir().join(format!("{key}.fail")))
+                .and_then(|m| m.modified())
+                .map(ecr_login_core::clock::epoch_ms)
+                .ok(),
+        },
+        None => Record::Clean,
     }
+}
+
+/// The failure on record, and whether doctor's own request, which worked, cleared it.
+fn failure(record: &Record, cleared: bool, target: &Target, now: i64) -> Check {
+    let (error, at) = match record {
+        Record::NoCache | Record::Clean => {
+            return Check::pass("registry.failure", "no failed token request on record");
+        }
+        Record::Unusable => return Check::skip("registry.failure", "no usable cache directory"),
+        Record::Failed { error, at } => (error, at),
+    };
+    let when = at.map_or_else(String::new, |t| {
+        format!(" {} ago ({})", human(now.saturating_sub(t)), rfc3339(t))
+    });
+    let detail = format!("the last token request failed{when}: {error}");
+    if cleared {
+        return Check::pass(
+            "registry.failure",
+            format!("{detail} (cleared: doctor's own token request, below, worked)"),
+        );
+    }
+    Check::warn("registry.failure", detail).fix_opt(token::fix_for(error, target))
 }

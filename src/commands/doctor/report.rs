@@ -1,11 +1,94 @@
-//! The report, for people (flutter doctor's shape: a mark, the check, what it found, and
-//! under it the fix; aligned, wrapped at 100 columns, coloured only on a terminal) and for
-//! scripts (one JSON document).
+//! The report: its checks, grouped by link, and how they are shown, for people (flutter
+//! doctor's shape: a mark, the check, what it found, and under it the fix; aligned, wrapped
+//! at 100 columns, coloured only on a terminal) and for scripts (one JSON document).
 
-use super::{Check, Group, Status};
 use ecr_login_core::printable;
 use serde::Serialize;
 use std::io::IsTerminal;
+
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    /// Not applicable here, or not tried (offline, or an earlier link failed).
+    Skip,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Stable, for scripts: `group.check`, e.g. `docker.route`.
+    pub name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    pub status: Status,
+    pub detail: String,
+    /// The command or edit that fixes it; lines are alternatives or steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            registry: None,
+            status,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    pub fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Pass, detail)
+    }
+
+    pub fn warn(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Warn, detail)
+    }
+
+    pub fn fail(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Fail, detail)
+    }
+
+    pub fn skip(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Skip, detail)
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Check {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn fix_opt(mut self, fix: Option<String>) -> Check {
+        self.fix = fix;
+        self
+    }
+
+    pub fn registry(mut self, registry: &str) -> Check {
+        self.registry = Some(registry.to_string());
+        self
+    }
+}
+
+/// Checks under one heading: one link of the chain.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub title: String,
+    pub checks: Vec<Check>,
+}
+
+impl Group {
+    pub fn new(title: impl Into<String>, checks: Vec<Check>) -> Group {
+        Group {
+            title: title.into(),
+            checks,
+        }
+    }
+}
 
 /// No line is wider than this.
 const WIDTH: usize = 100;

@@ -4,7 +4,8 @@
 //! token path itself requires ([`crate::aws::source::describe`]), and the MFA session is
 //! found as `get` finds it ([`crate::aws::mfa::find`]).
 
-use super::{Check, json_file};
+use super::json_file;
+use super::report::Check;
 use crate::aws::{mfa, sdk};
 use aws_types::os_shim_internal::{Env, Fs};
 use ecr_login_core::clock::rfc3339;
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 const MAX_CHAIN: usize = 10;
 
 /// `--profile P`, or nothing for the default profile (as the AWS CLI takes it).
-fn flag(profile: &str) -> String {
+pub fn flag(profile: &str) -> String {
     if profile == "default" {
         String::new()
     } else {

@@ -2,11 +2,15 @@
 //! ([`resolve::obtain`]: the entry's lock, the fetch, the failure record, the cache write).
 //! Doctor keeps what it gets: a fresh entry in the cache, and a failure on record cleared
 //! (or recorded) exactly as `get` would, so a passing doctor leaves the next pull a hit.
-//! It never serves the cached entry instead: it always asks ECR.
+//! It never serves the cached entry instead: it always asks ECR. How it failed is the typed
+//! [`FetchError`], which the network checks read the way to the endpoint from.
 
-use super::{Check, Deadline};
-use crate::aws::AwsFetcher;
-use ecr_login_core::cache::Cache;
+use super::deadline::Deadline;
+use super::report::Check;
+use super::sessions::flag;
+use super::way;
+use crate::aws::{AwsFetcher, transport};
+use ecr_login_core::cache::{Cache, Entry};
 use ecr_login_core::clock::rfc3339;
 use ecr_login_core::config::Config;
 use ecr_login_core::duration::human;
@@ -18,56 +22,113 @@ use std::time::{Duration, Instant};
 /// What the lock wait and the fetcher's grace may add to a request's timeout.
 const SLACK: Duration = Duration::from_millis(1200);
 
+/// What doctor's own token request came to.
+pub enum Asked {
+    /// Not made, and why.
+    NotTried(String),
+    Answered {
+        entry: Entry,
+        took: Duration,
+        /// When it was asked (epoch ms).
+        at: i64,
+        kept: bool,
+    },
+    Failed {
+        error: FetchError,
+        /// Whether doctor cut the config's timeout to end within its own bound.
+        cut: bool,
+    },
+    /// Fetched, but the cache would not keep it.
+    NotKept(TokenError),
+}
+
 pub fn request(
-    target: Target,
+    target: &Target,
     config: &Config,
-    cache: Option<Cache>,
+    cache: Option<&Cache>,
     deadline: &Deadline,
     now: i64,
-) -> Check {
+) -> Asked {
     let left = deadline.left().saturating_sub(SLACK);
     if left < Duration::from_millis(500) {
-        return Check::skip("network.token", "not tried: doctor's time ran out");
+        return Asked::NotTried("not tried: doctor's time ran out".into());
     }
     let mut config = config.clone();
     let cut = config.timeout > left;
     config.timeout = config.timeout.min(left);
-    let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
+    let ctx = Context::new(&config, cache, &ProcessEnv);
     let started = Instant::now();
     let at = deadline.now_ms(now);
-    let result = resolve::obtain(&target, &ctx, &AwsFetcher, at, &|_| false, Write::Required);
-    let took = started.elapsed().as_millis();
-    match result {
-        Ok(entry) => {
-            let kept = if cache.is_some() {
-                "kept in the cache: the next get is a hit"
-            } else {
-                "not kept: no usable cache"
-            };
-            Check::pass(
+    match resolve::obtain(target, &ctx, &AwsFetcher, at, &|_| false, Write::Required) {
+        Ok(entry) => Asked::Answered {
+            entry,
+            took: started.elapsed(),
+            at,
+            kept: cache.is_some(),
+        },
+        Err(TokenError::Fetch { error, .. }) => Asked::Failed { error, cut },
+        Err(e) => Asked::NotKept(e),
+    }
+}
+
+impl Asked {
+    pub fn worked(&self) -> bool {
+        matches!(self, Asked::Answered { .. })
+    }
+
+    pub fn failure(&self) -> Option<&FetchError> {
+        match self {
+            Asked::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    pub fn check(&self, target: &Target) -> Check {
+        match self {
+            Asked::NotTried(why) => Check::skip("network.token", why.clone()),
+            Asked::Answered {
+                entry,
+                took,
+                at,
+                kept,
+            } => Check::pass(
                 "network.token",
                 format!(
-                    "GetAuthorizationToken answered in {took}ms, signed by {}; the token lasts until {} (in {}), {kept}",
+                    "GetAuthorizationToken answered in {}ms, signed by {}; the token lasts until {} (in {}), {}",
+                    took.as_millis(),
                     entry.signer,
                     rfc3339(entry.expires_at_ms),
-                    human(entry.expires_at_ms - at)
+                    human(entry.expires_at_ms - at),
+                    if *kept {
+                        "kept in the cache: the next get is a hit"
+                    } else {
+                        "not kept: no usable cache"
+                    }
                 ),
-            )
-        }
-        Err(TokenError::Fetch { error, .. }) => {
-            let mut check = failed(&error, &target);
-            if cut && matches!(error, FetchError::TimedOut { .. }) {
+            ),
+            // The link it stopped at says why, with the fix.
+            Asked::Failed { error, .. } if way::link(error).is_some() => Check::fail(
+                "network.token",
+                format!(
+                    "it stopped on the way: see the {} check above",
+                    way::link(error).unwrap_or_default()
+                ),
+            ),
+            Asked::Failed { error, cut } => {
+                let mut check = failed(error, target);
+                if *cut && matches!(error, FetchError::TimedOut { .. }) {
+                    check
+                        .detail
+                        .push_str(" (doctor cut the timeout to end within 10 s)");
+                }
                 check
-                    .detail
-                    .push_str(" (doctor cut the timeout to end within 10 s)");
             }
-            check
+            Asked::NotKept(e) => Check::fail(
+                "network.token",
+                format!("the token was fetched but cannot be kept: {e}"),
+            )
+            .fix("see the Cache check below"),
         }
-        Err(e) => Check::fail(
-            "network.token",
-            format!("the token was fetched but cannot be kept: {e}"),
-        )
-        .fix("see the Cache check below"),
     }
 }
 
@@ -95,13 +156,6 @@ fn failed(error: &FetchError, target: &Target) -> Check {
 
 /// The command that fixes a failed token request, where one command does.
 pub fn fix_for(error: &FetchError, target: &Target) -> Option<String> {
-    let flag = |p: &str| {
-        if p == "default" {
-            String::new()
-        } else {
-            format!(" --profile {p}")
-        }
-    };
     Some(match error {
         FetchError::SsoExpired { profile } => format!("aws sso login{}", flag(profile)),
         FetchError::LoginExpired { profile } => format!("aws login{}", flag(profile)),
@@ -114,15 +168,9 @@ pub fn fix_for(error: &FetchError, target: &Target) -> Option<String> {
             "aws sso login{}   (or new keys: aws configure)",
             flag(profile.as_deref().unwrap_or("default"))
         ),
-        FetchError::ProxyAuth { .. } => {
-            "HTTPS_PROXY=http://USER:PASSWORD@host:port   (percent-encode special characters)"
-                .into()
-        }
-        FetchError::Tls { .. } => "set AWS_CA_BUNDLE to your organisation's CA bundle".into(),
-        FetchError::ExpiredOnArrival { .. } => {
-            "sync the clock: sudo timedatectl set-ntp true (Linux), or set the time automatically"
-                .into()
-        }
+        FetchError::ProxyAuth { .. } => way::PROXY_AUTH_FIX.into(),
+        FetchError::Tls { reason, .. } => transport::tls_fix(reason)?.into(),
+        FetchError::ExpiredOnArrival { .. } => way::CLOCK_FIX.into(),
         _ => return None,
     })
 }
