@@ -4,16 +4,20 @@
 # CARGO_INSTALL_ROOT and an empty CARGO_TARGET_DIR (the crates are fetched once beforehand:
 # downloads cost every profile the same), timed in wall and CPU (user+sys of the whole build,
 # which a shared machine does not inflate); the installed binaries' sizes and whether they
-# carry .debug_info; then, through each installed front binary, a cold miss (empty cache, one
+# carry .debug_info; the build's serial tail (the ecr-login crate, built after every
+# dependency, with nothing beside it: on many cores the install takes at least that); then,
+# through each installed front binary, a cold miss (empty cache, one
 # GetAuthorizationToken call to the fake ECR endpoint, examples/fake_ecr.rs over plain HTTP,
 # timed by hyperfine with `--prepare` emptying the cache, as benches/bench.sh does) and a hit
 # (benches/spawn_bench.py, the profiles taking turns). Markdown on stdout, progress on stderr.
-# Usage: bash benches/install-profiles.sh [PROFILE...]     (default: local dist release)
+# The profiles: Cargo.toml's (dist, release), and `local`, defined here (release without
+# debug info, stripped: what a lighter install profile would be).
+# Usage: bash benches/install-profiles.sh [PROFILE...]     (default: dist local release)
 # Knobs (environment): RUNS (300) hits, COLD_RUNS (30) misses, NICE (10) for the builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profiles=("$@")
-((${#profiles[@]})) || profiles=(local dist release)
+((${#profiles[@]})) || profiles=(dist local release)
 runs=${RUNS:-300}
 cold_runs=${COLD_RUNS:-30}
 niceness=${NICE:-10}
@@ -43,12 +47,14 @@ trap cleanup EXIT
 
 # The user's cargo and toolchains, while HOME is the scratch one.
 export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
+# `local`, from cargo's configuration in the environment (not in Cargo.toml: nothing ships it).
+export CARGO_PROFILE_LOCAL_INHERITS=release CARGO_PROFILE_LOCAL_DEBUG=false CARGO_PROFILE_LOCAL_STRIP=true
 say "fetching crates, and the fake endpoint (dev profile)"
 cargo fetch --locked --quiet
 cargo build --locked --quiet --example fake_ecr
 fake_bin=$PWD/target/debug/examples/fake_ecr
 
-declare -A wall cpu front_note
+declare -A wall cpu front_note tail_wall tail_cpu
 for p in "${profiles[@]}"; do
   say "installing with PROFILE=$p (nice -n $niceness)"
   mkdir -p "$work/$p/home"
@@ -61,8 +67,17 @@ for p in "${profiles[@]}"; do
   front_note[$p]=$(sed -n 's/.*(the front binary, \(.*\))$/\1/p' "$work/$p/log")
   grep -q '"credsStore": "ecr-login"' "$work/$p/home/.docker/config.json" \
     || { say "$p: configure --store did not take effect"; exit 1; }
+  # The build's serial tail: the ecr-login crate itself (its build script, compile, LTO and
+  # link), which starts when every dependency is done and which nothing runs beside. Rebuilt
+  # alone in the same target directory; what the total minus this spreads over the cores.
+  CARGO_TARGET_DIR="$work/$p/target" cargo clean --quiet -p ecr-login --profile "$p"
+  CARGO_TARGET_DIR="$work/$p/target" nice -n "$niceness" /usr/bin/time -f '%e %U %S' -o "$work/$p/tail" \
+    cargo build --locked --quiet --profile "$p" --bin ecr-login
+  read -r w u s <"$work/$p/tail"
+  tail_wall[$p]=$w
+  tail_cpu[$p]=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", u + s }')
   rm -rf "$work/$p/target"
-  say "$p: ${wall[$p]} s wall, ${cpu[$p]} s CPU"
+  say "$p: ${wall[$p]} s wall, ${cpu[$p]} s CPU; its tail ${tail_wall[$p]} s wall, ${tail_cpu[$p]} s CPU"
 done
 
 # The fake endpoint, serving until its stdin closes.
@@ -103,14 +118,15 @@ mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 debug() { if readelf -S -W "$1" | grep -q '\.debug_info'; then echo yes; else echo no; fi; }
 echo "## Installing with packaging/install.sh, by profile ($(nproc) CPUs, shared; builds under nice -n $niceness)"
 echo
-echo "| profile | install wall s | install CPU s (user+sys) | front MB | full MB | .debug_info | cold miss median ms | hit median ms | front binary |"
-echo "|---|---:|---:|---:|---:|---|---:|---:|---|"
+echo "| profile | install wall s | install CPU s (user+sys) | serial tail wall / CPU s | front MB | full MB | .debug_info | cold miss median ms | hit median ms | front binary |"
+echo "|---|---:|---:|---:|---:|---:|---|---:|---:|---|"
 for p in "${profiles[@]}"; do
   r=$work/$p/root/bin
   hit=$(jq -r --arg n "$p" '.[$n].median * 1000 | . * 100 | round / 100' "$work/hits.json")
-  echo "| $p | ${wall[$p]} | ${cpu[$p]} | $(mb "$r/docker-credential-ecr-login") | $(mb "$r/ecr-login") |" \
+  echo "| $p | ${wall[$p]} | ${cpu[$p]} | ${tail_wall[$p]} / ${tail_cpu[$p]} | $(mb "$r/docker-credential-ecr-login") | $(mb "$r/ecr-login") |" \
     "$(debug "$r/docker-credential-ecr-login") / $(debug "$r/ecr-login") | ${miss[$p]} | $hit | ${front_note[$p]} |"
 done
 echo
 echo "\`/bin/true\` in the same hit rounds: $(jq -r '.["/bin/true"].median * 1000 | . * 100 | round / 100' "$work/hits.json") ms."
 echo "Cold miss: $cold_runs runs, each from an empty cache, straight to the fake over plain HTTP."
+echo "Serial tail: the ecr-login crate alone (build script, compile, LTO, link), rebuilt after the install."

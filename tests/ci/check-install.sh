@@ -49,7 +49,7 @@ store = json.load(open(sys.argv[1])).get("credsStore")
 sys.exit(0 if store == "ecr-login" else f"credsStore is {store!r}, not 'ecr-login'")
 PY
 
-tail -n 8 "$scratch/log" >"$scratch/closing"
+sed -n '/^install: done/,$p' "$scratch/log" >"$scratch/closing"
 grep -qF "into $root/bin" "$scratch/closing" || fail "its closing lines do not say where the binaries went"
 grep -qF "configure --service" "$scratch/closing" || fail "its closing lines do not name configure --service"
 echo "check-install: stripped, ecr-login $((size / 1000000)) MB, credsStore set; it said:" >&2
