@@ -96,6 +96,7 @@ part_tests() {
 
 part_windows() {
   need ruby python3-yaml # the manifests' checks: Ruby for the formula, YAML for winget
+  rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
   # Windows: cross-built with Debian's mingw-w64; the protocol tests run under wine 8.0 (not
   # Windows). Then its zip and the Scoop and winget manifests, from that build.
   bash tests/windows/run.sh
