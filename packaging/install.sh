@@ -11,11 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Cargo.toml's `dist` profile, as the packages ship: optimised with LTO, stripped (issue 32:
 # `release` keeps line tables for debugging and came to 119 MB). Measured against release
-# stripped without LTO (benches/install-profiles.sh): less CPU in all (~590 s against
-# ~740 s: with LTO the dependencies are compiled to bitcode only, and machine code is made
-# once, for what the binary uses), about the same wall time on
-# two cores, up to a minute more on many (its last step, LTO of the full binary, takes
-# ~100 s on one core), and 11 MB against 17 MB for the full binary.
+# stripped without LTO (benches/install-profiles.sh, two runs each): less CPU time in all
+# (560-590 s against 710-770 s: with LTO the dependencies are compiled to bitcode only, and
+# machine code is made once, for what the binary uses), about the same wall time on two
+# cores, up to a minute more on many (its last step, LTO of the full binary, takes ~100 s on
+# one core), and 11 MB against 17 MB for the full binary.
 profile=${PROFILE:-dist}
 bin=${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin
 install() { cargo install --locked --profile "$profile" "$@"; }
