@@ -18,9 +18,9 @@ pub enum PathError {
 }
 
 /// The variable that names the cache directory.
-pub const CACHE_ENV: &str = "AWS_ECR_CACHE_DIR";
+pub(crate) const CACHE_ENV: &str = "AWS_ECR_CACHE_DIR";
 /// The variable that names the login store's directory.
-pub const STORE_ENV: &str = "ECR_LOGIN_STORE_DIR";
+pub(crate) const STORE_ENV: &str = "ECR_LOGIN_STORE_DIR";
 /// The variable that names our config file.
 pub const CONFIG_ENV: &str = "ECR_LOGIN_CONFIG";
 
@@ -84,7 +84,7 @@ pub fn cache_dir() -> Result<Option<PathBuf>, PathError> {
 /// The login store: `ECR_LOGIN_STORE_DIR`, else the platform's local data directory:
 /// `~/.local/share/ecr-login/logins`, `~/Library/Application Support/ecr-login/logins`,
 /// `%LOCALAPPDATA%\ecr-login\data\logins`.
-pub fn store_dir() -> Result<PathBuf, PathError> {
+pub(crate) fn store_dir() -> Result<PathBuf, PathError> {
     if let Some(dir) = var(STORE_ENV) {
         return Ok(PathBuf::from(dir));
     }

@@ -167,7 +167,7 @@ pub fn acting_as() -> Option<u32> {
 
 /// The uid whose files we are near but could not become ([`Settled::Limited`]): the cache
 /// and the login store stay off.
-pub fn cannot_act_as() -> Option<u32> {
+pub(crate) fn cannot_act_as() -> Option<u32> {
     let uid = CANNOT_ACT_AS.load(Ordering::Relaxed);
     (uid != u32::MAX).then_some(uid)
 }

@@ -19,7 +19,8 @@ mod windows;
 #[cfg(windows)]
 use windows as platform;
 
-pub use platform::{Owner, is_root, mode, open_options, owner, set_owner, vet};
+pub(crate) use platform::vet;
+pub use platform::{Owner, is_root, mode, open_options, owner};
 pub use refused::{Refused, Why};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -47,7 +48,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 /// [`write_atomic`], running `before_rename` on the written, synced temp file just before it
 /// replaces the target: to check something about it (an error there leaves the target
 /// untouched).
-pub fn write_atomic_with<E: From<io::Error>>(
+pub(crate) fn write_atomic_with<E: From<io::Error>>(
     path: &Path,
     bytes: &[u8],
     mode: u32,
@@ -220,8 +221,6 @@ pub fn create_dirs(path: &Path, mode: u32) -> io::Result<()> {
 
 /// The most we read of a config file (ours, Docker's, the AWS ones, a session cache): 1 MiB.
 pub const CONFIG_LIMIT: u64 = 1 << 20;
-/// The most we read of a CA bundle: 16 MiB.
-pub const BUNDLE_LIMIT: u64 = 16 << 20;
 
 /// Reads a file a user or another program keeps (a config, a CA bundle, a session cache):
 /// opened without blocking (a FIFO in its place never hangs us), checked with `fstat` to be

@@ -66,7 +66,7 @@ pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
 
 /// Whether an open file is one we may use in our private directories: a regular file that
 /// is ours and has one link. `Err` says what it is instead.
-pub fn vet(meta: &fs::Metadata) -> Result<(), Why> {
+pub(crate) fn vet(meta: &fs::Metadata) -> Result<(), Why> {
     let me = euid();
     if !meta.is_file() {
         return Err(Why::NotRegular);
@@ -104,11 +104,6 @@ pub fn owner(meta: &fs::Metadata) -> Option<Owner> {
 /// Whether we act as root (then we may, and must, give files back to their owners).
 pub fn is_root() -> bool {
     euid() == 0
-}
-
-/// Gives an open file to `owner`.
-pub fn set_owner(file: &File, owner: Owner) -> io::Result<()> {
-    std::os::unix::fs::fchown(file, Some(owner.0), Some(owner.1))
 }
 
 /// A directory held open, so that the files of one write are created, renamed and linked

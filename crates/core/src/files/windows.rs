@@ -42,7 +42,7 @@ pub(crate) fn owned(meta: &fs::Metadata) -> Result<(), Why> {
 }
 
 /// Windows: the profile's ACLs keep other users out; a regular file is all we check.
-pub fn vet(meta: &fs::Metadata) -> Result<(), Why> {
+pub(crate) fn vet(meta: &fs::Metadata) -> Result<(), Why> {
     if meta.is_file() {
         Ok(())
     } else {
@@ -72,10 +72,6 @@ pub fn owner(_: &fs::Metadata) -> Option<Owner> {
 
 pub fn is_root() -> bool {
     false
-}
-
-pub fn set_owner(_: &fs::File, _: Owner) -> io::Result<()> {
-    Ok(())
 }
 
 /// `rename` replaces the target (MoveFileEx with REPLACE_EXISTING), but fails with a
