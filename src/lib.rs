@@ -11,11 +11,11 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
-pub mod aws;
-pub mod commands;
-pub mod edit;
+mod aws;
+mod commands;
+mod edit;
 pub mod renew;
-pub mod service;
+mod service;
 
 use ecr_login_core::dispatch::{self, Binary};
 use ecr_login_core::fetch::Fetcher;

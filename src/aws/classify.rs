@@ -10,9 +10,9 @@ use ecr_login_core::identity::Identity;
 use std::time::Duration;
 
 /// An API failure reduced to what classification needs.
-pub struct ApiError {
-    pub code: Option<String>,
-    pub message: String,
+pub(crate) struct ApiError {
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
     kind: Transport,
 }
 
@@ -28,7 +28,7 @@ enum Transport {
     Other,
 }
 
-pub fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
+pub(crate) fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -54,7 +54,7 @@ where
     }
 }
 
-pub fn malformed(what: &str) -> ApiError {
+pub(crate) fn malformed(what: &str) -> ApiError {
     ApiError {
         code: None,
         message: format!("ECR's answer is malformed: {what}"),
@@ -63,7 +63,7 @@ pub fn malformed(what: &str) -> ApiError {
 }
 
 /// A failed GetAuthorizationToken call, within `timeout`.
-pub fn api(e: ApiError, identity: &Identity, timeout: Duration) -> FetchError {
+pub(crate) fn api(e: ApiError, identity: &Identity, timeout: Duration) -> FetchError {
     let code = e.code.unwrap_or_default();
     let detail = if e.message.is_empty() {
         code.clone()
@@ -106,7 +106,7 @@ pub fn api(e: ApiError, identity: &Identity, timeout: Duration) -> FetchError {
 
 /// An error and its sources as one line, without the Debug dumps the SDK's own
 /// `DisplayErrorContext` appends, and without repeating a message its cause already says.
-pub fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(e);
     while let Some(err) = next {
@@ -120,7 +120,11 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// A failure to load the credentials that would sign the request, within `budget`.
-pub fn credentials(e: &CredentialsError, identity: &Identity, budget: Duration) -> FetchError {
+pub(crate) fn credentials(
+    e: &CredentialsError,
+    identity: &Identity,
+    budget: Duration,
+) -> FetchError {
     if let Some(failure) = super::transport::Failure::find(e) {
         return failure.fetch_error();
     }

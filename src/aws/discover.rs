@@ -10,7 +10,7 @@ use ecr_login_core::identity::Identity;
 use std::time::Duration;
 
 /// The host of the caller's default registry in `region` (else the configured region).
-pub fn default_registry(
+pub(crate) fn default_registry(
     identity: &Identity,
     region: Option<&str>,
     timeout: Duration,

@@ -26,24 +26,24 @@ use std::time::{Duration, SystemTime};
 const MIN_LEFT_MS: i64 = 60_000;
 
 /// The subdirectory of the cache directory our sessions live in.
-pub const SESSIONS_DIR: &str = "sessions";
+pub(crate) const SESSIONS_DIR: &str = "sessions";
 
 /// A profile whose role needs an MFA code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MfaRole {
-    pub profile: String,
-    pub role_arn: String,
-    pub serial: String,
-    pub source_profile: Option<String>,
-    pub duration_seconds: Option<u32>,
-    pub external_id: Option<String>,
-    pub session_name: Option<String>,
-    pub region: Option<String>,
+pub(crate) struct MfaRole {
+    pub(crate) profile: String,
+    pub(crate) role_arn: String,
+    pub(crate) serial: String,
+    pub(crate) source_profile: Option<String>,
+    pub(crate) duration_seconds: Option<u32>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) session_name: Option<String>,
+    pub(crate) region: Option<String>,
 }
 
 impl MfaRole {
     /// The profile's MFA role, if it has `role_arn` and `mfa_serial`.
-    pub fn of(name: &str, profile: &Profile) -> Option<MfaRole> {
+    pub(crate) fn of(name: &str, profile: &Profile) -> Option<MfaRole> {
         let get = |k: &str| {
             profile
                 .get(k)
@@ -68,7 +68,7 @@ impl MfaRole {
     /// `json.dumps(args, sort_keys=True)` over the AssumeRole arguments a profile sets
     /// (botocore's `BaseAssumeRoleCredentialFetcher._create_cache_key`). The code is not
     /// among them; a generated session name is left out.
-    pub fn cache_key(&self) -> String {
+    pub(crate) fn cache_key(&self) -> String {
         let mut args: Vec<(&str, String)> = vec![
             ("RoleArn", python_json_string(&self.role_arn)),
             ("SerialNumber", python_json_string(&self.serial)),
@@ -120,26 +120,31 @@ fn python_json_string(s: &str) -> String {
 
 /// An MFA session: the role's credentials and where they were found.
 #[derive(Debug, Clone)]
-pub struct Session {
-    pub credentials: Credentials,
-    pub expires_at_ms: i64,
-    pub path: PathBuf,
+pub(crate) struct Session {
+    pub(crate) credentials: Credentials,
+    pub(crate) expires_at_ms: i64,
+    pub(crate) path: PathBuf,
     /// Found in the AWS CLI's cache rather than ours.
-    pub from_cli: bool,
+    pub(crate) from_cli: bool,
 }
 
 /// Our sessions directory in the cache directory `cache`.
-pub fn sessions_dir(cache: &Path) -> PathBuf {
+pub(crate) fn sessions_dir(cache: &Path) -> PathBuf {
     cache.join(SESSIONS_DIR)
 }
 
 /// The AWS CLI's assume-role cache.
-pub fn cli_cache_dir(home: &Path) -> PathBuf {
+pub(crate) fn cli_cache_dir(home: &Path) -> PathBuf {
     home.join(".aws").join("cli").join("cache")
 }
 
 /// The freshest usable session for `role`: ours, else the AWS CLI's.
-pub fn find(role: &MfaRole, ours: Option<&Path>, home: Option<&Path>, now: i64) -> Option<Session> {
+pub(crate) fn find(
+    role: &MfaRole,
+    ours: Option<&Path>,
+    home: Option<&Path>,
+    now: i64,
+) -> Option<Session> {
     let name = format!("{}.json", role.cache_key());
     let candidates = [
         ours.map(|d| (sessions_dir(d).join(&name), false)),
@@ -182,7 +187,7 @@ fn read(path: &Path, from_cli: bool) -> Option<(Credentials, i64)> {
 }
 
 /// The credentials of an AssumeRole response as botocore keeps it.
-pub fn parse(text: &[u8]) -> Option<(Credentials, i64)> {
+pub(crate) fn parse(text: &[u8]) -> Option<(Credentials, i64)> {
     let v: serde_json::Value = serde_json::from_slice(text).ok()?;
     let c = v.get("Credentials")?;
     let field = |k: &str| c.get(k).and_then(|x| x.as_str()).filter(|s| !s.is_empty());
@@ -200,7 +205,7 @@ pub fn parse(text: &[u8]) -> Option<(Credentials, i64)> {
 
 /// botocore writes `2099-01-01T00:00:00UTC` (`strftime('%Y-%m-%dT%H:%M:%S%Z')`); STS and
 /// other tools write `…Z` or `…+00:00`, maybe with fractions. All mean UTC.
-pub fn parse_expiration(s: &str) -> Option<i64> {
+pub(crate) fn parse_expiration(s: &str) -> Option<i64> {
     let s = s.trim();
     let s = s
         .strip_suffix("UTC")
@@ -211,7 +216,7 @@ pub fn parse_expiration(s: &str) -> Option<i64> {
 }
 
 /// Keeps a session in our sessions directory, in the AWS CLI's layout, 0600.
-pub fn save(
+pub(crate) fn save(
     cache: &Path,
     role: &MfaRole,
     access_key_id: &str,

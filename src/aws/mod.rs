@@ -6,20 +6,20 @@
 //! identity, `AWS_ENDPOINT_URL_ECR`…), with our per-registry profile and role on top
 //! ([`sdk`]). Every failure becomes a typed [`FetchError`] ([`classify`]).
 
-pub mod classify;
-pub mod discover;
-pub mod mfa;
-pub mod patient;
-pub mod sdk;
-pub mod source;
-pub mod transport;
+pub(crate) mod classify;
+pub(crate) mod discover;
+pub(crate) mod mfa;
+pub(crate) mod patient;
+pub(crate) mod sdk;
+pub(crate) mod source;
+pub(crate) mod transport;
 
 use ecr_login_core::fetch::{BUDGET_GRACE, FetchError, FetchRequest, Fetched, Fetcher};
 
 /// Fetches tokens with the AWS SDK, on a fresh current-thread runtime per request (the
 /// caller is synchronous: `get`, or one of the daemon's blocking threads).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AwsFetcher;
+pub(crate) struct AwsFetcher;
 
 impl Fetcher for AwsFetcher {
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, FetchError> {
@@ -31,7 +31,7 @@ impl Fetcher for AwsFetcher {
     }
 }
 
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -40,12 +40,12 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// One token request, bounded as a whole by the request's timeout (the SDK's own timeouts
 /// bound each attempt; this bounds retries and credential resolution together).
-pub async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
+pub(crate) async fn fetch_async(request: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
     fetch_async_with(request, sdk::ATTEMPTS).await
 }
 
 /// [`fetch_async`], the SDK making at most `attempts` tries per call.
-pub async fn fetch_async_with(
+pub(crate) async fn fetch_async_with(
     request: &FetchRequest<'_>,
     attempts: u32,
 ) -> Result<Fetched, FetchError> {

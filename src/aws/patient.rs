@@ -15,14 +15,14 @@ use ecr_login_core::fetch::{FetchError, FetchRequest, Fetched, Fetcher};
 use ecr_login_core::policy::jitter;
 use std::time::{Duration, Instant};
 
-pub struct Patient<'a> {
+pub(crate) struct Patient<'a> {
     /// Where the first call is told from a renewal: no entry for the token at all.
-    pub cache: Option<&'a Cache>,
-    pub first_call_spread: Duration,
+    pub(crate) cache: Option<&'a Cache>,
+    pub(crate) first_call_spread: Duration,
     /// The whole of a kubelet call's retries and waits (`[kubelet] retry_for`, 50 s by
     /// default): inside the kubelet's one-minute exec timeout, so the answer (a token, or
     /// one line saying why not) always arrives.
-    pub retry_for: Duration,
+    pub(crate) retry_for: Duration,
 }
 
 impl Patient<'_> {

@@ -27,7 +27,7 @@ const CREDENTIALS_BUDGET: Duration = Duration::from_millis(4500);
 /// The environment the SDK resolves credentials and settings from: this process's, with
 /// its AWS variables replaced by the identity's (which, for the daemon, are the ones the
 /// entry was fetched with).
-pub fn env(identity: &Identity) -> Env {
+pub(crate) fn env(identity: &Identity) -> Env {
     let mut vars: HashMap<String, String> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| !is_aws_var(k))
@@ -38,7 +38,7 @@ pub fn env(identity: &Identity) -> Env {
 
 /// The profile in effect (`AWS_PROFILE`, else `default`) as the SDK reads it, if the files
 /// define it.
-pub async fn profile(env: &Env) -> Option<(String, aws_config::profile::Profile)> {
+pub(crate) async fn profile(env: &Env) -> Option<(String, aws_config::profile::Profile)> {
     let set = aws_config::profile::load(
         &aws_types::os_shim_internal::Fs::real(),
         env,
@@ -97,11 +97,11 @@ fn profile_files_readable(identity: &Identity, env: &Env) -> Result<(), FetchErr
 }
 
 /// How many times the SDK tries a call: a quick retry of a blip, with its own short backoff.
-pub const ATTEMPTS: u32 = 4;
+pub(crate) const ATTEMPTS: u32 = 4;
 
 /// The SDK configuration for `registry` as `identity`, in `env`, with our HTTPS client
 /// ([`transport`](super::transport)): it fails only on a CA bundle that cannot be used.
-pub async fn load(
+pub(crate) async fn load(
     registry: &Registry,
     identity: &Identity,
     env: &Env,
@@ -112,7 +112,7 @@ pub async fn load(
 
 /// [`load`], the SDK making at most `attempts` tries per call (the kubelet's fetcher makes
 /// one and backs off itself, far longer than the SDK would: [`super::patient`]).
-pub async fn load_with(
+pub(crate) async fn load_with(
     registry: &Registry,
     identity: &Identity,
     env: &Env,
@@ -165,15 +165,15 @@ pub async fn load_with(
 
 /// What signs a token request: the credentials, resolved once within the budget, when they
 /// expire, and the MFA session they came from, if they did.
-pub struct Signing {
-    pub provider: SharedCredentialsProvider,
-    pub expires_at_ms: Option<i64>,
-    pub mfa: Option<super::mfa::Session>,
+pub(crate) struct Signing {
+    pub(crate) provider: SharedCredentialsProvider,
+    pub(crate) expires_at_ms: Option<i64>,
+    pub(crate) mfa: Option<super::mfa::Session>,
 }
 
 /// The MFA role of the profile in effect, unless environment keys sign (they come first in
 /// the SDK's chain) or a service account does.
-pub async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaRole> {
+pub(crate) async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaRole> {
     let env_keys_sign = !identity.profile_from_config
         && ecr_login_core::identity::env_key_id(&identity.env).is_some();
     if identity.web_identity_token.is_some() || env_keys_sign {
@@ -185,7 +185,7 @@ pub async fn mfa_role(identity: &Identity, env: &Env) -> Option<super::mfa::MfaR
 
 /// The credentials that sign the token request, resolved once within the budget, and when
 /// they expire. An MFA role signs with its session, never with a prompt.
-pub async fn credentials(
+pub(crate) async fn credentials(
     sdk: &SdkConfig,
     request: &FetchRequest<'_>,
     env: &Env,
@@ -295,11 +295,11 @@ async fn assume_role_with_web_identity(
 }
 
 /// What GetAuthorizationToken answers, either API.
-pub struct Token {
+pub(crate) struct Token {
     /// base64 of `user:password`.
-    pub token: String,
-    pub expires_at_ms: i64,
-    pub proxy_endpoint: Option<String>,
+    pub(crate) token: String,
+    pub(crate) expires_at_ms: i64,
+    pub(crate) proxy_endpoint: Option<String>,
 }
 
 /// GetAuthorizationToken with one SDK crate's client: ECR's and ECR Public's are alike,
@@ -318,7 +318,7 @@ macro_rules! get_authorization_token {
 }
 
 /// Calls the registry's GetAuthorizationToken: ECR's, or ECR Public's in us-east-1.
-pub async fn get_token(
+pub(crate) async fn get_token(
     sdk: &SdkConfig,
     registry: &Registry,
     credentials: SharedCredentialsProvider,
@@ -363,7 +363,7 @@ pub async fn get_token(
 }
 
 /// `authorizationToken` is base64 of `user:password`.
-pub fn decode_token(token: &str) -> Result<(String, Secret), FetchError> {
+pub(crate) fn decode_token(token: &str) -> Result<(String, Secret), FetchError> {
     let malformed = |what: &str| FetchError::MalformedToken {
         detail: format!("ECR returned an authorization token {what}"),
     };

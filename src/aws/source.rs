@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 
 /// Who signs, and what must stay in place for the token to be served.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signer {
-    pub label: String,
-    pub requires: Vec<PathBuf>,
+pub(crate) struct Signer {
+    pub(crate) label: String,
+    pub(crate) requires: Vec<PathBuf>,
 }
 
 /// How deep a `source_profile` chain is followed (the SDK refuses loops; we stop early).
 const MAX_CHAIN: usize = 10;
 
 /// Describes the source `identity` signs with, reading the profile files as the SDK does.
-pub async fn describe(identity: &Identity, env: &Env) -> Signer {
+pub(crate) async fn describe(identity: &Identity, env: &Env) -> Signer {
     let plain = |label: String| Signer {
         label,
         requires: Vec::new(),

@@ -37,11 +37,11 @@ const MAX_BUNDLE: u64 = 16 * 1024 * 1024;
 
 /// A CA bundle, read and checked.
 #[derive(Clone)]
-pub struct Bundle {
-    pub path: PathBuf,
+pub(crate) struct Bundle {
+    pub(crate) path: PathBuf,
     /// Where it was named: `AWS_CA_BUNDLE`, or `ca_bundle in profile "x"`.
-    pub origin: String,
-    pub certificates: usize,
+    pub(crate) origin: String,
+    pub(crate) certificates: usize,
     pem: Vec<u8>,
 }
 
@@ -60,7 +60,7 @@ impl fmt::Debug for Bundle {
 impl Bundle {
     /// Reads and checks the bundle at `path`: every PEM certificate in it must be one
     /// rustls accepts as a root, and there must be at least one.
-    pub fn load(path: &Path, origin: &str) -> Result<Bundle, FetchError> {
+    pub(crate) fn load(path: &Path, origin: &str) -> Result<Bundle, FetchError> {
         let bad = |problem: String| FetchError::CaBundle {
             path: path.display().to_string(),
             origin: origin.to_string(),
@@ -100,7 +100,7 @@ impl Bundle {
 }
 
 /// The bundle the AWS CLI would use: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`.
-pub fn bundle(
+pub(crate) fn bundle(
     env_value: Option<&str>,
     profile: Option<(&str, &str)>,
 ) -> Result<Option<Bundle>, FetchError> {
@@ -130,7 +130,7 @@ fn expand_home(path: &str) -> PathBuf {
 /// ignores such a variable without a word and connects directly (issue 27). hyper-util's
 /// own parser decides, the one the client uses: of each pair, the variable it reads
 /// (the upper-case one when set) is tried alone.
-pub fn unusable_proxies() -> Vec<&'static str> {
+pub(crate) fn unusable_proxies() -> Vec<&'static str> {
     use hyper_util::client::proxy::matcher::Matcher;
     let probe: http::Uri = http::Uri::from_static("http://proxy-probe.invalid/");
     let mut unusable = Vec::new();
@@ -155,12 +155,12 @@ pub fn unusable_proxies() -> Vec<&'static str> {
 
 /// What an ignored proxy variable means, for `get`'s warning and `doctor`'s check (never
 /// its value: it may hold a password).
-pub fn unusable_proxy_line(var: &str) -> String {
+pub(crate) fn unusable_proxy_line(var: &str) -> String {
     format!("{var} is set but is not a proxy URL the SDK can use: it connects directly")
 }
 
 /// The client: the SDK's default, trusting `bundle` on top of the system roots.
-pub fn client(bundle: Option<&Bundle>) -> SharedHttpClient {
+pub(crate) fn client(bundle: Option<&Bundle>) -> SharedHttpClient {
     for var in unusable_proxies() {
         let line = unusable_proxy_line(var);
         tracing::warn!("{line}; set {var}=http://host:port (or unset it)");
@@ -205,21 +205,26 @@ fn connector(
 
 /// What one `GET` met on its way to an endpoint (see [`get`]).
 #[derive(Debug)]
-pub struct Trip {
+pub(crate) struct Trip {
     /// Whether a connection was made: TCP, the proxy's tunnel and TLS, all of it.
-    pub connected: bool,
+    pub(crate) connected: bool,
     /// The address it connected to (the proxy's, through one).
-    pub remote: Option<SocketAddr>,
+    pub(crate) remote: Option<SocketAddr>,
     /// The answer's `Date` header (`None`: it has none), or why there is no answer, as a
     /// token request would fail there.
-    pub answer: Result<Option<String>, FetchError>,
+    pub(crate) answer: Result<Option<String>, FetchError>,
 }
 
 /// One `GET url` through the client every AWS call takes (its proxy, its trust, its
 /// failures explained as a token request's): a connection within `connect`, then an answer
 /// within `answer`. What `doctor` asks an endpoint for its clock, and learns the way from
 /// when no token request goes there.
-pub async fn get(url: &str, bundle: Option<&Bundle>, connect: Duration, answer: Duration) -> Trip {
+pub(crate) async fn get(
+    url: &str,
+    bundle: Option<&Bundle>,
+    connect: Duration,
+    answer: Duration,
+) -> Trip {
     let settings = HttpConnectorSettings::builder()
         .connect_timeout(connect)
         .build();
@@ -285,7 +290,7 @@ async fn answered(
 
 /// A transport failure with its host, for the user's line (see [`FetchError`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The server's certificate was refused: unknown issuer, expired, another name.
     #[error("TLS to {host} failed: {refusal}")]
     Tls { host: String, refusal: Refusal },
@@ -299,7 +304,7 @@ pub enum Failure {
 
 impl Failure {
     /// The typed error a request fails with.
-    pub fn fetch_error(&self) -> FetchError {
+    pub(crate) fn fetch_error(&self) -> FetchError {
         match self.clone() {
             Failure::Tls { host, refusal } => FetchError::Tls {
                 host,
@@ -311,7 +316,7 @@ impl Failure {
     }
 
     /// The [`Failure`] anywhere in an error's chain, if there is one.
-    pub fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Failure> {
+    pub(crate) fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Failure> {
         let mut next = Some(e);
         while let Some(err) = next {
             if let Some(f) = err.downcast_ref::<Failure>() {
@@ -326,7 +331,7 @@ impl Failure {
 /// Why a server's certificate, or the handshake, was refused, and what fixes it: the one
 /// wording of `get`'s error line, the failure on record and `doctor`'s checks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error("the certificate is signed by an unknown authority")]
     UnknownIssuer,
     #[error("the certificate has expired")]
@@ -398,7 +403,7 @@ impl Refusal {
 
 /// What fixes a [`FetchError::Tls`], from its reason (one of [`Refusal`]'s lines): the
 /// refusal's own fix, else the CA bundle's (what `get`'s line says of every TLS failure).
-pub fn tls_fix(reason: &str) -> Option<&'static str> {
+pub(crate) fn tls_fix(reason: &str) -> Option<&'static str> {
     let named = [
         Refusal::UnknownIssuer,
         Refusal::Expired,

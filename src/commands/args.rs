@@ -5,7 +5,7 @@
 use clap::{Args, Parser, Subcommand};
 
 /// The variables the helper reads, for `--help` and the man page's ENVIRONMENT section.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
+pub(crate) const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "AWS_ECR_CACHE_DIR",
         "Cache directory (default ~/.cache/ecr-login); a leading ~ is expanded.",
@@ -35,7 +35,7 @@ ecr_login=debug,aws_config=info.",
 ];
 
 /// The files the helper reads and writes, for `--help` and the man page's FILES section.
-pub const FILES: &[(&str, &str)] = &[
+pub(crate) const FILES: &[(&str, &str)] = &[
     (
         "~/.docker/config.json",
         "Its credHelpers entries send ECR registries to this helper.",
@@ -81,13 +81,13 @@ token cache and fetches a new ECR token only when the cached one is past half it
     after_long_help = after_long_help(),
     subcommand_value_name = "COMMAND"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Protocol: read a registry address on stdin, print its credentials as JSON.
     Get,
     /// Protocol: keep the credentials `docker login` sends on stdin.
@@ -167,58 +167,58 @@ pub enum Command {
 
 /// `configure`'s options.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ConfigureArgs {
+pub(crate) struct ConfigureArgs {
     /// Registry hosts, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com.
-    pub registries: Vec<String>,
+    pub(crate) registries: Vec<String>,
     /// An AWS account ID (12 digits); give --region too. Repeatable.
     #[arg(long = "account", value_name = "ID")]
-    pub accounts: Vec<String>,
+    pub(crate) accounts: Vec<String>,
     /// The region of each --account (one for all, or one per account).
     #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
+    pub(crate) regions: Vec<String>,
     /// Add ECR Public (public.ecr.aws).
     #[arg(long)]
-    pub public: bool,
+    pub(crate) public: bool,
     /// Make the given hosts aliases of this ECR registry (a proxy, mirror or CNAME).
     #[arg(long, value_name = "ECR_HOST")]
-    pub ecr: Option<String>,
+    pub(crate) ecr: Option<String>,
     /// AWS profile for these registries (written to ecr-login's config).
     #[arg(long)]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// Role to assume for these registries (written to ecr-login's config).
     #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
+    pub(crate) role_arn: Option<String>,
     /// Show what would change without writing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Also install (and when possible start) the renewal daemon as a per-user service: a
     /// systemd user unit on Linux (`--systemd` is the same), a launchd agent on macOS, a
     /// scheduled task at logon on Windows. With --remove, stop and remove it.
     #[arg(long, alias = "systemd")]
-    pub service: bool,
+    pub(crate) service: bool,
     /// Make ecr-login Docker's credsStore: every ECR registry works with no credHelpers
     /// entry, and the credsStore it replaces keeps every other registry's logins.
     #[arg(long)]
-    pub store: bool,
+    pub(crate) store: bool,
     /// Undo: remove our credHelpers entries (the named ones, or all of them), and with no
     /// registry named (or with --store) put the previous credsStore back. With --kubelet,
     /// remove our providers and binaries.
     #[arg(long)]
-    pub remove: bool,
+    pub(crate) remove: bool,
     /// Set up the kubelet's image credential provider instead of Docker: our providers in
     /// the CredentialProviderConfig at --config (a file, or a directory of drop-ins since
     /// Kubernetes 1.34), the binaries in --bin-dir; then prints the kubelet flags.
     #[arg(long, requires_all = ["kubelet_config", "bin_dir"])]
-    pub kubelet: bool,
+    pub(crate) kubelet: bool,
     /// With --kubelet: the kubelet's --image-credential-provider-config (file or directory).
     #[arg(long = "config", value_name = "PATH", requires = "kubelet")]
-    pub kubelet_config: Option<std::path::PathBuf>,
+    pub(crate) kubelet_config: Option<std::path::PathBuf>,
     /// With --kubelet: the kubelet's --image-credential-provider-bin-dir.
     #[arg(long, value_name = "DIR", requires = "kubelet")]
-    pub bin_dir: Option<std::path::PathBuf>,
+    pub(crate) bin_dir: Option<std::path::PathBuf>,
     /// With --kubelet: also a service-account provider (the pod's token exchanged for the
     /// role its service account names; see [kubelet] in the ecr-login config), and the
     /// RBAC rule nodes need for it.
     #[arg(long, requires = "kubelet")]
-    pub service_account: bool,
+    pub(crate) service_account: bool,
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// Why an MFA session could not be started. Each renders the user's one line.
 #[derive(Debug)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     /// The session is kept in the cache, which is turned off.
     NoCache,
     Runtime(std::io::Error),
@@ -127,7 +127,11 @@ impl From<LoginError> for Error {
 }
 
 /// `login [--profile P] [REGISTRY…]`. Returns the report for stdout.
-pub fn login(profile: Option<&str>, registries: &[String], now: i64) -> Result<String, Error> {
+pub(crate) fn login(
+    profile: Option<&str>,
+    registries: &[String],
+    now: i64,
+) -> Result<String, Error> {
     let name = profile
         .map(str::to_string)
         .or_else(|| ProcessEnv.var("AWS_PROFILE"))

@@ -4,14 +4,14 @@
 //! definitions are in `args.rs`, which `build.rs` also compiles for the man page and
 //! shell completions; this file runs them.
 
-pub mod args;
-pub mod configure;
-pub mod doctor;
-pub mod login;
-pub mod provider_config;
-pub mod refresh;
-pub mod status;
-pub mod tty;
+pub(crate) mod args;
+pub(crate) mod configure;
+pub(crate) mod doctor;
+pub(crate) mod login;
+pub(crate) mod provider_config;
+pub(crate) mod refresh;
+pub(crate) mod status;
+pub(crate) mod tty;
 
 use crate::aws::AwsFetcher;
 use crate::renew::{self, Deps};
@@ -29,7 +29,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn run(args: Vec<OsString>) -> ExitCode {
+pub(crate) fn run(args: Vec<OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

@@ -11,32 +11,32 @@
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-pub const KIND: &str = "CredentialProviderConfig";
-pub const CONFIG_API: &str = "kubelet.config.k8s.io/v1";
-pub const PROVIDER_API_V1: &str = "credentialprovider.kubelet.k8s.io/v1";
+pub(crate) const KIND: &str = "CredentialProviderConfig";
+pub(crate) const CONFIG_API: &str = "kubelet.config.k8s.io/v1";
+pub(crate) const PROVIDER_API_V1: &str = "credentialprovider.kubelet.k8s.io/v1";
 /// The request versions the kubelet speaks (its `apiVersions` map in plugin.go).
-pub const PROVIDER_APIS: [&str; 3] = [
+pub(crate) const PROVIDER_APIS: [&str; 3] = [
     PROVIDER_API_V1,
     "credentialprovider.kubelet.k8s.io/v1beta1",
     "credentialprovider.kubelet.k8s.io/v1alpha1",
 ];
 /// The node provider's name: the front binary, as the packages install it.
-pub const NODE_PROVIDER: &str = "docker-credential-ecr-login";
+pub(crate) const NODE_PROVIDER: &str = "docker-credential-ecr-login";
 /// The service-account provider's name: a link to the same binary (one provider entry
 /// cannot serve both modes, and the name is the executable's).
-pub const SA_PROVIDER: &str = "docker-credential-ecr-login-sa";
+pub(crate) const SA_PROVIDER: &str = "docker-credential-ecr-login-sa";
 /// The audience STS accepts for `AssumeRoleWithWebIdentity` from an EKS OIDC provider.
-pub const AUDIENCE: &str = "sts.amazonaws.com";
+pub(crate) const AUDIENCE: &str = "sts.amazonaws.com";
 /// What the kubelet keeps our answer when it carries no cacheDuration (ours always does).
-pub const DEFAULT_CACHE: &str = "6h0m0s";
+pub(crate) const DEFAULT_CACHE: &str = "6h0m0s";
 /// The drop-in `configure --kubelet` writes into a config directory.
-pub const DROP_IN: &str = "ecr-login.json";
+pub(crate) const DROP_IN: &str = "ecr-login.json";
 /// Where the providers keep the token cache (the kubelet's environment may have no HOME).
-pub const NODE_CACHE_DIR: &str = "/var/cache/ecr-login";
+pub(crate) const NODE_CACHE_DIR: &str = "/var/cache/ecr-login";
 
 /// Our providers: the node's, then with `service_account` the service account's, first so
 /// that a workload's role wins (the kubelet tries providers' credentials in list order).
-pub fn our_providers(
+pub(crate) fn our_providers(
     service_account: bool,
     annotations: &[String],
     config_path: Option<&Path>,
@@ -94,7 +94,7 @@ pub fn our_providers(
 }
 
 /// Whether a provider entry is one of ours (by name: the kubelet's key for it).
-pub fn is_ours(provider: &Value) -> bool {
+pub(crate) fn is_ours(provider: &Value) -> bool {
     matches!(
         provider.get("name").and_then(Value::as_str),
         Some(NODE_PROVIDER | SA_PROVIDER)
@@ -103,14 +103,14 @@ pub fn is_ours(provider: &Value) -> bool {
 
 /// One file of the config, decoded (YAML or JSON).
 #[derive(Debug, Clone)]
-pub struct ConfigFile {
-    pub path: PathBuf,
-    pub value: Value,
+pub(crate) struct ConfigFile {
+    pub(crate) path: PathBuf,
+    pub(crate) value: Value,
 }
 
 /// Why the kubelet would not read the config.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     Io(PathBuf, std::io::Error),
     Empty(PathBuf),
     Decode(PathBuf, String),
@@ -133,14 +133,14 @@ impl std::fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 /// Decodes one file's text, YAML or JSON (JSON is YAML).
-pub fn decode(path: &Path, text: &str) -> Result<Value, ReadError> {
+pub(crate) fn decode(path: &Path, text: &str) -> Result<Value, ReadError> {
     serde_yaml_ng::from_str::<Value>(text)
         .map_err(|e| ReadError::Decode(path.to_path_buf(), e.to_string()))
 }
 
 /// The files the kubelet reads for `path`: the file, or a directory's `*.json`, `*.yaml`
 /// and `*.yml` files (not subdirectories) in lexical order.
-pub fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+pub(crate) fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(path.to_path_buf(), e))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -168,7 +168,7 @@ pub fn files(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
 }
 
 /// Every file of the config at `path`, decoded.
-pub fn read(path: &Path) -> Result<Vec<ConfigFile>, ReadError> {
+pub(crate) fn read(path: &Path) -> Result<Vec<ConfigFile>, ReadError> {
     files(path)?
         .into_iter()
         .map(|p| {
@@ -180,7 +180,7 @@ pub fn read(path: &Path) -> Result<Vec<ConfigFile>, ReadError> {
 }
 
 /// The providers of every file, in the kubelet's order.
-pub fn providers(files: &[ConfigFile]) -> Vec<(PathBuf, Value)> {
+pub(crate) fn providers(files: &[ConfigFile]) -> Vec<(PathBuf, Value)> {
     files
         .iter()
         .flat_map(|f| {
@@ -195,7 +195,7 @@ pub fn providers(files: &[ConfigFile]) -> Vec<(PathBuf, Value)> {
 /// What the kubelet's validation (`validateCredentialProviderConfig` and the merge of a
 /// directory) says about the config, with the gate for service account tokens on (the
 /// default since 1.34): one line per problem; empty when it would start.
-pub fn problems(files: &[ConfigFile]) -> Vec<String> {
+pub(crate) fn problems(files: &[ConfigFile]) -> Vec<String> {
     let mut out = Vec::new();
     for f in files {
         let shown = f.path.display();
@@ -229,7 +229,7 @@ pub fn problems(files: &[ConfigFile]) -> Vec<String> {
 }
 
 /// The kubelet's rules for one provider entry.
-pub fn provider_problems(p: &Value) -> Vec<String> {
+pub(crate) fn provider_problems(p: &Value) -> Vec<String> {
     let mut out = Vec::new();
     let name = p.get("name").and_then(Value::as_str).unwrap_or("");
     let at = |what: &str| format!("provider {name:?}: {what}");
@@ -319,7 +319,7 @@ pub fn provider_problems(p: &Value) -> Vec<String> {
 /// Why a `matchImages` entry can never match an ECR image, if it cannot: the kubelet
 /// globs the domain only, label by label; a pattern's path is a literal prefix and its port
 /// must equal the image's (`URLsMatch`).
-pub fn dead_pattern(pattern: &str) -> Option<String> {
+pub(crate) fn dead_pattern(pattern: &str) -> Option<String> {
     let (authority, path) = pattern.split_once('/').unwrap_or((pattern, ""));
     if path.contains(['*', '?', '[']) {
         return Some(format!(
@@ -336,15 +336,12 @@ pub fn dead_pattern(pattern: &str) -> Option<String> {
 
 /// Whether `pattern` matches `host` (an image's registry, no port, no path) by the
 /// kubelet's rule.
-pub fn matches_host(pattern: &str, host: &str) -> bool {
+pub(crate) fn matches_host(pattern: &str, host: &str) -> bool {
     if pattern.contains(['/', ':']) {
         return false;
     }
     ecr_login_core::config::glob_match(&pattern.to_ascii_lowercase(), host)
 }
-
-/// Kubernetes 1.34's directory form, for messages.
-pub const DIRECTORY_SINCE: &str = "Kubernetes 1.34";
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 /// `refresh`: renew the named registries now, or every warm one. Returns a report line
 /// per registry; fails if any renewal failed.
-pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
+pub(crate) fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
@@ -59,7 +59,7 @@ pub fn refresh(registries: &[String], now: i64) -> Result<String, Error> {
 
 /// Fetches `target`'s token now, through the same path as `get`, and adds `<verb>
 /// <registry> for <signer>: valid <for how long>` to `out`.
-pub fn renew_now(
+pub(crate) fn renew_now(
     target: &Target,
     ctx: &Context,
     now: i64,
@@ -81,7 +81,7 @@ pub fn renew_now(
 
 /// The report; when some registries failed, the report goes out on stdout and their lines
 /// are the error.
-pub fn report(out: String, failed: &[String]) -> Result<String, Error> {
+pub(crate) fn report(out: String, failed: &[String]) -> Result<String, Error> {
     if failed.is_empty() {
         Ok(out)
     } else {

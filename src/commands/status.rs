@@ -42,7 +42,7 @@ struct Report {
     problems: Vec<String>,
 }
 
-pub fn status(json: bool, now: i64) -> Result<String, Error> {
+pub(crate) fn status(json: bool, now: i64) -> Result<String, Error> {
     let config = Config::load()?;
     let cache = Cache::from_env_or_warn();
     let (entries, problems) = cache.as_ref().map(Cache::entries).unwrap_or_default();

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 
 /// Why no code was read.
 #[derive(Debug)]
-pub enum TtyError {
+pub(crate) enum TtyError {
     NoTerminal(std::io::Error),
     Io(std::io::Error),
     Closed,
@@ -31,7 +31,7 @@ impl std::error::Error for TtyError {}
 
 /// Prints `prompt` on the terminal and reads one line: an MFA code of six digits, typed
 /// without echo (as the AWS CLI's `getpass`), so the terminal and its recorders never show it.
-pub fn read_code(prompt: &str) -> Result<Secret, TtyError> {
+pub(crate) fn read_code(prompt: &str) -> Result<Secret, TtyError> {
     let (input, mut output) = open().map_err(TtyError::NoTerminal)?;
     // Off before the first prompt, so nothing typed after it is echoed; back on when this
     // returns, whichever way (the guard's drop).

@@ -15,12 +15,12 @@ use serde_json::Value;
 
 /// What switching Docker's config over found and did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Switch {
-    pub text: Option<String>,
-    pub changes: Vec<String>,
+pub(crate) struct Switch {
+    pub(crate) text: Option<String>,
+    pub(crate) changes: Vec<String>,
     /// The `credsStore` replaced: `Some("")` when there was none, `None` when ecr-login
     /// was already the store (nothing to record).
-    pub previous: Option<String>,
+    pub(crate) previous: Option<String>,
 }
 
 fn current(doc: &ObjectText) -> Option<String> {
@@ -29,12 +29,12 @@ fn current(doc: &ObjectText) -> Option<String> {
 }
 
 /// The `credsStore` a Docker config names, if any (and if the file parses).
-pub fn value(text: &str) -> Option<String> {
+pub(crate) fn value(text: &str) -> Option<String> {
     ObjectText::parse(text).ok().as_ref().and_then(current)
 }
 
 /// Sets `"credsStore": "ecr-login"`, every other byte untouched.
-pub fn enable(text: Option<&str>) -> Result<Switch, DockerEditError> {
+pub(crate) fn enable(text: Option<&str>) -> Result<Switch, DockerEditError> {
     let doc = parse(text)?;
     let previous = current(&doc);
     if previous.as_deref() == Some(HELPER) {
@@ -65,7 +65,7 @@ pub fn enable(text: Option<&str>) -> Result<Switch, DockerEditError> {
 }
 
 /// Puts back the `credsStore` that `enable` replaced (`""`: none), if ecr-login is it.
-pub fn disable(text: Option<&str>, previous: &str) -> Result<Switch, DockerEditError> {
+pub(crate) fn disable(text: Option<&str>, previous: &str) -> Result<Switch, DockerEditError> {
     let doc = parse(text)?;
     if current(&doc).as_deref() != Some(HELPER) {
         return Ok(Switch::default());
@@ -99,7 +99,7 @@ fn object_member(text: Option<&str>, key: &str) -> serde_json::Map<String, Value
 
 /// `credHelpers` entries that send an ECR registry to us: with ecr-login as the store they
 /// are redundant (harmless; podman and skopeo still read them).
-pub fn redundant_helpers(text: Option<&str>) -> Vec<String> {
+pub(crate) fn redundant_helpers(text: Option<&str>) -> Vec<String> {
     object_member(text, "credHelpers")
         .iter()
         .filter(|(h, v)| v.as_str() == Some(HELPER) && Registry::parse(h).is_some())
@@ -109,7 +109,7 @@ pub fn redundant_helpers(text: Option<&str>) -> Vec<String> {
 
 /// Logins kept inline in `auths` (Docker's store when there is no `credsStore`): with a
 /// `credsStore`, Docker no longer reads them, so they move into our file store.
-pub fn inline_logins(text: Option<&str>) -> Vec<Credentials> {
+pub(crate) fn inline_logins(text: Option<&str>) -> Vec<Credentials> {
     object_member(text, "auths")
         .iter()
         .filter(|(server, _)| Registry::parse(server).is_none())
@@ -129,7 +129,10 @@ pub fn inline_logins(text: Option<&str>) -> Vec<Credentials> {
 }
 
 /// Moves inline logins into our store; a line per login.
-pub fn keep_inline_logins(store: &FileStore, logins: &[Credentials]) -> Result<Vec<String>, Error> {
+pub(crate) fn keep_inline_logins(
+    store: &FileStore,
+    logins: &[Credentials],
+) -> Result<Vec<String>, Error> {
     let mut lines = Vec::new();
     for login in logins {
         if store.get(&login.server_url)?.is_none() {

@@ -4,7 +4,7 @@
 use super::json_text::{JsonError, ObjectText};
 
 /// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
-pub const HELPER: &str = "ecr-login";
+pub(crate) const HELPER: &str = "ecr-login";
 use ecr_login_core::config::HelperNameError;
 use ecr_login_core::error::Error;
 use serde_json::{Map, Value};
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// Why Docker's config was left as it was. Each reads after the file's name ("… is not
 /// valid JSON").
 #[derive(Debug)]
-pub enum DockerEditError {
+pub(crate) enum DockerEditError {
     /// The file is not one JSON object.
     Unparsable(JsonError),
     /// It has a `credHelpers` that is not an object.
@@ -65,7 +65,7 @@ impl From<serde_json::Error> for DockerEditError {
 }
 
 /// A Docker config's text as one JSON object (no file, or only white space: `{}`).
-pub fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
+pub(crate) fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
     let text = match text {
         Some(t) if !t.trim().is_empty() => t,
         _ => "{}\n",
@@ -74,14 +74,14 @@ pub fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
 }
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-pub fn path() -> Result<PathBuf, Error> {
+pub(crate) fn path() -> Result<PathBuf, Error> {
     ecr_login_core::paths::docker_config().map_err(|e| Error::Other(e.to_string()))
 }
 
 /// Adds (or with `remove`, takes out) `credHelpers` entries, leaving every other byte of
 /// the file as it was. Returns the new text and a line per change; `None` text means
 /// nothing changed.
-pub fn edit(
+pub(crate) fn edit(
     text: Option<&str>,
     hosts: &[String],
     remove: bool,
@@ -132,7 +132,7 @@ pub fn edit(
 }
 
 /// A value as Docker writes its config: pretty, tab-indented.
-pub fn tab_indented(value: &Value) -> Result<String, serde_json::Error> {
+pub(crate) fn tab_indented(value: &Value) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);

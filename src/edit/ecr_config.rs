@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Why an edit of the TOML could not be made.
 #[derive(Debug)]
-pub enum TomlEditError {
+pub(crate) enum TomlEditError {
     /// Boxed: toml's error is large, and this one travels inside two more.
     Toml(Box<toml_edit::TomlError>),
     /// A top-level key we write under (`registries`, `store`) holds something else.
@@ -47,7 +47,7 @@ impl From<toml_edit::TomlError> for TomlEditError {
 
 /// Why our config file was left as it was.
 #[derive(Debug)]
-pub enum ConfigEditError {
+pub(crate) enum ConfigEditError {
     /// The edit could not be made.
     Edit { path: PathBuf, why: TomlEditError },
     /// The edited text is one we would refuse to load, so it is never written.
@@ -76,7 +76,7 @@ impl std::error::Error for ConfigEditError {
 
 /// An edit of our config at `path` as `user_file::update` takes it: a refusal names the
 /// file, a text the config would not load is refused, and no change is no text.
-pub fn checked(
+pub(crate) fn checked(
     path: &Path,
     edited: Result<(String, Vec<String>), TomlEditError>,
 ) -> Edited<ConfigEditError> {
@@ -89,7 +89,7 @@ pub fn checked(
 }
 
 /// Sets `profile`/`role_arn`/`ecr` for each host in our TOML config, keeping comments.
-pub fn edit(
+pub(crate) fn edit(
     text: &str,
     hosts: &[String],
     profile: Option<&str>,
@@ -127,7 +127,7 @@ pub fn edit(
 }
 
 /// Sets (`Some`) or removes (`None`) keys of the `[store]` table.
-pub fn set_store(
+pub(crate) fn set_store(
     text: &str,
     settings: &[(&str, Option<&str>)],
 ) -> Result<(String, Vec<String>), TomlEditError> {
@@ -151,7 +151,7 @@ pub fn set_store(
 }
 
 /// Sets (`true`) or removes (`false`) a boolean under `[store]`.
-pub fn set_store_flag(
+pub(crate) fn set_store_flag(
     text: &str,
     key: &str,
     on: bool,
@@ -189,7 +189,7 @@ fn edit_store(
 }
 
 /// Sets (`Some`) or removes (`None`, or empty) a list under `[store]`, every other byte kept.
-pub fn set_store_list(
+pub(crate) fn set_store_list(
     text: &str,
     key: &str,
     values: Option<&[String]>,

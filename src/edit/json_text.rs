@@ -10,7 +10,7 @@ use std::ops::Range;
 
 /// Why a text is not one JSON object.
 #[derive(Debug)]
-pub enum JsonError {
+pub(crate) enum JsonError {
     Invalid(serde_json::Error),
     NotAnObject,
 }
@@ -41,7 +41,7 @@ impl From<serde_json::Error> for JsonError {
 
 /// A JSON object's text and the spans of its top-level members.
 #[derive(Debug)]
-pub struct ObjectText {
+pub(crate) struct ObjectText {
     text: String,
     /// Index of the closing `}`.
     close: usize,
@@ -58,7 +58,7 @@ struct Member {
 
 impl ObjectText {
     /// Parses `text`, which must be one JSON object (surrounding white space allowed).
-    pub fn parse(text: &str) -> Result<ObjectText, JsonError> {
+    pub(crate) fn parse(text: &str) -> Result<ObjectText, JsonError> {
         let value: serde_json::Value = serde_json::from_str(text)?;
         if !value.is_object() {
             return Err(JsonError::NotAnObject);
@@ -97,11 +97,11 @@ impl ObjectText {
     }
 
     /// The raw text of a member's value.
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.member(key).map(|m| &self.text[m.value.clone()])
     }
 
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
@@ -134,7 +134,7 @@ impl ObjectText {
     /// Sets `key` to the raw JSON `value` (replacing it where it is, else appending it).
     /// `value` may span lines (`\n`); they end as the file's lines do, indented like the
     /// member.
-    pub fn set(&self, key: &str, value: &str) -> Result<ObjectText, JsonError> {
+    pub(crate) fn set(&self, key: &str, value: &str) -> Result<ObjectText, JsonError> {
         let indent = self.indent();
         let newline = self.newline();
         let line_indent = indent.trim_start_matches(['\r', '\n']);
@@ -165,7 +165,7 @@ impl ObjectText {
     }
 
     /// Removes `key` and the comma that separated it.
-    pub fn remove(&self, key: &str) -> Result<ObjectText, JsonError> {
+    pub(crate) fn remove(&self, key: &str) -> Result<ObjectText, JsonError> {
         let Some(index) = self.members.iter().rposition(|m| m.key == key) else {
             return ObjectText::parse(&self.text);
         };

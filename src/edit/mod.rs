@@ -4,8 +4,8 @@
 //! if unchanged. `configure` edits with it, the daemon's Docker Desktop repair, and `doctor`
 //! reads with its parsers; none of them holds an editor of its own.
 
-pub mod creds_store;
-pub mod docker_config;
-pub mod ecr_config;
-pub mod json_text;
-pub mod user_file;
+pub(crate) mod creds_store;
+pub(crate) mod docker_config;
+pub(crate) mod ecr_config;
+pub(crate) mod json_text;
+pub(crate) mod user_file;

@@ -23,11 +23,11 @@ const MAX_LINKS: usize = 40;
 /// An edit's outcome: the new text (`None`: no change) and a line per change; or why the
 /// content cannot be edited (the edit's own error: Docker's config that is not JSON, a
 /// result our config would not load).
-pub type Edited<E> = Result<(Option<String>, Vec<String>), E>;
+pub(crate) type Edited<E> = Result<(Option<String>, Vec<String>), E>;
 
 /// Why a file was left as it was; `E` is why its edit refused the content.
 #[derive(Debug)]
-pub enum EditError<E> {
+pub(crate) enum EditError<E> {
     /// The edit refused the content.
     Content {
         path: PathBuf,
@@ -120,25 +120,23 @@ impl<E: std::fmt::Display> From<EditError<E>> for ecr_login_core::error::Error {
 }
 
 /// An edit: the file's text (`None`: no file) to its outcome.
-pub type Edit<'a, E> = dyn Fn(Option<&str>) -> Edited<E> + 'a;
+pub(crate) type Edit<'a, E> = dyn Fn(Option<&str>) -> Edited<E> + 'a;
 
 /// What an update did.
 #[derive(Debug)]
-pub struct Updated {
+pub(crate) struct Updated {
     /// The file written (the symlink's target).
-    pub path: PathBuf,
-    /// The text before (`None`: no file).
-    pub before: Option<String>,
+    pub(crate) path: PathBuf,
     /// The new text, if anything changed.
-    pub text: Option<String>,
-    pub changes: Vec<String>,
+    pub(crate) text: Option<String>,
+    pub(crate) changes: Vec<String>,
 }
 
 impl Updated {
     /// What changed, for people: the file, then a line per change as the edit named it.
     /// Paths and values are the user's: shown through [`printable::line`], never as
     /// terminal escapes or extra lines.
-    pub fn describe(&self, out: &mut String, dry_run: bool) {
+    pub(crate) fn describe(&self, out: &mut String, dry_run: bool) {
         let path = printable::line(&self.path.display().to_string());
         if self.changes.is_empty() {
             let _ = writeln!(out, "{path}: already configured, nothing changed");
@@ -160,7 +158,11 @@ impl Updated {
 }
 
 /// Applies `edit` to the file at `path` (written unless `dry_run`).
-pub fn update<E>(path: &Path, dry_run: bool, edit: &Edit<E>) -> Result<Updated, EditError<E>> {
+pub(crate) fn update<E>(
+    path: &Path,
+    dry_run: bool,
+    edit: &Edit<E>,
+) -> Result<Updated, EditError<E>> {
     let path = follow_links(path)?;
     for _ in 0..ATTEMPTS {
         let before = match files::read_text_limited(&path, files::CONFIG_LIMIT) {
@@ -174,7 +176,6 @@ pub fn update<E>(path: &Path, dry_run: bool, edit: &Edit<E>) -> Result<Updated, 
         })?;
         let done = |text| Updated {
             path: path.clone(),
-            before: before.clone(),
             text,
             changes: changes.clone(),
         };

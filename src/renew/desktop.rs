@@ -34,22 +34,22 @@ use std::path::Path;
 /// A second reset this soon after our repair means something keeps resetting it.
 const FIGHT_WINDOW_MS: i64 = 60_000;
 /// How long the file must stay unchanged before we repair it.
-pub const QUIET_MS: i64 = 2_000;
+pub(crate) const QUIET_MS: i64 = 2_000;
 
 use super::watch::{Stamp, stamp};
 
 /// What `status` shows about the last repair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Report {
-    pub message: String,
-    pub at_ms: i64,
+pub(crate) struct Report {
+    pub(crate) message: String,
+    pub(crate) at_ms: i64,
     /// We stopped repairing: the file kept being reset.
-    pub flapping: bool,
+    pub(crate) flapping: bool,
 }
 
 /// The watcher's memory between wakes.
 #[derive(Debug, Default)]
-pub struct Watch {
+pub(crate) struct Watch {
     /// The file as we last looked at it.
     seen: Stamp,
     /// A change not acted on yet: the file as it was then, and since when it has been so.
@@ -57,13 +57,13 @@ pub struct Watch {
     last_repair_ms: Option<i64>,
     /// The last problem logged (a file we cannot read), so each is said once.
     problem: Option<String>,
-    pub report: Option<Report>,
+    pub(crate) report: Option<Report>,
 }
 
 impl Watch {
     /// Looks at the Docker config, and repairs it if it should. `warm` holds the ECR
     /// registries in use. Returns whether anything changed for `status`.
-    pub fn check(&mut self, config: &Config, warm: &[String], now: i64) -> bool {
+    pub(crate) fn check(&mut self, config: &Config, warm: &[String], now: i64) -> bool {
         let Some(path) = config.store.docker_config.as_deref() else {
             return false;
         };
@@ -170,7 +170,7 @@ impl Watch {
 
 impl Watch {
     /// When the loop should look again: once a change has been quiet long enough.
-    pub fn next_look(&self) -> Option<i64> {
+    pub(crate) fn next_look(&self) -> Option<i64> {
         self.settling.map(|(_, since)| since + QUIET_MS)
     }
 

@@ -8,13 +8,13 @@
 //! tokio's paused time with a fake fetcher. It wakes at least once a minute and decides
 //! from the wall clock, so a laptop that slept through a renewal renews right after waking.
 
-pub mod desktop;
-pub mod notify;
-pub mod schedule;
+pub(crate) mod desktop;
+pub(crate) mod notify;
+pub(crate) mod schedule;
 pub mod signals;
-pub mod state;
-pub mod warm;
-pub mod watch;
+pub(crate) mod state;
+pub(crate) mod warm;
+pub(crate) mod watch;
 
 use ecr_login_core::cache::{Cache, Entry};
 use ecr_login_core::clock::Clock;

@@ -5,15 +5,15 @@
 use ecr_login_core::env::Env;
 use std::time::Duration;
 
-pub struct Notifier {
+pub(crate) struct Notifier {
     #[cfg(unix)]
     socket: Option<(std::os::unix::net::UnixDatagram, String)>,
     /// Half of `WatchdogSec`, when systemd asks for keep-alives.
-    pub watchdog_interval: Option<Duration>,
+    pub(crate) watchdog_interval: Option<Duration>,
 }
 
 impl Notifier {
-    pub fn from_env(env: &dyn Env) -> Notifier {
+    pub(crate) fn from_env(env: &dyn Env) -> Notifier {
         let watchdog_interval = env
             .var("WATCHDOG_USEC")
             .and_then(|v| v.parse::<u64>().ok())
@@ -35,7 +35,7 @@ impl Notifier {
     }
 
     #[cfg(unix)]
-    pub fn notify(&self, state: &str) {
+    pub(crate) fn notify(&self, state: &str) {
         let Some((sock, path)) = &self.socket else {
             return;
         };
@@ -50,23 +50,23 @@ impl Notifier {
     }
 
     #[cfg(not(unix))]
-    pub fn notify(&self, _state: &str) {}
+    pub(crate) fn notify(&self, _state: &str) {}
 
-    pub fn ready(&self, status: &str) {
+    pub(crate) fn ready(&self, status: &str) {
         self.notify(&format!("READY=1\nSTATUS={status}"));
     }
 
-    pub fn status(&self, status: &str) {
+    pub(crate) fn status(&self, status: &str) {
         self.notify(&format!("STATUS={status}"));
     }
 
-    pub fn watchdog(&self) {
+    pub(crate) fn watchdog(&self) {
         if self.watchdog_interval.is_some() {
             self.notify("WATCHDOG=1");
         }
     }
 
-    pub fn stopping(&self) {
+    pub(crate) fn stopping(&self) {
         self.notify("STOPPING=1");
     }
 }

@@ -8,17 +8,17 @@ use ecr_login_core::policy::jitter;
 use std::time::Duration;
 
 /// The loop never sleeps longer than this: the wall-clock check interval.
-pub const MAX_SLEEP_MS: i64 = 60_000;
+pub(crate) const MAX_SLEEP_MS: i64 = 60_000;
 const BACKOFF_FIRST_MS: i64 = 1_000;
 const BACKOFF_CAP_MS: i64 = 300_000;
 /// Throttling means the account's quota is spent, for every machine sharing it: back off
 /// at least this long, and double from there.
-pub const THROTTLED_FIRST_MS: i64 = 30_000;
+pub(crate) const THROTTLED_FIRST_MS: i64 = 30_000;
 
 /// Delay before retry number `failures` (1-based) after `error`: 1 s doubling to 5 min
 /// (30 s doubling for throttling), with equal jitter (half fixed, half spread), so a fleet
 /// that failed together does not retry together.
-pub fn backoff_ms(failures: u32, error: &FetchError, seed: &str) -> i64 {
+pub(crate) fn backoff_ms(failures: u32, error: &FetchError, seed: &str) -> i64 {
     let first = if error.is_throttling() {
         THROTTLED_FIRST_MS
     } else {
@@ -32,13 +32,13 @@ pub fn backoff_ms(failures: u32, error: &FetchError, seed: &str) -> i64 {
 }
 
 /// Whether a registry has gone unused long enough to stop renewing it.
-pub fn forgotten(last_used_ms: i64, now: i64, forget_after: Duration) -> bool {
+pub(crate) fn forgotten(last_used_ms: i64, now: i64, forget_after: Duration) -> bool {
     now.saturating_sub(last_used_ms) > forget_after.as_millis() as i64
 }
 
 /// When to wake next: the earliest due time, but never more than a minute away, and
 /// never in the past.
-pub fn next_wake(now: i64, dues: impl IntoIterator<Item = i64>) -> i64 {
+pub(crate) fn next_wake(now: i64, dues: impl IntoIterator<Item = i64>) -> i64 {
     dues.into_iter().fold(now + MAX_SLEEP_MS, i64::min).max(now)
 }
 

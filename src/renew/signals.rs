@@ -9,7 +9,7 @@ use std::pin::Pin;
 /// A future that completes on each request to re-read the config (SIGHUP in production).
 pub type Reload = Box<dyn FnMut() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
-pub struct Signals {
+pub(crate) struct Signals {
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -21,7 +21,7 @@ pub struct Signals {
 impl Signals {
     /// Starts watching; needs a running tokio runtime.
     #[cfg(unix)]
-    pub fn new() -> Result<Signals, Error> {
+    pub(crate) fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
         let sig =
             |kind| signal(kind).map_err(|e| Error::Other(format!("cannot watch signals: {e}")));
@@ -33,13 +33,13 @@ impl Signals {
     }
 
     #[cfg(windows)]
-    pub fn new() -> Result<Signals, Error> {
+    pub(crate) fn new() -> Result<Signals, Error> {
         Ok(Signals {})
     }
 
     /// The shutdown future and the reload trigger [`super::run`] takes.
     #[cfg(unix)]
-    pub fn split(self) -> (impl Future<Output = ()>, Reload) {
+    pub(crate) fn split(self) -> (impl Future<Output = ()>, Reload) {
         let Signals {
             mut term,
             mut int,
@@ -64,7 +64,7 @@ impl Signals {
     /// Windows: Ctrl-C or Ctrl-Break, a closed console, logoff and shutdown stop it. There
     /// is no SIGHUP: the daemon notices a changed config file by itself.
     #[cfg(windows)]
-    pub fn split(self) -> (impl Future<Output = ()>, Reload) {
+    pub(crate) fn split(self) -> (impl Future<Output = ()>, Reload) {
         use tokio::signal::windows;
         let shutdown = async {
             let (Ok(mut c), Ok(mut b), Ok(mut close), Ok(mut logoff), Ok(mut down)) = (

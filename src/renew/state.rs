@@ -7,25 +7,25 @@ use ecr_login_core::lock::{self, LockGuard};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub const LOCK_FILE: &str = "daemon.lock";
-pub const STATE_FILE: &str = "daemon.json";
+pub(crate) const LOCK_FILE: &str = "daemon.lock";
+pub(crate) const STATE_FILE: &str = "daemon.json";
 
 /// What `status` shows about a running daemon.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct State {
-    pub pid: u32,
-    pub started_at_ms: i64,
-    pub last_renewal_ms: Option<i64>,
-    pub warm: usize,
-    pub next_renewal_ms: Option<i64>,
-    pub failing: Vec<String>,
+pub(crate) struct State {
+    pub(crate) pid: u32,
+    pub(crate) started_at_ms: i64,
+    pub(crate) last_renewal_ms: Option<i64>,
+    pub(crate) warm: usize,
+    pub(crate) next_renewal_ms: Option<i64>,
+    pub(crate) failing: Vec<String>,
     /// What the daemon did about Docker's `credsStore` ([`super::desktop`]), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<super::desktop::Report>,
+    pub(crate) store: Option<super::desktop::Report>,
 }
 
 impl State {
-    pub fn read(cache_dir: &Path) -> Option<State> {
+    pub(crate) fn read(cache_dir: &Path) -> Option<State> {
         use std::io::Read;
         let mut options = files::open_options(0o600);
         options.read(true);
@@ -38,7 +38,7 @@ impl State {
         serde_json::from_slice(&text).ok()
     }
 
-    pub fn write(&self, cache_dir: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, cache_dir: &Path) -> std::io::Result<()> {
         let path = cache_dir.join(STATE_FILE);
         let mut body = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         body.push(b'\n');
@@ -49,12 +49,12 @@ impl State {
 }
 
 /// Whether a daemon holds the lock for this cache dir.
-pub fn is_running(cache_dir: &Path) -> bool {
+pub(crate) fn is_running(cache_dir: &Path) -> bool {
     lock::is_held(&cache_dir.join(LOCK_FILE))
 }
 
 /// Takes the one-daemon-per-cache-dir lock, or says who has it.
-pub fn claim(cache_dir: &Path) -> Result<LockGuard, Error> {
+pub(crate) fn claim(cache_dir: &Path) -> Result<LockGuard, Error> {
     match lock::try_exclusive(&cache_dir.join(LOCK_FILE))
         .map_err(|e| Error::Other(e.to_string()))?
     {

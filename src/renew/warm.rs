@@ -11,18 +11,18 @@ use std::collections::HashMap;
 
 /// A registry to keep warm, as `get` would resolve it, with its current entry.
 #[derive(Debug, Clone)]
-pub struct Warm {
-    pub target: Target,
+pub(crate) struct Warm {
+    pub(crate) target: Target,
     /// The target's cache key, hashed once.
-    pub key: String,
-    pub entry: Option<Entry>,
+    pub(crate) key: String,
+    pub(crate) entry: Option<Entry>,
 }
 
 /// Everything to keep warm. Each entry is renewed as exactly the source that fetched it:
 /// its recorded AWS variables, with the files as they are now, must name the same identity
 /// again. Entries it cannot reproduce (environment keys or a container token it never
 /// recorded, files edited since, a changed config) are left to expire.
-pub fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<Warm> {
+pub(crate) fn warm_set(config: &Config, cache: &Cache, env: &dyn Env, now: i64) -> Vec<Warm> {
     let mut warm: HashMap<String, Warm> = HashMap::new();
     for host in &config.daemon.keep_warm {
         match Route::of(host, config).map(|r| r.target(env, cache.key())) {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Resolves when the watched file may have changed.
-pub struct FileWatch {
+pub(crate) struct FileWatch {
     /// Kept alive for as long as the watch: dropping it stops its thread.
     _watcher: Option<notify::RecommendedWatcher>,
     changed: Arc<Notify>,
@@ -21,7 +21,7 @@ pub struct FileWatch {
 
 impl FileWatch {
     /// Watches `path` (`None`: nothing to watch).
-    pub fn new(path: Option<&Path>) -> FileWatch {
+    pub(crate) fn new(path: Option<&Path>) -> FileWatch {
         let changed = Arc::new(Notify::new());
         let watcher = path.and_then(|p| match watch(p, Arc::clone(&changed)) {
             Ok(w) => Some(w),
@@ -38,7 +38,7 @@ impl FileWatch {
 
     /// Waits for the next change (forever when nothing is watched). Changes that came while
     /// nobody waited are one change.
-    pub async fn changed(&self) {
+    pub(crate) async fn changed(&self) {
         self.changed.notified().await;
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Why the service could not be installed or removed. Each renders the user's one line.
 #[derive(Debug)]
-pub enum ServiceError {
+pub(crate) enum ServiceError {
     /// No directory to put the service's definition in (`what` names it).
     NoHome {
         what: &'static str,
@@ -18,7 +18,8 @@ pub enum ServiceError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The service manager refused; `run` is the command that shows why.
+    /// The service manager refused; `run` is the command that shows why (Windows' only).
+    #[cfg_attr(not(windows), allow(dead_code))]
     Refused {
         run: String,
     },
@@ -26,7 +27,7 @@ pub enum ServiceError {
 
 /// What was done to the file.
 #[derive(Debug, Clone, Copy)]
-pub enum FileOp {
+pub(crate) enum FileOp {
     Create,
     Write,
     Remove,
@@ -82,7 +83,7 @@ pub(super) fn create_dir(dir: &std::path::Path) -> Result<(), ServiceError> {
 
 /// The variables of this shell the daemon must see the same way: where the cache and
 /// the config are, and which profile and region are the default.
-pub fn carried_env() -> Vec<(String, String)> {
+pub(crate) fn carried_env() -> Vec<(String, String)> {
     [
         "AWS_ECR_CACHE_DIR",
         ecr_login_core::config::CONFIG_ENV,

@@ -12,17 +12,17 @@ use ecr_login_core::files;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub const LABEL: &str = "io.github.ecr-login.daemon";
-pub const STOP_HINT: &str = "launchctl bootout gui/$(id -u)/io.github.ecr-login.daemon";
-pub const START_HINT: &str = "docker-credential-ecr-login configure --service";
+pub(crate) const LABEL: &str = "io.github.ecr-login.daemon";
+pub(crate) const STOP_HINT: &str = "launchctl bootout gui/$(id -u)/io.github.ecr-login.daemon";
+pub(crate) const START_HINT: &str = "docker-credential-ecr-login configure --service";
 
 /// `~/Library/LaunchAgents/<label>.plist`.
-pub fn plist_path(home: &Path) -> PathBuf {
+pub(crate) fn plist_path(home: &Path) -> PathBuf {
     home.join("Library/LaunchAgents")
         .join(format!("{LABEL}.plist"))
 }
 
-pub fn log_path(home: &Path) -> PathBuf {
+pub(crate) fn log_path(home: &Path) -> PathBuf {
     home.join("Library/Logs/ecr-login/daemon.log")
 }
 
@@ -34,7 +34,7 @@ fn xml(text: &str) -> String {
 }
 
 /// The agent's property list.
-pub fn plist(exe: &Path, log: &Path, env: &[(String, String)]) -> String {
+pub(crate) fn plist(exe: &Path, log: &Path, env: &[(String, String)]) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n",
     );
@@ -83,7 +83,7 @@ pub fn plist(exe: &Path, log: &Path, env: &[(String, String)]) -> String {
     out
 }
 
-pub fn bootstrap_argv(uid: u32, plist: &Path) -> Vec<String> {
+pub(crate) fn bootstrap_argv(uid: u32, plist: &Path) -> Vec<String> {
     vec![
         "bootstrap".into(),
         format!("gui/{uid}"),
@@ -91,7 +91,7 @@ pub fn bootstrap_argv(uid: u32, plist: &Path) -> Vec<String> {
     ]
 }
 
-pub fn bootout_argv(uid: u32) -> Vec<String> {
+pub(crate) fn bootout_argv(uid: u32) -> Vec<String> {
     vec!["bootout".into(), format!("gui/{uid}/{LABEL}")]
 }
 
@@ -114,7 +114,7 @@ fn home() -> Result<PathBuf, Error> {
         }))
 }
 
-pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
+pub(crate) fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let home = home()?;
     let path = plist_path(&home);
     let log = log_path(&home);
@@ -139,7 +139,7 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn uninstall(out: &mut String) -> Result<(), Error> {
+pub(crate) fn uninstall(out: &mut String) -> Result<(), Error> {
     let path = plist_path(&home()?);
     quietly("launchctl", &bootout_argv(uid()));
     match std::fs::remove_file(&path) {

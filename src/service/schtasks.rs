@@ -12,9 +12,9 @@ use ecr_login_core::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub const TASK: &str = "ecr-login";
-pub const STOP_HINT: &str = "schtasks /End /TN ecr-login";
-pub const START_HINT: &str = "docker-credential-ecr-login configure --service";
+pub(crate) const TASK: &str = "ecr-login";
+pub(crate) const STOP_HINT: &str = "schtasks /End /TN ecr-login";
+pub(crate) const START_HINT: &str = "docker-credential-ecr-login configure --service";
 
 fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -24,7 +24,7 @@ fn xml(text: &str) -> String {
 }
 
 /// The task's definition, for `user` (`DOMAIN\name`).
-pub fn definition(exe: &Path, user: &str) -> String {
+pub(crate) fn definition(exe: &Path, user: &str) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -72,13 +72,13 @@ pub fn definition(exe: &Path, user: &str) -> String {
 }
 
 /// UTF-16LE with a byte order mark: what `schtasks /XML` reads without complaint.
-pub fn utf16(text: &str) -> Vec<u8> {
+pub(crate) fn utf16(text: &str) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     bytes
 }
 
-pub fn create_argv(xml_file: &Path) -> Vec<String> {
+pub(crate) fn create_argv(xml_file: &Path) -> Vec<String> {
     vec![
         "/Create".into(),
         "/F".into(),
@@ -89,15 +89,15 @@ pub fn create_argv(xml_file: &Path) -> Vec<String> {
     ]
 }
 
-pub fn run_argv() -> Vec<String> {
+pub(crate) fn run_argv() -> Vec<String> {
     vec!["/Run".into(), "/TN".into(), TASK.into()]
 }
 
-pub fn end_argv() -> Vec<String> {
+pub(crate) fn end_argv() -> Vec<String> {
     vec!["/End".into(), "/TN".into(), TASK.into()]
 }
 
-pub fn delete_argv() -> Vec<String> {
+pub(crate) fn delete_argv() -> Vec<String> {
     vec!["/Delete".into(), "/F".into(), "/TN".into(), TASK.into()]
 }
 
@@ -123,7 +123,7 @@ fn definition_file() -> Result<PathBuf, Error> {
 /// Task Scheduler starts the task with the user's own environment variables, not this
 /// shell's: a variable that decides where the daemon works must be set for the user, or
 /// the daemon and the clients disagree (another cache, another config).
-pub fn env_advice(env: &[(String, String)]) -> String {
+pub(crate) fn env_advice(env: &[(String, String)]) -> String {
     let mut out = String::new();
     for (k, v) in env {
         let _ = writeln!(
@@ -135,7 +135,7 @@ pub fn env_advice(env: &[(String, String)]) -> String {
     out
 }
 
-pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
+pub(crate) fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let file = definition_file()?;
     std::fs::write(&file, utf16(&definition(exe, &user())))
         .map_err(ServiceError::file(FileOp::Write, &file))?;
@@ -157,7 +157,7 @@ pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn uninstall(out: &mut String) -> Result<(), Error> {
+pub(crate) fn uninstall(out: &mut String) -> Result<(), Error> {
     quietly("schtasks", &end_argv());
     if quietly("schtasks", &delete_argv()) {
         let _ = writeln!(out, "deleted the scheduled task {TASK}");

@@ -8,13 +8,14 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-pub const UNIT_NAME: &str = "docker-credential-ecr-login.service";
-pub const STOP_HINT: &str = "systemctl --user stop docker-credential-ecr-login";
-pub const START_HINT: &str = "systemctl --user enable --now docker-credential-ecr-login";
-pub const UNIT_TEMPLATE: &str = include_str!("../../systemd/docker-credential-ecr-login.service");
+pub(crate) const UNIT_NAME: &str = "docker-credential-ecr-login.service";
+pub(crate) const STOP_HINT: &str = "systemctl --user stop docker-credential-ecr-login";
+pub(crate) const START_HINT: &str = "systemctl --user enable --now docker-credential-ecr-login";
+pub(crate) const UNIT_TEMPLATE: &str =
+    include_str!("../../systemd/docker-credential-ecr-login.service");
 
 /// The user unit for this binary's real path, with our environment carried over.
-pub fn unit_text(exe: &Path) -> String {
+pub(crate) fn unit_text(exe: &Path) -> String {
     let mut unit = UNIT_TEMPLATE.replace(
         "/usr/bin/docker-credential-ecr-login",
         &exe.display().to_string(),
@@ -40,7 +41,7 @@ fn unit_path() -> Result<std::path::PathBuf, Error> {
 }
 
 /// Installs the unit for this binary and enables it when `systemctl --user` works.
-pub fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
+pub(crate) fn install(out: &mut String, exe: &Path) -> Result<(), Error> {
     let path = unit_path()?;
     let dir = path.parent().expect("the unit's directory");
     create_dir(dir)?;
@@ -74,7 +75,7 @@ fn systemctl(args: &[&str]) -> bool {
 }
 
 /// Stops and disables the unit `configure --service` installed, and removes it.
-pub fn uninstall(out: &mut String) -> Result<(), Error> {
+pub(crate) fn uninstall(out: &mut String) -> Result<(), Error> {
     let path = unit_path()?;
     if !path.exists() {
         return Ok(());

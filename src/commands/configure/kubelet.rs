@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub fn run(req: &Request) -> Result<String, Error> {
+pub(crate) fn run(req: &Request) -> Result<String, Error> {
     let config_path = req.kubelet_config.clone().ok_or_else(|| {
         Error::Input(
             "--kubelet needs --config PATH (the kubelet's --image-credential-provider-config, a file or a directory)".into(),
@@ -122,7 +122,7 @@ fn left_empty(updated: &user_file::Updated) -> bool {
 }
 
 /// The file's new text (`None`: unchanged) and what changed, or why it cannot be edited.
-pub fn edit(
+pub(crate) fn edit(
     current: Option<&str>,
     ours: &[Value],
     remove: bool,
@@ -484,7 +484,7 @@ fn next_steps(out: &mut String, config: &Path, bin_dir: &Path, service_account: 
 }
 
 /// The ClusterRole and ClusterRoleBinding that let nodes request our audience.
-pub fn rbac() -> String {
+pub(crate) fn rbac() -> String {
     format!(
         "apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole

@@ -6,7 +6,7 @@
 //! Both files are the user's: we keep every key we do not touch, write atomically with the
 //! file's own mode, refuse read-only files, and say exactly what changed.
 
-pub mod kubelet;
+pub(crate) mod kubelet;
 
 use crate::commands::args::ConfigureArgs as Request;
 use crate::edit::{creds_store, docker_config, ecr_config, user_file};
@@ -21,8 +21,8 @@ use ecr_login_core::printable;
 use serde_json::Value;
 use std::fmt::Write as _;
 
-pub use crate::edit::docker_config::HELPER;
-pub const BINARY: &str = "docker-credential-ecr-login";
+pub(crate) use crate::edit::docker_config::HELPER;
+pub(crate) const BINARY: &str = "docker-credential-ecr-login";
 
 /// The hosts a request names, discovering the caller's default registry when none is given.
 fn hosts(req: &Request) -> Result<Vec<String>, Error> {
@@ -85,7 +85,7 @@ fn discover(req: &Request) -> Result<String, Error> {
     )
 }
 
-pub fn run(req: &Request) -> Result<String, Error> {
+pub(crate) fn run(req: &Request) -> Result<String, Error> {
     let run = if req.kubelet { kubelet::run } else { edit };
     run(req).map_err(|e| match ecr_login_core::privilege::acting_as() {
         // Started as root with this user's HOME: we edited as the user, and the kernel

@@ -24,7 +24,7 @@ fn exe(name: &str) -> String {
 
 /// What a helper said when asked for its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Said {
+pub(crate) enum Said {
     /// Ours, at this version.
     Ours(String),
     /// Something else: its first line.
@@ -51,7 +51,7 @@ impl Said {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Said::Ours(v) => format!("ecr-login {v}"),
             Said::Other(line) => format!("not ecr-login (its version: \"{line}\")"),
@@ -84,7 +84,7 @@ fn older(a: &str, b: &str) -> bool {
 }
 
 /// Asks each program for its version, all at once, each within its limit.
-pub fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
+pub(crate) fn versions(paths: &[PathBuf], deadline: &Deadline) -> Vec<Said> {
     let limit = deadline.step(VERSION_LIMIT);
     let handles: Vec<_> = paths
         .iter()
@@ -156,7 +156,7 @@ fn whose(path: &Path) -> String {
     }
 }
 
-pub fn checks(deadline: &Deadline) -> Vec<Check> {
+pub(crate) fn checks(deadline: &Deadline) -> Vec<Check> {
     let this = env!("CARGO_PKG_VERSION");
     let here = std::env::current_exe()
         .and_then(std::fs::canonicalize)

@@ -96,7 +96,7 @@ fn registries_conf() -> Option<PathBuf> {
     })
 }
 
-pub fn checks(servers: &[String], reach: &[Reach]) -> Vec<Check> {
+pub(crate) fn checks(servers: &[String], reach: &[Reach]) -> Vec<Check> {
     let tools: Vec<&str> = TOOLS
         .into_iter()
         .filter(|t| lookup::find_on_path(&format!("{t}{}", std::env::consts::EXE_SUFFIX)).is_some())

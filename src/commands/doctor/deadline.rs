@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 const BUDGET: Duration = Duration::from_millis(9500);
 
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline {
+pub(crate) struct Deadline {
     started: Instant,
     end: Instant,
 }
 
 impl Deadline {
-    pub fn new() -> Deadline {
+    pub(crate) fn new() -> Deadline {
         let started = Instant::now();
         Deadline {
             started,
@@ -23,16 +23,16 @@ impl Deadline {
     }
 
     /// `limit`, or what is left of the budget if that is less (never zero).
-    pub fn step(&self, limit: Duration) -> Duration {
+    pub(crate) fn step(&self, limit: Duration) -> Duration {
         limit.min(self.left()).max(Duration::from_millis(1))
     }
 
-    pub fn left(&self) -> Duration {
+    pub(crate) fn left(&self) -> Duration {
         self.end.saturating_duration_since(Instant::now())
     }
 
     /// Wall-clock now, from the run's one reading of the clock and the time since.
-    pub fn now_ms(&self, now: i64) -> i64 {
+    pub(crate) fn now_ms(&self, now: i64) -> i64 {
         now.saturating_add(self.started.elapsed().as_millis() as i64)
     }
 }

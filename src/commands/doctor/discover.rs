@@ -9,7 +9,7 @@ use ecr_login_core::host::{Authority, Registry};
 
 /// The registries to check, as clients name them (`host` or `host:port`), each once,
 /// sorted. Named ones are kept as given (trimmed), so a bad one is reported as such.
-pub fn registries(
+pub(crate) fn registries(
     named: &[String],
     config: &Config,
     docker: &DockerConfig,

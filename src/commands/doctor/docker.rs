@@ -14,25 +14,25 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 /// The helper name Docker's config gives ecr-login (doctor's one import from `configure`).
-pub use crate::edit::docker_config::HELPER;
+pub(crate) use crate::edit::docker_config::HELPER;
 
 const CONFIGURE: &str = "docker-credential-ecr-login configure";
 
 /// Docker's config file as read, once.
 #[derive(Debug, Default)]
-pub struct DockerConfig {
-    pub path: Option<PathBuf>,
+pub(crate) struct DockerConfig {
+    pub(crate) path: Option<PathBuf>,
     /// Why it cannot be used, if it cannot (`None` with no file: there is none).
     problem: Option<String>,
-    pub exists: bool,
-    pub creds_store: Option<String>,
-    pub helpers: Map<String, Value>,
-    pub auths: Map<String, Value>,
+    pub(crate) exists: bool,
+    pub(crate) creds_store: Option<String>,
+    pub(crate) helpers: Map<String, Value>,
+    pub(crate) auths: Map<String, Value>,
 }
 
 /// How Docker reaches a credential helper for one registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// `credHelpers` sends it to ecr-login.
     Helper,
     /// No `credHelpers` entry; `credsStore` is ecr-login.
@@ -48,7 +48,7 @@ pub enum Reach {
 }
 
 impl DockerConfig {
-    pub fn load() -> DockerConfig {
+    pub(crate) fn load() -> DockerConfig {
         let path = match ecr_login_core::paths::docker_config() {
             Ok(p) => p,
             Err(e) => {
@@ -96,7 +96,7 @@ impl DockerConfig {
     }
 
     /// Whether ecr-login is the `credsStore` (other registries' logins then come to it).
-    pub fn store_is_ours(&self) -> bool {
+    pub(crate) fn store_is_ours(&self) -> bool {
         self.creds_store.as_deref() == Some(HELPER)
     }
 
@@ -107,7 +107,7 @@ impl DockerConfig {
     }
 
     /// How Docker reaches a helper for `server` (`host` or `host:port`, as in image names).
-    pub fn reach(&self, server: &str) -> Reach {
+    pub(crate) fn reach(&self, server: &str) -> Reach {
         if self.problem.is_some() {
             return Reach::Unknown;
         }
@@ -122,7 +122,7 @@ impl DockerConfig {
         }
     }
 
-    pub fn checks(&self, servers: &[String], reach: &[Reach]) -> Vec<Check> {
+    pub(crate) fn checks(&self, servers: &[String], reach: &[Reach]) -> Vec<Check> {
         let mut out = vec![self.file_check()];
         for (server, reach) in servers.iter().zip(reach) {
             out.push(route(server, reach, &self.shown()));
@@ -228,7 +228,7 @@ fn route(server: &str, reach: &Reach, file: &str) -> Check {
 }
 
 /// The `auths` key holding a login token for `server`, if one does.
-pub fn inline_login(auths: &Map<String, Value>, server: &str) -> Option<String> {
+pub(crate) fn inline_login(auths: &Map<String, Value>, server: &str) -> Option<String> {
     let want = Authority::parse(server).ok()?;
     auths
         .iter()
@@ -246,7 +246,12 @@ pub fn inline_login(auths: &Map<String, Value>, server: &str) -> Option<String> 
 
 /// What the daemon does about Docker Desktop resetting `credsStore` (`configure --store`
 /// recorded the Docker config it set up).
-pub fn desktop(config: &Config, state: Option<&State>, running: bool, now: i64) -> Vec<Check> {
+pub(crate) fn desktop(
+    config: &Config,
+    state: Option<&State>,
+    running: bool,
+    now: i64,
+) -> Vec<Check> {
     if let Some(report) = state.and_then(|s| s.store.as_ref()) {
         let ago = human(now.saturating_sub(report.at_ms));
         return vec![if report.flapping {

@@ -15,20 +15,20 @@ use std::time::Duration;
 
 /// An API endpoint, and what we trust on the way to it.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub url: String,
+pub(crate) struct Endpoint {
+    pub(crate) url: String,
     /// Where it came from: the SDK's resolver for a region, or an override.
-    pub origin: String,
-    pub https: bool,
-    pub host: String,
-    pub port: u16,
+    pub(crate) origin: String,
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
     /// The CA bundle trusted beside the system roots.
-    pub bundle: Option<transport::Bundle>,
+    pub(crate) bundle: Option<transport::Bundle>,
 }
 
 impl Endpoint {
     /// Registries whose endpoints share a key share one set of network checks.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         let bundle = self.bundle.as_ref().map(|b| b.path.display().to_string());
         format!("{} {}", self.url, bundle.unwrap_or_default())
     }
@@ -39,7 +39,7 @@ type SdkError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why there is no endpoint to check for a registry.
 #[derive(Debug, thiserror::Error)]
-pub enum EndpointError {
+pub(crate) enum EndpointError {
     /// Not an ECR registry: nothing to call.
     #[error("no ECR registry")]
     NoRegistry,
@@ -63,7 +63,7 @@ pub enum EndpointError {
 }
 
 /// The endpoint `target`'s token request calls, as the SDK resolves it.
-pub fn resolve(
+pub(crate) fn resolve(
     rt: &tokio::runtime::Runtime,
     target: &Target,
     env: &Env,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Why a file could not be read, in one line: its own words hold the cause's, so it has no
 /// `source()` to say it again (and serde's own words may quote a token).
 #[derive(Debug, thiserror::Error)]
-pub enum JsonFileError {
+pub(crate) enum JsonFileError {
     #[error("cannot read {}: {error}", .path.display())]
     Read { path: PathBuf, error: io::Error },
     #[error("{} is not valid JSON ({})", .path.display(), serde_message(.error))]
@@ -21,7 +21,7 @@ pub enum JsonFileError {
 
 /// The file's JSON; `None`: there is no file. An empty file holds nothing (`null`), as
 /// Docker reads one.
-pub fn read(path: &Path) -> Result<Option<Value>, JsonFileError> {
+pub(crate) fn read(path: &Path) -> Result<Option<Value>, JsonFileError> {
     let text =
         match ecr_login_core::files::read_text_limited(path, ecr_login_core::files::CONFIG_LIMIT) {
             Ok(t) => t,

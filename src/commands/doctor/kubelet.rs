@@ -51,7 +51,7 @@ struct Where {
     from: &'static str,
 }
 
-pub fn group(
+pub(crate) fn group(
     config: Option<&Path>,
     bin_dir: Option<&Path>,
     image: Option<&str>,

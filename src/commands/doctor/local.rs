@@ -19,7 +19,10 @@ const SERVICE_LIMIT: Duration = Duration::from_secs(2);
 
 /// The config file, and the helper it names for other registries' logins, which they go
 /// to while we are the `credsStore` (`store_is_ours`).
-pub fn config_checks(config: &Result<Config, ConfigError>, store_is_ours: bool) -> Vec<Check> {
+pub(crate) fn config_checks(
+    config: &Result<Config, ConfigError>,
+    store_is_ours: bool,
+) -> Vec<Check> {
     let path = config::default_path();
     let shown = path.as_ref().map_or_else(
         || "(no config directory)".into(),
@@ -76,7 +79,7 @@ pub fn config_checks(config: &Result<Config, ConfigError>, store_is_ours: bool) 
     out
 }
 
-pub fn cache_checks(
+pub(crate) fn cache_checks(
     dir: &Result<Option<PathBuf>, ecr_login_core::cache::CacheError>,
     cache: Option<&Cache>,
 ) -> Vec<Check> {
@@ -202,7 +205,7 @@ fn repair(dir: &Path) -> String {
 }
 
 /// The command that starts the daemon: the service's own when it is installed.
-pub fn start_hint() -> String {
+pub(crate) fn start_hint() -> String {
     if matches!(installed(), Some(Ok(_))) {
         service::START_HINT.to_string()
     } else {
@@ -210,7 +213,7 @@ pub fn start_hint() -> String {
     }
 }
 
-pub fn daemon_checks(
+pub(crate) fn daemon_checks(
     dir: Option<&Path>,
     state: Option<&State>,
     running: bool,

@@ -37,7 +37,7 @@ use std::process::ExitCode;
 
 /// `doctor --kubelet [CONFIG] [--bin-dir DIR] [--image IMAGE]`: the kubelet's section alone;
 /// exit 1 when a check failed.
-pub fn run_kubelet(
+pub(crate) fn run_kubelet(
     config: Option<&Path>,
     bin_dir: Option<&Path>,
     image: Option<&str>,
@@ -117,7 +117,7 @@ impl Setup {
 
 /// `doctor [REGISTRY...] [--json] [--offline]`: the report on stdout; exit 1 when a check
 /// failed.
-pub fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
+pub(crate) fn run(named: &[String], json: bool, offline: bool, now: i64) -> ExitCode {
     let deadline = Deadline::new();
     let mut setup = Setup::read();
     let servers = discover::registries(named, &setup.usable, &setup.docker, setup.cache.as_ref());

@@ -22,14 +22,14 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use std::sync::mpsc;
 
 /// What the network checks came to.
-pub struct Outcome {
-    pub groups: Vec<Group>,
+pub(crate) struct Outcome {
+    pub(crate) groups: Vec<Group>,
     /// The registries whose token request (doctor's own) worked.
     worked: Vec<String>,
 }
 
 impl Outcome {
-    pub fn worked(&self, server: &str) -> bool {
+    pub(crate) fn worked(&self, server: &str) -> bool {
         self.worked.iter().any(|s| s == server)
     }
 }
@@ -54,7 +54,7 @@ struct Job {
 /// One job's checks, and the registries whose token request worked.
 type Done = (Vec<Check>, Vec<String>);
 
-pub fn run(
+pub(crate) fn run(
     plans: &[Plan],
     config: &Config,
     cache: Option<&Cache>,

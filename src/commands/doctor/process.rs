@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// What a bounded run came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ran {
+pub(crate) enum Ran {
     /// It exited: whether successfully, and its stdout and stderr (at most 64 KiB each,
     /// lossy UTF-8).
     Exited {
@@ -24,7 +24,7 @@ pub enum Ran {
 }
 
 /// Runs `cmd` for at most `limit`, with `input` on its stdin (closed without).
-pub fn run(mut cmd: Command, input: Option<&[u8]>, limit: Duration) -> Ran {
+pub(crate) fn run(mut cmd: Command, input: Option<&[u8]>, limit: Duration) -> Ran {
     let started = Instant::now();
     let stdin = if input.is_some() {
         Stdio::piped()
@@ -94,7 +94,7 @@ fn collected(pipe: &mpsc::Receiver<Vec<u8>>) -> String {
 
 /// The first line of a program's output, made safe to print: no control characters, at
 /// most 80 characters.
-pub fn first_line(text: &str) -> String {
+pub(crate) fn first_line(text: &str) -> String {
     let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let clean: String = line
         .trim()

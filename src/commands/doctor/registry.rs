@@ -20,12 +20,12 @@ use ecr_login_core::policy;
 use ecr_login_core::resolve::{Route, Target};
 
 /// A registry's offline checks, and what the network checks need of it.
-pub struct Plan {
-    pub server: String,
-    pub target: Option<Target>,
+pub(crate) struct Plan {
+    pub(crate) server: String,
+    pub(crate) target: Option<Target>,
     /// Why the token request is not worth trying (a check here failed).
-    pub blocked: Option<String>,
-    pub endpoint: Result<Endpoint, EndpointError>,
+    pub(crate) blocked: Option<String>,
+    pub(crate) endpoint: Result<Endpoint, EndpointError>,
     checks: Vec<Check>,
     /// The failure on record, reported once doctor's own request is known.
     record: Option<Record>,
@@ -45,7 +45,7 @@ enum Record {
     },
 }
 
-pub fn plan(
+pub(crate) fn plan(
     server: &str,
     config: &Config,
     cache: Option<&Cache>,
@@ -121,7 +121,7 @@ pub fn plan(
 impl Plan {
     /// The registry's group, once doctor's own token request is known to have `worked`:
     /// then the failure on record is gone (the token path clears it on success).
-    pub fn group(self, worked: bool) -> Group {
+    pub(crate) fn group(self, worked: bool) -> Group {
         let mut checks = self.checks;
         if let (Some(record), Some(target)) = (&self.record, &self.target) {
             checks.push(failure(record, worked, target, self.now));

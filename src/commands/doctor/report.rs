@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 /// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     Pass,
     Warn,
     Fail,
@@ -19,16 +19,16 @@ pub enum Status {
 
 /// One line of the report.
 #[derive(Debug, Clone, Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     /// Stable, for scripts: `group.check`, e.g. `docker.route`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub registry: Option<String>,
-    pub status: Status,
-    pub detail: String,
+    pub(crate) registry: Option<String>,
+    pub(crate) status: Status,
+    pub(crate) detail: String,
     /// The command or edit that fixes it; lines are alternatives or steps.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 impl Check {
@@ -42,33 +42,33 @@ impl Check {
         }
     }
 
-    pub fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn pass(name: &'static str, detail: impl Into<String>) -> Check {
         Check::new(name, Status::Pass, detail)
     }
 
-    pub fn warn(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn warn(name: &'static str, detail: impl Into<String>) -> Check {
         Check::new(name, Status::Warn, detail)
     }
 
-    pub fn fail(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn fail(name: &'static str, detail: impl Into<String>) -> Check {
         Check::new(name, Status::Fail, detail)
     }
 
-    pub fn skip(name: &'static str, detail: impl Into<String>) -> Check {
+    pub(crate) fn skip(name: &'static str, detail: impl Into<String>) -> Check {
         Check::new(name, Status::Skip, detail)
     }
 
-    pub fn fix(mut self, fix: impl Into<String>) -> Check {
+    pub(crate) fn fix(mut self, fix: impl Into<String>) -> Check {
         self.fix = Some(fix.into());
         self
     }
 
-    pub fn fix_opt(mut self, fix: Option<String>) -> Check {
+    pub(crate) fn fix_opt(mut self, fix: Option<String>) -> Check {
         self.fix = fix;
         self
     }
 
-    pub fn registry(mut self, registry: &str) -> Check {
+    pub(crate) fn registry(mut self, registry: &str) -> Check {
         self.registry = Some(registry.to_string());
         self
     }
@@ -76,13 +76,13 @@ impl Check {
 
 /// Checks under one heading: one link of the chain.
 #[derive(Debug, Clone)]
-pub struct Group {
-    pub title: String,
-    pub checks: Vec<Check>,
+pub(crate) struct Group {
+    pub(crate) title: String,
+    pub(crate) checks: Vec<Check>,
 }
 
 impl Group {
-    pub fn new(title: impl Into<String>, checks: Vec<Check>) -> Group {
+    pub(crate) fn new(title: impl Into<String>, checks: Vec<Check>) -> Group {
         Group {
             title: title.into(),
             checks,
@@ -95,13 +95,13 @@ const WIDTH: usize = 100;
 
 /// Whether to colour: only on a terminal, and never with `NO_COLOR` set (no-color.org).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
+pub(crate) enum Style {
     Plain,
     Colour,
 }
 
 impl Style {
-    pub fn detect() -> Style {
+    pub(crate) fn detect() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         if !no_color && std::io::stdout().is_terminal() {
             Style::Colour
@@ -135,7 +135,7 @@ fn label(check: &Check) -> &str {
         .map_or(check.name, |(_, rest)| rest)
 }
 
-pub fn human(version: &str, groups: &[Group], style: Style) -> String {
+pub(crate) fn human(version: &str, groups: &[Group], style: Style) -> String {
     let mut out = format!("docker-credential-ecr-login doctor (ecr-login {version})\n");
     let width = groups
         .iter()
@@ -206,7 +206,7 @@ struct Document<'a> {
     checks: Vec<&'a Check>,
 }
 
-pub fn json(version: &str, groups: &[Group]) -> String {
+pub(crate) fn json(version: &str, groups: &[Group]) -> String {
     let doc = Document {
         version,
         checks: groups.iter().flat_map(|g| &g.checks).collect(),
@@ -218,7 +218,7 @@ pub fn json(version: &str, groups: &[Group]) -> String {
 
 /// `text` in lines of at most `width` characters, broken at spaces; a word longer than a
 /// line (a path) is broken where it must be.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(10);
     let mut lines = Vec::new();
     for paragraph in text.lines() {

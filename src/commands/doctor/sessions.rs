@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 const MAX_CHAIN: usize = 10;
 
 /// `--profile P`, or nothing for the default profile (as the AWS CLI takes it).
-pub fn flag(profile: &str) -> String {
+pub(crate) fn flag(profile: &str) -> String {
     if profile == "default" {
         String::new()
     } else {
@@ -94,7 +94,7 @@ fn field<'a>(doc: &'a Value, inner: Option<&str>, name: &str) -> Option<&'a str>
         .filter(|s| !s.is_empty())
 }
 
-pub fn checks(
+pub(crate) fn checks(
     rt: &tokio::runtime::Runtime,
     identity: &Identity,
     env: &Env,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 const SLACK: Duration = Duration::from_millis(1200);
 
 /// What doctor's own token request came to.
-pub enum Asked {
+pub(crate) enum Asked {
     /// Not made, and why.
     NotTried(String),
     Answered {
@@ -42,7 +42,7 @@ pub enum Asked {
     NotKept(TokenError),
 }
 
-pub fn request(
+pub(crate) fn request(
     target: &Target,
     config: &Config,
     cache: Option<&Cache>,
@@ -72,18 +72,18 @@ pub fn request(
 }
 
 impl Asked {
-    pub fn worked(&self) -> bool {
+    pub(crate) fn worked(&self) -> bool {
         matches!(self, Asked::Answered { .. })
     }
 
-    pub fn failure(&self) -> Option<&FetchError> {
+    pub(crate) fn failure(&self) -> Option<&FetchError> {
         match self {
             Asked::Failed { error, .. } => Some(error),
             _ => None,
         }
     }
 
-    pub fn check(&self, target: &Target) -> Check {
+    pub(crate) fn check(&self, target: &Target) -> Check {
         match self {
             Asked::NotTried(why) => Check::skip("network.token", why.clone()),
             Asked::Answered {
@@ -155,7 +155,7 @@ fn failed(error: &FetchError, target: &Target) -> Check {
 }
 
 /// The command that fixes a failed token request, where one command does.
-pub fn fix_for(error: &FetchError, target: &Target) -> Option<String> {
+pub(crate) fn fix_for(error: &FetchError, target: &Target) -> Option<String> {
     Some(match error {
         FetchError::SsoExpired { profile } => format!("aws sso login{}", flag(profile)),
         FetchError::LoginExpired { profile } => format!("aws login{}", flag(profile)),

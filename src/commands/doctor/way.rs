@@ -16,15 +16,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// How long the clock request may take to connect (DNS, TCP, the proxy's tunnel, TLS).
-pub const CONNECT_LIMIT: Duration = Duration::from_secs(2);
+pub(crate) const CONNECT_LIMIT: Duration = Duration::from_secs(2);
 /// How long it may then take to answer.
-pub const ANSWER_LIMIT: Duration = Duration::from_secs(2);
+pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(2);
 /// SigV4 and token lifetimes go wrong beyond this.
 const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
-pub const PROXY_AUTH_FIX: &str =
+pub(crate) const PROXY_AUTH_FIX: &str =
     "HTTPS_PROXY=http://USER:PASSWORD@host:port   (percent-encode special characters)";
-pub const CLOCK_FIX: &str = "sync the clock: sudo timedatectl set-ntp true (Linux), or set the time automatically (macOS, Windows settings)";
+pub(crate) const CLOCK_FIX: &str = "sync the clock: sudo timedatectl set-ntp true (Linux), or set the time automatically (macOS, Windows settings)";
 
 const LINKS: [&str; 3] = ["network.dns", "network.tcp", "network.tls"];
 
@@ -39,7 +39,7 @@ fn index(error: &FetchError) -> Option<usize> {
 }
 
 /// The check (as people see its name) a failure stopped at, if it is one of the way's.
-pub fn link(error: &FetchError) -> Option<&'static str> {
+pub(crate) fn link(error: &FetchError) -> Option<&'static str> {
     index(error).map(label)
 }
 
@@ -59,7 +59,7 @@ struct Way<'a> {
 
 /// The dns, tcp and tls checks. `failed` are the token requests' failures and `worked`
 /// whether one went through: a token request's word comes first.
-pub fn checks(
+pub(crate) fn checks(
     ep: &Endpoint,
     proxy: Option<&Intercept>,
     trip: &Trip,
@@ -192,7 +192,7 @@ impl Way<'_> {
 
 /// The server's clock against ours (`at`, when its answer came), from the clock request's
 /// `Date` header.
-pub fn clock(ep: &Endpoint, trip: &Trip, at: i64) -> Check {
+pub(crate) fn clock(ep: &Endpoint, trip: &Trip, at: i64) -> Check {
     let host = &ep.host;
     let date = match &trip.answer {
         Ok(Some(date)) => date,
