@@ -14,6 +14,7 @@
 mod aws;
 mod commands;
 mod edit;
+mod error;
 pub mod renew;
 mod service;
 

@@ -3,6 +3,7 @@
 //! with the caller's own `proxyEndpoint`.
 
 use super::{classify, runtime, sdk};
+use crate::error::CommandError;
 use ecr_login_core::error::Error;
 use ecr_login_core::fetch::{FetchError, FetchRequest};
 use ecr_login_core::host::Registry;
@@ -15,7 +16,7 @@ pub(crate) fn default_registry(
     region: Option<&str>,
     timeout: Duration,
 ) -> Result<String, Error> {
-    let rt = runtime().map_err(|e| Error::Other(e.to_string()))?;
+    let rt = runtime().map_err(CommandError::Runtime)?;
     rt.block_on(async {
         let region = match region {
             Some(r) => r.to_string(),

@@ -112,9 +112,9 @@ impl std::fmt::Display for LoginError {
 impl std::error::Error for LoginError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LoginError::Runtime(e) | LoginError::Save(e) => Some(e),
-            LoginError::Code(e) => Some(e),
-            LoginError::Setup { error, .. } => Some(error),
+            LoginError::Runtime(e) | LoginError::Save(e) => e.source(),
+            LoginError::Code(e) => e.source(),
+            LoginError::Setup { error, .. } => error.source(),
             _ => None,
         }
     }

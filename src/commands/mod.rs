@@ -14,6 +14,7 @@ pub(crate) mod status;
 pub(crate) mod tty;
 
 use crate::aws::AwsFetcher;
+use crate::error::CommandError;
 use crate::renew::{self, Deps};
 use args::{Cli, Command};
 use clap::Parser;
@@ -103,9 +104,7 @@ fn kubelet_request(now: i64) -> Result<Vec<u8>, Error> {
 fn run_daemon() -> Result<(), Error> {
     let path = config::default_path();
     let config = Config::load_from(path.as_deref())?;
-    let cache = Cache::from_env()?.ok_or_else(|| {
-        Error::Other("the daemon needs the cache, but AWS_ECR_DISABLE_CACHE is set".into())
-    })?;
+    let cache = Cache::from_env()?.ok_or(CommandError::DaemonNeedsCache)?;
     let deps = Deps {
         clock: Arc::new(SystemClock),
         env: Arc::new(ProcessEnv),
@@ -114,7 +113,7 @@ fn run_daemon() -> Result<(), Error> {
     // Started by Task Scheduler, the daemon would keep a console window open.
     #[cfg(windows)]
     crate::service::detach_console();
-    let rt = crate::aws::runtime().map_err(|e| Error::Other(e.to_string()))?;
+    let rt = crate::aws::runtime().map_err(CommandError::Runtime)?;
     let result = rt.block_on(async {
         let signals = renew::signals::Signals::new()?;
         let (shutdown, reload) = signals.split();

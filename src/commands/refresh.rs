@@ -2,6 +2,7 @@
 //! through the same path as `get` and the daemon.
 
 use crate::aws::AwsFetcher;
+use crate::error::CommandError;
 use crate::renew::warm::warm_set;
 use ecr_login_core::cache::{Cache, Entry};
 use ecr_login_core::config::Config;
@@ -20,9 +21,7 @@ pub(crate) fn refresh(registries: &[String], now: i64) -> Result<String, Error> 
     let ctx = Context::new(&config, cache.as_ref(), &ProcessEnv);
     let targets: Vec<Target> = if registries.is_empty() {
         let Some(cache) = &cache else {
-            return Err(Error::Other(
-                "the cache is disabled; name the registries to refresh".into(),
-            ));
+            return Err(CommandError::RefreshNeedsNames.into());
         };
         warm_set(&config, cache, &ProcessEnv, now)
             .into_iter()
@@ -86,6 +85,6 @@ pub(crate) fn report(out: String, failed: &[String]) -> Result<String, Error> {
         Ok(out)
     } else {
         let _ = output::write_stdout(out.as_bytes());
-        Err(Error::Other(failed.join("\n")))
+        Err(CommandError::RenewalsFailed(failed.to_vec()).into())
     }
 }

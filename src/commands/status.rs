@@ -1,6 +1,7 @@
 //! `status`: what the cache holds and whether the daemon keeps it warm, for people (a
 //! table) and machines (`--json`). Never prints a secret.
 
+use crate::error::CommandError;
 use crate::renew::state::{self, State};
 use ecr_login_core::cache::{Cache, Entry, Source};
 use ecr_login_core::clock::epoch_ms;
@@ -76,8 +77,7 @@ pub(crate) fn status(json: bool, now: i64) -> Result<String, Error> {
         problems,
     };
     if json {
-        let mut s =
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
+        let mut s = serde_json::to_string_pretty(&report).map_err(CommandError::Report)?;
         s.push('\n');
         return Ok(s);
     }

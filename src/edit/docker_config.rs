@@ -2,53 +2,31 @@
 //! remove our `credHelpers` entries and keep every other key, in order.
 
 use super::json_text::{JsonError, ObjectText};
+use crate::error::CommandError;
 
 /// The `credHelpers` value that makes Docker exec `docker-credential-ecr-login`.
 pub(crate) const HELPER: &str = "ecr-login";
 use ecr_login_core::config::HelperNameError;
 use ecr_login_core::error::Error;
 use serde_json::{Map, Value};
-use std::fmt;
 use std::path::PathBuf;
 
 /// Why Docker's config was left as it was. Each reads after the file's name ("… is not
-/// valid JSON").
-#[derive(Debug)]
+/// valid JSON"), and prints its cause's words, so none returns it from `source()`.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum DockerEditError {
     /// The file is not one JSON object.
+    #[error("{0}; fix or move it first")]
     Unparsable(JsonError),
     /// It has a `credHelpers` that is not an object.
+    #[error("has a credHelpers that is not an object; fix it first")]
     HelpersNotAnObject,
     /// Its `credsStore` could not be kept as our fallback, so switching would lose it.
+    #[error("has credsStore {name:?}, which cannot be kept as the fallback ({why}); fix it first")]
     UnkeepableStore { name: String, why: HelperNameError },
     /// Our own edit did not make JSON (a bug, never the file's fault).
+    #[error("{0}")]
     Splice(JsonError),
-}
-
-impl fmt::Display for DockerEditError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DockerEditError::Unparsable(e) => write!(f, "{e}; fix or move it first"),
-            DockerEditError::HelpersNotAnObject => {
-                f.write_str("has a credHelpers that is not an object; fix it first")
-            }
-            DockerEditError::UnkeepableStore { name, why } => write!(
-                f,
-                "has credsStore {name:?}, which cannot be kept as the fallback ({why}); fix it first"
-            ),
-            DockerEditError::Splice(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for DockerEditError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DockerEditError::Unparsable(e) | DockerEditError::Splice(e) => Some(e),
-            DockerEditError::UnkeepableStore { why, .. } => Some(why),
-            DockerEditError::HelpersNotAnObject => None,
-        }
-    }
 }
 
 /// What our own edits return: a splice that went wrong.
@@ -75,7 +53,7 @@ pub(crate) fn parse(text: Option<&str>) -> Result<ObjectText, DockerEditError> {
 
 /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub(crate) fn path() -> Result<PathBuf, Error> {
-    ecr_login_core::paths::docker_config().map_err(|e| Error::Other(e.to_string()))
+    ecr_login_core::paths::docker_config().map_err(|e| CommandError::DockerConfig(e).into())
 }
 
 /// Adds (or with `remove`, takes out) `credHelpers` entries, leaving every other byte of

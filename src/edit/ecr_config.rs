@@ -4,39 +4,20 @@
 
 use super::user_file::Edited;
 use ecr_login_core::config::{Config, ConfigError};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Why an edit of the TOML could not be made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum TomlEditError {
     /// Boxed: toml's error is large, and this one travels inside two more.
+    #[error("{0}")]
     Toml(Box<toml_edit::TomlError>),
     /// A top-level key we write under (`registries`, `store`) holds something else.
+    #[error("`{0}` is not a table")]
     NotATable(&'static str),
     /// A `[registries]` entry that is not a table.
+    #[error("registries.\"{0}\" is not a table")]
     RuleNotATable(String),
-}
-
-impl fmt::Display for TomlEditError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TomlEditError::Toml(e) => e.fmt(f),
-            TomlEditError::NotATable(key) => write!(f, "`{key}` is not a table"),
-            TomlEditError::RuleNotATable(host) => {
-                write!(f, "registries.\"{host}\" is not a table")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TomlEditError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TomlEditError::Toml(e) => Some(&**e),
-            _ => None,
-        }
-    }
 }
 
 impl From<toml_edit::TomlError> for TomlEditError {
@@ -46,32 +27,14 @@ impl From<toml_edit::TomlError> for TomlEditError {
 }
 
 /// Why our config file was left as it was.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum ConfigEditError {
     /// The edit could not be made.
+    #[error("config file {}: {why}", path.display())]
     Edit { path: PathBuf, why: TomlEditError },
     /// The edited text is one we would refuse to load, so it is never written.
+    #[error(transparent)]
     WouldNotLoad(ConfigError),
-}
-
-impl fmt::Display for ConfigEditError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigEditError::Edit { path, why } => {
-                write!(f, "config file {}: {why}", path.display())
-            }
-            ConfigEditError::WouldNotLoad(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for ConfigEditError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigEditError::Edit { why, .. } => Some(why),
-            ConfigEditError::WouldNotLoad(e) => Some(e),
-        }
-    }
 }
 
 /// An edit of our config at `path` as `user_file::update` takes it: a refusal names the

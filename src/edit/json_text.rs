@@ -5,32 +5,15 @@
 //! indentation another). So we validate the whole text with serde_json, locate the spans
 //! of the top-level members with a small scanner, and splice.
 
-use std::fmt;
 use std::ops::Range;
 
-/// Why a text is not one JSON object.
-#[derive(Debug)]
+/// Why a text is not one JSON object. Each prints its cause's words, so none returns it.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum JsonError {
+    #[error("is not valid JSON ({0})")]
     Invalid(serde_json::Error),
+    #[error("is not a JSON object")]
     NotAnObject,
-}
-
-impl fmt::Display for JsonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JsonError::Invalid(e) => write!(f, "is not valid JSON ({e})"),
-            JsonError::NotAnObject => f.write_str("is not a JSON object"),
-        }
-    }
-}
-
-impl std::error::Error for JsonError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            JsonError::Invalid(e) => Some(e),
-            JsonError::NotAnObject => None,
-        }
-    }
 }
 
 impl From<serde_json::Error> for JsonError {

@@ -25,32 +25,31 @@ const MAX_LINKS: usize = 40;
 /// result our config would not load).
 pub(crate) type Edited<E> = Result<(Option<String>, Vec<String>), E>;
 
-/// Why a file was left as it was; `E` is why its edit refused the content.
-#[derive(Debug)]
+/// Why a file was left as it was; `E` is why its edit refused the content. Each variant
+/// prints its cause's words, so none returns it from `source()`.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum EditError<E> {
     /// The edit refused the content.
-    Content {
-        path: PathBuf,
-        why: E,
-    },
-    Read {
-        path: PathBuf,
-        source: io::Error,
-    },
-    Write {
-        path: PathBuf,
-        source: io::Error,
-    },
-    CreateDir {
-        dir: PathBuf,
-        source: io::Error,
-    },
-    ReadOnly {
-        path: PathBuf,
-        mode: u32,
-    },
+    #[error("{why}")]
+    Content { path: PathBuf, why: E },
+    #[error("cannot read {}: {error}", path.display())]
+    Read { path: PathBuf, error: io::Error },
+    #[error("cannot write {}: {error}", path.display())]
+    Write { path: PathBuf, error: io::Error },
+    #[error("cannot create {}: {error}", dir.display())]
+    CreateDir { dir: PathBuf, error: io::Error },
+    #[error(
+        "{} is read-only (mode {mode:o}); make it writable or add the entries by hand",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, mode: u32 },
     /// A link that leads out of its owner's files (to a file, or through a directory, of
     /// another user's): not followed.
+    #[error(
+        "{} is a link of uid {owner}'s to {}, which leads to files of uid {uid}; not following it (edit the file it points at directly, or replace the link)",
+        link.display(),
+        target.display()
+    )]
     Link {
         link: PathBuf,
         target: PathBuf,
@@ -58,64 +57,18 @@ pub(crate) enum EditError<E> {
         uid: u32,
     },
     /// Another program kept rewriting it.
+    #[error(
+        "{} kept changing while we edited it (another program is writing it); try again",
+        .0.display()
+    )]
     KeptChanging(PathBuf),
 }
 
-impl<E: std::fmt::Display> std::fmt::Display for EditError<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EditError::Content { why, .. } => why.fmt(f),
-            EditError::Read { path, source } => {
-                write!(f, "cannot read {}: {source}", path.display())
-            }
-            EditError::Write { path, source } => {
-                write!(f, "cannot write {}: {source}", path.display())
-            }
-            EditError::CreateDir { dir, source } => {
-                write!(f, "cannot create {}: {source}", dir.display())
-            }
-            EditError::ReadOnly { path, mode } => write!(
-                f,
-                "{} is read-only (mode {mode:o}); make it writable or add the entries by hand",
-                path.display()
-            ),
-            EditError::Link {
-                link,
-                target,
-                owner,
-                uid,
-            } => write!(
-                f,
-                "{} is a link of uid {owner}'s to {}, which leads to files of uid {uid}; not following it (edit the file it points at directly, or replace the link)",
-                link.display(),
-                target.display()
-            ),
-            EditError::KeptChanging(path) => write!(
-                f,
-                "{} kept changing while we edited it (another program is writing it); try again",
-                path.display()
-            ),
-        }
-    }
-}
-
-impl<E: std::error::Error + 'static> std::error::Error for EditError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            EditError::Content { why, .. } => Some(why),
-            EditError::Read { source, .. }
-            | EditError::Write { source, .. }
-            | EditError::CreateDir { source, .. } => Some(source),
-            EditError::ReadOnly { .. } | EditError::Link { .. } | EditError::KeptChanging(_) => {
-                None
-            }
-        }
-    }
-}
-
-impl<E: std::fmt::Display> From<EditError<E>> for ecr_login_core::error::Error {
+impl<E: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static> From<EditError<E>>
+    for ecr_login_core::error::Error
+{
     fn from(e: EditError<E>) -> Self {
-        ecr_login_core::error::Error::Other(e.to_string())
+        ecr_login_core::error::Error::Command(Box::new(e))
     }
 }
 
@@ -168,7 +121,7 @@ pub(crate) fn update<E>(
         let before = match files::read_text_limited(&path, files::CONFIG_LIMIT) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(source) => return Err(EditError::Read { path, source }),
+            Err(error) => return Err(EditError::Read { path, error }),
         };
         let (text, changes) = edit(before.as_deref()).map_err(|why| EditError::Content {
             path: path.clone(),
@@ -253,7 +206,7 @@ fn check_link<E>(_: &Path, _: &Path) -> Result<(), EditError<E>> {
 fn write<E>(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditError<E>> {
     let fail = |source: io::Error| EditError::Write {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mode = match fs::symlink_metadata(path) {
@@ -269,7 +222,7 @@ fn write<E>(path: &Path, text: &str, before: Option<&str>) -> Result<bool, EditE
         Err(_) => {
             files::create_dirs(dir, 0o777).map_err(|source| EditError::CreateDir {
                 dir: dir.to_path_buf(),
-                source,
+                error: source,
             })?;
             0o600
         }

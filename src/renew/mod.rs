@@ -16,6 +16,7 @@ pub(crate) mod state;
 pub(crate) mod warm;
 pub(crate) mod watch;
 
+use crate::error::CommandError;
 use ecr_login_core::cache::{Cache, Entry};
 use ecr_login_core::clock::Clock;
 use ecr_login_core::config::Config;
@@ -54,7 +55,7 @@ struct Failure {
     retry_at: i64,
     /// The last error's kind: a failure is logged when its kind changes, not on every
     /// retry (a clock-skew figure or a request id changes each time).
-    kind: &'static str,
+    kind: String,
 }
 
 /// The renewal loop. Returns when `shutdown` completes.
@@ -273,9 +274,7 @@ async fn scan(
                 )
                 .await
             }
-            Err(e) => Err(Error::Other(format!(
-                "{e}; renewals wait until it is usable"
-            ))),
+            Err(e) => Err(CommandError::cache_unusable(e).into()),
         };
         let registry = w.target.registry.host().to_string();
         match outcome {
@@ -345,7 +344,7 @@ async fn renew(
         )
     })
     .await
-    .map_err(|e| Error::Other(format!("renewal task failed: {e}")))?
+    .map_err(CommandError::RenewalTask)?
     .map_err(Error::from)
 }
 

@@ -2,6 +2,7 @@
 //! Unix; Ctrl-C/close on Windows, which has no SIGHUP (the config file is watched
 //! instead).
 
+use crate::error::CommandError;
 use ecr_login_core::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,8 +24,7 @@ impl Signals {
     #[cfg(unix)]
     pub(crate) fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
-        let sig =
-            |kind| signal(kind).map_err(|e| Error::Other(format!("cannot watch signals: {e}")));
+        let sig = |kind| signal(kind).map_err(|e| Error::from(CommandError::Signals(e)));
         Ok(Signals {
             term: sig(SignalKind::terminate())?,
             int: sig(SignalKind::interrupt())?,

@@ -1,6 +1,7 @@
 //! The daemon's claim on a cache directory (one daemon each) and what it tells `status`
 //! (`daemon.json`, written atomically beside the entries).
 
+use crate::error::CommandError;
 use ecr_login_core::error::Error;
 use ecr_login_core::files;
 use ecr_login_core::lock::{self, LockGuard};
@@ -55,17 +56,16 @@ pub(crate) fn is_running(cache_dir: &Path) -> bool {
 
 /// Takes the one-daemon-per-cache-dir lock, or says who has it.
 pub(crate) fn claim(cache_dir: &Path) -> Result<LockGuard, Error> {
-    match lock::try_exclusive(&cache_dir.join(LOCK_FILE))
-        .map_err(|e| Error::Other(e.to_string()))?
-    {
+    match lock::try_exclusive(&cache_dir.join(LOCK_FILE)).map_err(Error::Lock)? {
         Some(guard) => Ok(guard),
         None => {
             let pid = State::read(cache_dir).map_or_else(|| "?".into(), |s| s.pid.to_string());
-            Err(Error::Other(format!(
-                "another daemon (pid {pid}) is already renewing tokens for {}; stop it first ({})",
-                cache_dir.display(),
-                crate::service::STOP_HINT
-            )))
+            Err(CommandError::AlreadyRunning {
+                pid,
+                dir: cache_dir.to_path_buf(),
+                stop: crate::service::STOP_HINT,
+            }
+            .into())
         }
     }
 }

@@ -5,24 +5,26 @@ use ecr_login_core::error::Error;
 use std::path::PathBuf;
 
 /// Why the service could not be installed or removed. Each renders the user's one line.
-#[derive(Debug)]
+/// Why the service could not be installed or removed. Each prints its cause's words, so
+/// none returns it from `source()`.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum ServiceError {
     /// No directory to put the service's definition in (`what` names it).
-    NoHome {
-        what: &'static str,
-    },
+    #[error("no {what}")]
+    NoHome { what: &'static str },
+    #[error("cannot find this binary's path: {0}")]
     OwnPath(std::io::Error),
     /// A file or directory of the service's could not be made, written or removed.
+    #[error("cannot {op} {}: {error}", path.display())]
     File {
         op: FileOp,
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The service manager refused; `run` is the command that shows why (Windows' only).
     #[cfg_attr(not(windows), allow(dead_code))]
-    Refused {
-        run: String,
-    },
+    #[error("{run}")]
+    Refused { run: String },
 }
 
 /// What was done to the file.
@@ -33,30 +35,13 @@ pub(crate) enum FileOp {
     Remove,
 }
 
-impl std::fmt::Display for ServiceError {
+impl std::fmt::Display for FileOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ServiceError::NoHome { what } => write!(f, "no {what}"),
-            ServiceError::OwnPath(e) => write!(f, "cannot find this binary's path: {e}"),
-            ServiceError::File { op, path, source } => {
-                let verb = match op {
-                    FileOp::Create => "create",
-                    FileOp::Write => "write",
-                    FileOp::Remove => "remove",
-                };
-                write!(f, "cannot {verb} {}: {source}", path.display())
-            }
-            ServiceError::Refused { run } => f.write_str(run),
-        }
-    }
-}
-
-impl std::error::Error for ServiceError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ServiceError::OwnPath(source) | ServiceError::File { source, .. } => Some(source),
-            ServiceError::NoHome { .. } | ServiceError::Refused { .. } => None,
-        }
+        f.write_str(match self {
+            FileOp::Create => "create",
+            FileOp::Write => "write",
+            FileOp::Remove => "remove",
+        })
     }
 }
 
@@ -66,7 +51,7 @@ impl ServiceError {
         path: &std::path::Path,
     ) -> impl FnOnce(std::io::Error) -> ServiceError {
         let path = path.to_path_buf();
-        move |source| ServiceError::File { op, path, source }
+        move |error| ServiceError::File { op, path, error }
     }
 }
 

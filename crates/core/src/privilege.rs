@@ -122,8 +122,8 @@ impl std::error::Error for PrivilegeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             #[cfg(unix)]
-            PrivilegeError::Inspect { source, .. } => Some(source),
-            PrivilegeError::BecomeUser { source, .. } => Some(source),
+            PrivilegeError::Inspect { source, .. } => source.source(),
+            PrivilegeError::BecomeUser { source, .. } => source.source(),
             _ => None,
         }
     }

@@ -36,7 +36,7 @@ impl Binary for Front {
     fn other(&self, args: Vec<OsString>) -> ExitCode {
         match to_full(&args, None) {
             Ok(code) => ExitCode::from(code),
-            Err(e) => output::finish(Protocol::Human, Err(Error::Other(e.to_string()))),
+            Err(e) => output::finish(Protocol::Human, Err(Error::Command(Box::new(e)))),
         }
     }
 

@@ -21,6 +21,7 @@ use crate::commands::provider_config::{
 };
 use crate::edit::json_text::ObjectText;
 use crate::edit::user_file;
+use crate::error::CommandError;
 use ecr_login_core::config::{self, Config};
 use ecr_login_core::error::Error;
 use serde_json::{Value, json};
@@ -62,15 +63,17 @@ pub(crate) fn run(req: &Request) -> Result<String, Error> {
         })
     })
     .map_err(|e| match e {
-        user_file::EditError::Content { path, why } => {
-            Error::Other(format!("{}: {why}", path.display()))
+        user_file::EditError::Content { path, why } => CommandError::Content {
+            path,
+            before: ": ",
+            why: why.to_string(),
         }
+        .into(),
         e => Error::from(e),
     })?;
     // A file left with no provider would stop the kubelet ("at least 1 item"): gone.
     if req.remove && !req.dry_run && left_empty(&updated) {
-        fs::remove_file(&updated.path)
-            .map_err(|e| Error::Other(format!("cannot remove {}: {e}", updated.path.display())))?;
+        fs::remove_file(&updated.path).map_err(CommandError::file("remove", &updated.path))?;
         let _ = writeln!(out, "removed {}", updated.path.display());
     } else {
         updated.describe(&mut out, req.dry_run);
@@ -93,11 +96,11 @@ fn target_file(path: &Path, ours: &[Value]) -> Result<PathBuf, Error> {
         for (file, p) in pc::providers(&files) {
             let name = p.get("name").and_then(Value::as_str).unwrap_or("");
             if file != drop_in && ours.iter().any(|o| o["name"] == name) {
-                return Err(Error::Other(format!(
-                    "{} already has a provider named {name:?}, and the kubelet refuses a name repeated across files; remove it there, or run configure --kubelet --config {}",
-                    file.display(),
-                    file.display()
-                )));
+                return Err(CommandError::ProviderNameTaken {
+                    file: file.to_path_buf(),
+                    name: name.to_string(),
+                }
+                .into());
             }
         }
     }
@@ -375,8 +378,7 @@ fn splice_yaml(text: &str, ours: &[Value]) -> Result<String, String> {
 /// The binaries in DIR: ours copied there (unless DIR is where they already are), the
 /// service-account name a link to the front binary; `--remove` takes out only those.
 fn binaries(out: &mut String, dir: &Path, req: &Request) -> Result<(), Error> {
-    let full = std::env::current_exe()
-        .map_err(|e| Error::Other(format!("cannot find this program: {e}")))?;
+    let full = std::env::current_exe().map_err(CommandError::OwnPath)?;
     let here = full.parent().map(Path::to_path_buf).unwrap_or_default();
     let front = here.join(NODE_PROVIDER);
     let same_dir = fs::canonicalize(dir).ok() == fs::canonicalize(&here).ok();
@@ -417,10 +419,9 @@ fn binaries(out: &mut String, dir: &Path, req: &Request) -> Result<(), Error> {
                 continue;
             }
             if !req.dry_run {
-                let bytes = fs::read(&source)
-                    .map_err(|e| Error::Other(format!("cannot read {}: {e}", source.display())))?;
+                let bytes = fs::read(&source).map_err(CommandError::file("read", &source))?;
                 ecr_login_core::files::write_atomic(&dest, &bytes, 0o755)
-                    .map_err(|e| Error::Other(format!("cannot write {}: {e}", dest.display())))?;
+                    .map_err(CommandError::file("write", &dest))?;
             }
             let _ = writeln!(out, "{verb}installed {}", dest.display());
         }
@@ -428,14 +429,14 @@ fn binaries(out: &mut String, dir: &Path, req: &Request) -> Result<(), Error> {
     if req.service_account && fs::read_link(&link).ok().as_deref() != Some(Path::new(NODE_PROVIDER))
     {
         if fs::symlink_metadata(&link).is_ok() {
-            return Err(Error::Other(format!(
-                "{} exists and is not our link to {NODE_PROVIDER}; remove it first",
-                link.display()
-            )));
+            return Err(CommandError::NotOurLink {
+                path: link,
+                target: NODE_PROVIDER,
+            }
+            .into());
         }
         if !req.dry_run {
-            symlink(NODE_PROVIDER, &link)
-                .map_err(|e| Error::Other(format!("cannot create {}: {e}", link.display())))?;
+            symlink(NODE_PROVIDER, &link).map_err(CommandError::file("create", &link))?;
         }
         let _ = writeln!(out, "{verb}linked {} -> {NODE_PROVIDER}", link.display());
     }
@@ -461,8 +462,7 @@ fn same_content(a: &Path, b: &Path) -> bool {
 }
 
 fn remove(path: &Path) -> Result<(), Error> {
-    fs::remove_file(path)
-        .map_err(|e| Error::Other(format!("cannot remove {}: {e}", path.display())))
+    fs::remove_file(path).map_err(|e| CommandError::file("remove", path)(e).into())
 }
 
 /// The kubelet flags, and for service-account mode the RBAC rule nodes need to mint tokens

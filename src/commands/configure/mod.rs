@@ -10,6 +10,7 @@ pub(crate) mod kubelet;
 
 use crate::commands::args::ConfigureArgs as Request;
 use crate::edit::{creds_store, docker_config, ecr_config, user_file};
+use crate::error::CommandError;
 use ecr_login_core::config::{self, Config, RegistryRule};
 use ecr_login_core::docker::find_helper;
 use ecr_login_core::env::ProcessEnv;
@@ -90,9 +91,11 @@ pub(crate) fn run(req: &Request) -> Result<String, Error> {
     run(req).map_err(|e| match ecr_login_core::privilege::acting_as() {
         // Started as root with this user's HOME: we edited as the user, and the kernel
         // said no (a link to a file only root may write, say).
-        Some(uid) => Error::Other(format!(
-            "{e} (started as root with the files of uid {uid}, ecr-login acts as that user; run configure as that user)"
-        )),
+        Some(uid) => CommandError::AsUser {
+            uid,
+            error: Box::new(e),
+        }
+        .into(),
         None => e,
     })
 }
@@ -162,9 +165,12 @@ fn edit(req: &Request) -> Result<String, Error> {
     )
     .map_err(|e| match e {
         // The edit's words read after the file's name ("… is not valid JSON").
-        user_file::EditError::Content { why, .. } => {
-            Error::Other(format!("{} {why}", docker_path.display()))
+        user_file::EditError::Content { why, .. } => CommandError::Content {
+            path: docker_path.clone(),
+            before: " ",
+            why: why.to_string(),
         }
+        .into(),
         e => Error::from(e),
     });
     ecr_login_core::hooks::point("configure.switched", &docker_path);
@@ -234,10 +240,7 @@ fn record_before_switch(
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(Error::Other(format!(
-                "cannot read {}: {e}",
-                docker_path.display()
-            )));
+            return Err(CommandError::file("read", docker_path)(e).into());
         }
     };
     // An edit that would fail (not JSON, an unkeepable store) fails below, before writing.
@@ -366,8 +369,7 @@ fn edit_our_config(
     req: &Request,
     edit: impl Fn(&str) -> Result<(String, Vec<String>), ecr_config::TomlEditError>,
 ) -> Result<(), Error> {
-    let path = config::default_path()
-        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
+    let path = config::default_path().ok_or(CommandError::NoConfigDir)?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
         ecr_config::checked(&path, edit(current.unwrap_or_default()))
     })?;
@@ -378,8 +380,7 @@ fn edit_our_config(
 }
 
 fn configure_ecr_login(out: &mut String, hosts: &[String], req: &Request) -> Result<(), Error> {
-    let path = config::default_path()
-        .ok_or_else(|| Error::Other("no config directory: set ECR_LOGIN_CONFIG".into()))?;
+    let path = config::default_path().ok_or(CommandError::NoConfigDir)?;
     let updated = user_file::update(&path, req.dry_run, &|current| {
         let edited = ecr_config::edit(
             current.unwrap_or_default(),

@@ -133,10 +133,11 @@ impl std::error::Error for StoreError {
             | S::ListStore { source, .. }
             | S::ReadLogin { source, .. }
             | S::WriteLogin { source, .. }
-            | S::Run { source, .. } => Some(source),
-            S::ListNotJson { source, .. } => Some(source),
-            S::Refused(e) => Some(e),
-            S::Lock(e) => Some(e),
+            | S::Run { source, .. } => source.source(),
+            // Its words are a redacted form of serde's: serde's own would show a value.
+            S::ListNotJson { .. } => None,
+            S::Refused(e) => e.source(),
+            S::Lock(e) => e.source(),
             _ => None,
         }
     }

@@ -148,34 +148,13 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// A stable short name, for logs and the failure record.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            FetchError::NoCredentials { .. } => "no-credentials",
-            FetchError::CredentialsTimedOut { .. } => "credentials-timed-out",
-            FetchError::SsoExpired { .. } => "sso-expired",
-            FetchError::CredentialsRejected { .. } => "credentials-rejected",
-            FetchError::InvalidConfig { .. } => "invalid-config",
-            FetchError::AssumeRole { .. } => "assume-role",
-            FetchError::Credentials { .. } => "credentials",
-            FetchError::AccessDenied { .. } => "access-denied",
-            FetchError::Throttled { .. } => "throttled",
-            FetchError::TimedOut { .. } => "timed-out",
-            FetchError::Unreachable { .. } => "unreachable",
-            FetchError::Tls { .. } => "tls",
-            FetchError::ProxyAuth { .. } => "proxy-auth",
-            FetchError::Dns { .. } => "dns",
-            FetchError::CaBundle { .. } => "ca-bundle",
-            FetchError::LoginExpired { .. } => "login-expired",
-            FetchError::MfaRequired { .. } => "mfa-required",
-            FetchError::ServerError { .. } => "server-error",
-            FetchError::Refused { .. } => "refused",
-            FetchError::MalformedToken { .. } => "malformed-token",
-            FetchError::ExpiredOnArrival { .. } => "expired-on-arrival",
-            FetchError::LockTimeout { .. } => "lock-timeout",
-            FetchError::HandOff { .. } => "hand-off",
-            FetchError::Other { .. } => "other",
-        }
+    /// A stable short name, for logs and the failure record: the variant's serde tag
+    /// (`kind` in the failure record's JSON), so that the two cannot differ.
+    pub fn kind(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| Some(v.get("kind")?.as_str()?.to_owned()))
+            .unwrap_or_default()
     }
 
     pub fn is_throttling(&self) -> bool {
@@ -379,6 +358,20 @@ impl std::error::Error for FetchError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_is_the_serde_tag_of_its_variant() {
+        let throttled = FetchError::Throttled { detail: "x".into() };
+        assert_eq!(throttled.kind(), "throttled");
+        let hand_off = FetchError::HandOff {
+            program: "p".into(),
+            detail: "d".into(),
+        };
+        assert_eq!(hand_off.kind(), "hand-off");
+        let json = serde_json::to_value(&hand_off).unwrap();
+        assert_eq!(json["kind"], hand_off.kind());
+        assert_eq!(FetchError::TimedOut { after_ms: 1 }.kind(), "timed-out");
+    }
 
     #[test]
     fn records_round_trip_through_json() {

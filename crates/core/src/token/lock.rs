@@ -45,31 +45,15 @@ impl Drop for LockGuard {
     }
 }
 
-/// Why a lock was not taken.
-#[derive(Debug)]
+/// Why a lock was not taken. Each prints its cause's words, so none returns it.
+#[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// The lock file could not be opened, or locking it failed.
-    Io { path: PathBuf, source: io::Error },
+    #[error("cannot lock {}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
     /// Someone else held it for the whole budget.
+    #[error("{0}")]
     Timeout(LockTimeout),
-}
-
-impl std::fmt::Display for LockError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LockError::Io { path, source } => write!(f, "cannot lock {}: {source}", path.display()),
-            LockError::Timeout(t) => t.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for LockError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LockError::Io { source, .. } => Some(source),
-            LockError::Timeout(_) => None,
-        }
-    }
 }
 
 /// Why a lock was not taken within the budget.
@@ -102,10 +86,10 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
     crate::files::open_vetted(&options, path)
 }
 
-fn describe(path: &Path, source: io::Error) -> LockError {
+fn describe(path: &Path, error: io::Error) -> LockError {
     LockError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

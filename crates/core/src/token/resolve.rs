@@ -178,39 +178,22 @@ impl<'a> Context<'a> {
 }
 
 /// Why the token path has no token to give.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     /// The fetch failed, now or in the process we waited on: what ECR, the SDK, the
     /// credentials or the lock wait came to. Every front end but one tells it as it is;
     /// what ECR Public's failure means for a pull is theirs to decide (it pulls anonymously).
+    #[error("ECR token for {registry}: {error}")]
     Fetch {
         registry: Box<Registry>,
         error: FetchError,
     },
     /// The token could not be kept where keeping is the point (a renewal).
+    #[error(transparent)]
     Cache(CacheError),
     /// The entry's lock could not be taken where it must be (a renewal).
+    #[error(transparent)]
     Lock(LockError),
-}
-
-impl std::fmt::Display for TokenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TokenError::Fetch { registry, error } => write!(f, "ECR token for {registry}: {error}"),
-            TokenError::Cache(e) => e.fmt(f),
-            TokenError::Lock(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TokenError::Fetch { error, .. } => error.source(),
-            TokenError::Cache(e) => e.source(),
-            TokenError::Lock(e) => e.source(),
-        }
-    }
 }
 
 fn failed(registry: &Registry, error: FetchError) -> TokenError {

@@ -111,8 +111,8 @@ impl std::error::Error for CacheError {
             | CacheError::Unusable { source, .. }
             | CacheError::Read { source, .. }
             | CacheError::Write { source, .. }
-            | CacheError::NoKey { source, .. } => Some(source),
-            CacheError::Refused(r) => Some(r),
+            | CacheError::NoKey { source, .. } => source.source(),
+            CacheError::Refused(r) => r.source(),
             _ => None,
         }
     }

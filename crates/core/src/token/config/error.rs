@@ -37,7 +37,7 @@ impl PartialEq for Problem {
 impl Eq for Problem {}
 
 impl ConfigError {
-    pub(super) fn read(path: PathBuf, source: io::Error) -> ConfigError {
+    pub(crate) fn read(path: PathBuf, source: io::Error) -> ConfigError {
         ConfigError {
             path,
             problem: Box::new(Problem::Read(Arc::new(source))),
@@ -65,8 +65,8 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &*self.problem {
-            Problem::Read(e) => Some(&**e),
-            Problem::Invalid(i) => Some(i),
+            Problem::Read(e) => e.source(),
+            Problem::Invalid(i) => i.source(),
         }
     }
 }
@@ -111,8 +111,10 @@ impl fmt::Display for Invalid {
 impl std::error::Error for Invalid {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Invalid::Syntax { source, .. } => Some(source),
-            Invalid::Value { why, .. } => Some(why),
+            // Its words are toml's message, without the excerpt of the file toml's
+            // `Display` adds: that excerpt is what the source would say again.
+            Invalid::Syntax { .. } => None,
+            Invalid::Value { why, .. } => why.source(),
         }
     }
 }
@@ -182,11 +184,13 @@ impl fmt::Display for BadValue {
 impl std::error::Error for BadValue {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BadValue::Pattern(e) => Some(e),
-            BadValue::MinRemaining(e) => Some(e),
-            BadValue::Host(e) | BadValue::NotARegistryHost { source: e, .. } => Some(e),
-            BadValue::Duration(e) => Some(e),
-            BadValue::HelperName(e) => Some(e),
+            BadValue::Pattern(e) => e.source(),
+            BadValue::MinRemaining(e) => e.source(),
+            BadValue::Host(e) => e.source(),
+            // The one that says only the host: why it is not one is its source.
+            BadValue::NotARegistryHost { source: e, .. } => Some(e),
+            BadValue::Duration(e) => e.source(),
+            BadValue::HelperName(e) => e.source(),
             _ => None,
         }
     }
@@ -234,7 +238,7 @@ impl fmt::Display for PatternError {
 impl std::error::Error for PatternError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            PatternError::Host(e) => Some(e),
+            PatternError::Host(e) => e.source(),
             _ => None,
         }
     }
@@ -285,7 +289,7 @@ impl fmt::Display for MinRemainingError {
 impl std::error::Error for MinRemainingError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            MinRemainingError::Duration(e) => Some(e),
+            MinRemainingError::Duration(e) => e.source(),
             _ => None,
         }
     }
