@@ -27,7 +27,8 @@ pub(crate) enum CommandError {
     /// tokio's runtime would not start (no threads, no epoll).
     #[error("{0}")]
     Runtime(io::Error),
-    /// The daemon's signal handlers.
+    /// The daemon's signal handlers (Unix's; Windows' console events cannot fail so).
+    #[cfg(unix)]
     #[error("cannot watch signals: {0}")]
     Signals(io::Error),
     /// A renewal's blocking task panicked or was cancelled.

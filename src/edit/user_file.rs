@@ -44,7 +44,8 @@ pub(crate) enum EditError<E> {
     )]
     ReadOnly { path: PathBuf, mode: u32 },
     /// A link that leads out of its owner's files (to a file, or through a directory, of
-    /// another user's): not followed.
+    /// another user's): not followed. (Unix's: Windows has no root acting for users.)
+    #[cfg(unix)]
     #[error(
         "{} is a link of uid {owner}'s to {}, which leads to files of uid {uid}; not following it (edit the file it points at directly, or replace the link)",
         link.display(),

@@ -2,6 +2,7 @@
 //! Unix; Ctrl-C/close on Windows, which has no SIGHUP (the config file is watched
 //! instead).
 
+#[cfg(unix)]
 use crate::error::CommandError;
 use ecr_login_core::error::Error;
 use std::future::Future;

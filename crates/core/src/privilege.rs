@@ -178,6 +178,7 @@ pub(crate) fn limited_error(uid: u32) -> PrivilegeError {
 }
 
 /// What [`touched`] calls the home directory.
+#[cfg(unix)]
 const HOME: &str = "the home directory";
 
 /// The paths a command may read or write, from the environment alone, each with what it
