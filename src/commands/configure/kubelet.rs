@@ -150,18 +150,14 @@ pub(crate) fn edit(
     };
     // Read back: our providers exactly, everyone else's as they were.
     let after = pc::decode(Path::new("config"), &new).map_err(|e| e.to_string())?;
-    let others = |v: &Value| -> Vec<Value> {
+    // A config's providers, ours (`true`) or everyone else's, in order.
+    let providers = |v: &Value, mine: bool| -> Vec<Value> {
         let list = v["providers"].as_array().cloned().unwrap_or_default();
-        list.into_iter().filter(|p| !pc::is_ours(p)).collect()
+        list.into_iter()
+            .filter(|p| pc::is_ours(p) == mine)
+            .collect()
     };
-    let mine: Vec<Value> = after["providers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| pc::is_ours(p))
-        .cloned()
-        .collect();
-    if others(&before) != others(&after) || mine != ours {
+    if providers(&before, false) != providers(&after, false) || providers(&after, true) != ours {
         return Err(
             "could not add our providers without changing others (an unusual layout); add them by hand, or point --config at a directory for a drop-in".into(),
         );
@@ -169,13 +165,7 @@ pub(crate) fn edit(
     if new == text {
         return Ok((None, Vec::new()));
     }
-    let had: Vec<Value> = before["providers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| pc::is_ours(p))
-        .cloned()
-        .collect();
+    let had = providers(&before, true);
     let mut changes = Vec::new();
     for p in ours {
         match had.iter().find(|h| h["name"] == p["name"]) {
