@@ -280,16 +280,3 @@ fn root_with_a_users_home_creates_only_the_users_files() {
         assert_eq!(meta.uid(), 4242, "{} belongs to root", entry.display());
     }
 }
-
-/// Every path under `dir`, not following links.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        out.push(p.clone());
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            out.extend(walk(&p));
-        }
-    }
-    out
-}

@@ -720,16 +720,3 @@ fn root_in_a_user_namespace_still_answers() {
     assert_eq!(out.status.code(), Some(1));
     assert_contains(&stderr(&out), "run it as that user");
 }
-
-/// Every path under `dir`, not following links.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        out.push(p.clone());
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            out.extend(walk(&p));
-        }
-    }
-    out
-}
