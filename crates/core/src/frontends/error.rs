@@ -19,49 +19,30 @@ pub enum Error {
     Input(String),
     /// The config file is unreadable or malformed.
     #[error(transparent)]
-    Config(crate::token::config::ConfigError),
+    Config(#[from] crate::token::config::ConfigError),
     /// An ECR registry whose token we could not get: the client aborts and shows this.
     #[error("ECR token for {registry}: {error}")]
     Fetch { registry: String, error: FetchError },
-    /// The cache, where a command cannot go on without it (the daemon, `login`, `store`).
+    /// The cache, where a command cannot go on without it (the daemon, `login`, `store`):
+    /// its line is the whole message.
     #[error(transparent)]
-    Cache(crate::token::cache::CacheError),
+    Cache(#[from] crate::token::cache::CacheError),
     /// An entry's lock, where a command cannot go on without it (a renewal).
     #[error(transparent)]
     Lock(crate::token::lock::LockError),
     /// No key to fingerprint secrets under (the system gives no randomness).
     #[error(transparent)]
-    Key(crate::token::identity::KeyError),
+    Key(#[from] crate::token::identity::KeyError),
     /// A login to a registry that is not ours could not be kept, found or handed over.
     #[error(transparent)]
-    Store(crate::frontends::store_error::StoreError),
+    Store(#[from] crate::frontends::store_error::StoreError),
     /// Who we act as could not be settled: every command stops.
     #[error(transparent)]
-    Privilege(crate::privilege::PrivilegeError),
+    Privilege(#[from] crate::privilege::PrivilegeError),
     /// The one catch-all: a command's own typed error (the full binary's `login`, `configure`,
     /// the daemon, …; the front binary's failed hand-off), said by its `Display`.
     #[error(transparent)]
     Command(Box<dyn std::error::Error + Send + Sync>),
-}
-
-impl From<crate::frontends::store_error::StoreError> for Error {
-    fn from(e: crate::frontends::store_error::StoreError) -> Error {
-        Error::Store(e)
-    }
-}
-
-impl From<crate::token::config::ConfigError> for Error {
-    fn from(e: crate::token::config::ConfigError) -> Error {
-        Error::Config(e)
-    }
-}
-
-/// The cache's failures stop a command only where it cannot go on without the cache (the
-/// daemon, `login`): its line is the whole message.
-impl From<crate::token::cache::CacheError> for Error {
-    fn from(e: crate::token::cache::CacheError) -> Error {
-        Error::Cache(e)
-    }
 }
 
 /// The token path's failures, as every caller but the protocols' front ends tells them (those
@@ -77,19 +58,6 @@ impl From<crate::token::resolve::TokenError> for Error {
             TokenError::Cache(e) => Error::Cache(e),
             TokenError::Lock(e) => Error::Lock(e),
         }
-    }
-}
-
-impl From<crate::token::identity::KeyError> for Error {
-    fn from(e: crate::token::identity::KeyError) -> Error {
-        Error::Key(e)
-    }
-}
-
-/// Not being able to settle who we act as stops every command; its line is the message.
-impl From<crate::privilege::PrivilegeError> for Error {
-    fn from(e: crate::privilege::PrivilegeError) -> Error {
-        Error::Privilege(e)
     }
 }
 
