@@ -99,7 +99,7 @@ mod tests {
             )),
             Error::Cache(CacheError::Create {
                 dir: path.clone(),
-                source: io_with_cause(),
+                error: io_with_cause(),
             }),
             Error::Lock(crate::token::lock::LockError::Io {
                 path: path.clone(),

@@ -89,7 +89,7 @@ impl Cache {
     pub fn open(dir: &Path) -> Result<Cache, CacheError> {
         let unusable = |source: io::Error| CacheError::Unusable {
             dir: dir.to_path_buf(),
-            source,
+            error: source,
         };
         // One stat on the hit path; a second only after creating the directory.
         let meta = match fs::symlink_metadata(dir) {
@@ -98,7 +98,7 @@ impl Cache {
                 if let Some(parent) = dir.parent() {
                     fs::create_dir_all(parent).map_err(|source| CacheError::Create {
                         dir: parent.to_path_buf(),
-                        source,
+                        error: source,
                     })?;
                 }
                 match create_private_dir(dir) {
@@ -107,7 +107,7 @@ impl Cache {
                     Err(source) => {
                         return Err(CacheError::Create {
                             dir: dir.to_path_buf(),
-                            source,
+                            error: source,
                         });
                     }
                 }
@@ -121,7 +121,7 @@ impl Cache {
         }
         let key = Key::of_cache(dir).map_err(|source| CacheError::NoKey {
             dir: dir.to_path_buf(),
-            source,
+            error: source,
         })?;
         Ok(Cache {
             dir: dir.to_path_buf(),
@@ -157,7 +157,7 @@ impl Cache {
         let path = self.entry_path(key);
         let read = |source: io::Error| CacheError::Read {
             path: path.clone(),
-            source,
+            error: source,
         };
         let refused = |why: files::Why| {
             CacheError::Refused(files::Refused {
@@ -197,7 +197,7 @@ impl Cache {
         let path = self.entry_path(&entry.key());
         let fail = |source: io::Error| CacheError::Write {
             path: path.clone(),
-            source,
+            error: source,
         };
         let mut bytes = serde_json::to_vec_pretty(entry).map_err(|e| fail(io::Error::other(e)))?;
         bytes.push(b'\n');
