@@ -22,102 +22,60 @@ use ecr_login_core::secret::Secret;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// Why an MFA session could not be started. Each renders the user's one line.
-#[derive(Debug)]
+/// Why an MFA session could not be started. Each renders the user's one line, and prints its
+/// cause's words, so none returns it from `source()`.
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum LoginError {
     /// The session is kept in the cache, which is turned off.
+    #[error("login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set")]
     NoCache,
+    #[error("{0}")]
     Runtime(std::io::Error),
     /// The code could not be read from the terminal.
+    #[error("{0}")]
     Code(super::tty::TtyError),
     /// The profile's HTTPS set-up (its CA bundle) failed.
-    Setup {
-        profile: String,
-        error: FetchError,
-    },
+    #[error("cannot start the MFA session for profile {profile}: {error}")]
+    Setup { profile: String, error: FetchError },
+    #[error("no credentials in source profile {source_profile} of profile {profile}")]
     NoSourceCredentials {
-        source: String,
+        source_profile: String,
         profile: String,
     },
+    #[error(
+        "the credentials of profile {source_profile} took longer than {}",
+        human(after)
+    )]
     SourceTimedOut {
-        source: String,
+        source_profile: String,
         after: Duration,
     },
+    #[error("cannot load the credentials of source profile {source_profile}: {detail}")]
     SourceCredentials {
-        source: String,
+        source_profile: String,
         detail: String,
     },
+    #[error("STS did not answer within {}", human(.0))]
     StsTimedOut(Duration),
     /// STS refused the code.
-    CodeRejected {
-        serial: String,
-        detail: String,
-    },
-    AssumeRole {
-        role: String,
-        detail: String,
-    },
+    #[error(
+        "the MFA code was not accepted for {serial} ({detail}); run login again with a fresh code"
+    )]
+    CodeRejected { serial: String, detail: String },
+    #[error("cannot assume role {role} with MFA: {detail}")]
+    AssumeRole { role: String, detail: String },
+    #[error("STS answered without credentials")]
     NoCredentials,
+    #[error("STS answered an unusable expiration: {0}")]
     BadExpiration(String),
     /// The session could not be kept.
+    #[error("{0}")]
     Save(std::io::Error),
 }
 
-impl std::fmt::Display for LoginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let human = |d: &Duration| duration::human(d.as_millis() as i64);
-        match self {
-            LoginError::NoCache => f.write_str(
-                "login keeps its session in the cache, and AWS_ECR_DISABLE_CACHE is set",
-            ),
-            LoginError::Runtime(e) | LoginError::Save(e) => e.fmt(f),
-            LoginError::Code(e) => e.fmt(f),
-            LoginError::Setup { profile, error } => {
-                write!(
-                    f,
-                    "cannot start the MFA session for profile {profile}: {error}"
-                )
-            }
-            LoginError::NoSourceCredentials { source, profile } => write!(
-                f,
-                "no credentials in source profile {source} of profile {profile}"
-            ),
-            LoginError::SourceTimedOut { source, after } => write!(
-                f,
-                "the credentials of profile {source} took longer than {}",
-                human(after)
-            ),
-            LoginError::SourceCredentials { source, detail } => write!(
-                f,
-                "cannot load the credentials of source profile {source}: {detail}"
-            ),
-            LoginError::StsTimedOut(after) => {
-                write!(f, "STS did not answer within {}", human(after))
-            }
-            LoginError::CodeRejected { serial, detail } => write!(
-                f,
-                "the MFA code was not accepted for {serial} ({detail}); run login again with a fresh code"
-            ),
-            LoginError::AssumeRole { role, detail } => {
-                write!(f, "cannot assume role {role} with MFA: {detail}")
-            }
-            LoginError::NoCredentials => f.write_str("STS answered without credentials"),
-            LoginError::BadExpiration(e) => {
-                write!(f, "STS answered an unusable expiration: {e}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for LoginError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LoginError::Runtime(e) | LoginError::Save(e) => e.source(),
-            LoginError::Code(e) => e.source(),
-            LoginError::Setup { error, .. } => error.source(),
-            _ => None,
-        }
-    }
+/// A length of time for the user's line ("4 min").
+fn human(d: &Duration) -> String {
+    duration::human(d.as_millis() as i64)
 }
 
 impl From<LoginError> for Error {
@@ -266,17 +224,17 @@ async fn start_session(
     let provider = base
         .credentials_provider()
         .ok_or_else(|| LoginError::NoSourceCredentials {
-            source: source.clone(),
+            source_profile: source.clone(),
             profile: name.to_string(),
         })?;
     let creds = tokio::time::timeout(timeout, provider.provide_credentials())
         .await
         .map_err(|_| LoginError::SourceTimedOut {
-            source: source.clone(),
+            source_profile: source.clone(),
             after: timeout,
         })?
         .map_err(|e| LoginError::SourceCredentials {
-            source: source.clone(),
+            source_profile: source.clone(),
             detail: crate::aws::classify::chain(&e),
         })?;
     let sts_conf = aws_sdk_sts::config::Builder::from(&base)
