@@ -107,7 +107,7 @@ mod tests {
             }),
             Error::Store(crate::frontends::store_error::StoreError::Run {
                 program: path.clone(),
-                source: io_with_cause(),
+                error: io_with_cause(),
             }),
             Error::Command(Box::new(io_with_cause())),
         ];

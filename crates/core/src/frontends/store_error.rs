@@ -3,142 +3,62 @@
 
 use crate::files::Refused;
 use crate::token::lock::LockError;
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-#[derive(Debug)]
+/// Each variant prints its cause's words, so none returns it from `source()` (but a refusal
+/// and a lock, which are their cause).
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No home directory, so no place for the file store.
-    NoHome {
-        env: &'static str,
-    },
+    #[error("no home directory to keep logins in (set HOME or {env})")]
+    NoHome { env: &'static str },
     /// The file store's directory could not be looked at.
-    UseStore {
-        dir: PathBuf,
-        source: io::Error,
-    },
-    CreateStore {
-        dir: PathBuf,
-        source: io::Error,
-    },
-    ListStore {
-        dir: PathBuf,
-        source: io::Error,
-    },
-    ReadLogin {
-        path: PathBuf,
-        source: io::Error,
-    },
-    WriteLogin {
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error("cannot use login store {}: {error}", dir.display())]
+    UseStore { dir: PathBuf, error: io::Error },
+    #[error("cannot create login store {}: {error}", dir.display())]
+    CreateStore { dir: PathBuf, error: io::Error },
+    #[error("cannot list {}: {error}", dir.display())]
+    ListStore { dir: PathBuf, error: io::Error },
+    #[error("login file {}: {error}", path.display())]
+    ReadLogin { path: PathBuf, error: io::Error },
+    #[error("cannot write {}: {error}", path.display())]
+    WriteLogin { path: PathBuf, error: io::Error },
     /// A login file that does not parse.
-    Corrupt {
-        path: PathBuf,
-        detail: String,
-    },
+    #[error("login file {}: corrupt ({detail}); log in again", path.display())]
+    Corrupt { path: PathBuf, detail: String },
     /// A file or directory of the file store that is not ours to use.
+    #[error(transparent)]
     Refused(Refused),
     /// Another `store` or `erase` of the same server held on.
+    #[error(transparent)]
     Lock(LockError),
     /// The fallback helper is not one we may run.
-    Untrusted {
-        name: String,
-        why: String,
-    },
+    #[error("refusing the fallback credential helper docker-credential-{name}: {why}")]
+    Untrusted { name: String, why: String },
     /// The fallback helper is on no `PATH` entry.
+    #[error(
+        "the fallback credential helper docker-credential-{name} is not on PATH ([store] fallback = \"{name}\" in {}); install it, or remove that setting to keep logins in ecr-login's own store",
+        config.as_ref().map_or_else(|| "the ecr-login config".into(), |p| p.display().to_string())
+    )]
     Missing {
         name: String,
         config: Option<PathBuf>,
     },
     /// The fallback helper could not be started.
-    Run {
-        program: PathBuf,
-        source: io::Error,
-    },
+    #[error("cannot run the fallback credential helper {}: {error}", program.display())]
+    Run { program: PathBuf, error: io::Error },
     /// The fallback helper's `list` failed, saying `said`.
-    ListFailed {
-        name: String,
-        said: String,
-    },
-    /// The fallback helper's `list` answered something other than a JSON map.
+    #[error("docker-credential-{name} list failed: {said}")]
+    ListFailed { name: String, said: String },
+    /// The fallback helper's `list` answered something other than a JSON map (serde's words
+    /// redacted: they may quote a value).
+    #[error(
+        "docker-credential-{name} list answered no JSON map: {}",
+        crate::redact::serde_message(error)
+    )]
     ListNotJson {
         name: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use StoreError as S;
-        match self {
-            S::NoHome { env } => {
-                write!(f, "no home directory to keep logins in (set HOME or {env})")
-            }
-            S::UseStore { dir, source } => {
-                write!(f, "cannot use login store {}: {source}", dir.display())
-            }
-            S::CreateStore { dir, source } => {
-                write!(f, "cannot create login store {}: {source}", dir.display())
-            }
-            S::ListStore { dir, source } => write!(f, "cannot list {}: {source}", dir.display()),
-            S::ReadLogin { path, source } => write!(f, "login file {}: {source}", path.display()),
-            S::WriteLogin { path, source } => {
-                write!(f, "cannot write {}: {source}", path.display())
-            }
-            S::Corrupt { path, detail } => write!(
-                f,
-                "login file {}: corrupt ({detail}); log in again",
-                path.display()
-            ),
-            S::Refused(e) => e.fmt(f),
-            S::Lock(e) => e.fmt(f),
-            S::Untrusted { name, why } => write!(
-                f,
-                "refusing the fallback credential helper docker-credential-{name}: {why}"
-            ),
-            S::Missing { name, config } => write!(
-                f,
-                "the fallback credential helper docker-credential-{name} is not on PATH ([store] fallback = \"{name}\" in {}); install it, or remove that setting to keep logins in ecr-login's own store",
-                config.as_ref().map_or_else(
-                    || "the ecr-login config".into(),
-                    |p| p.display().to_string()
-                )
-            ),
-            S::Run { program, source } => write!(
-                f,
-                "cannot run the fallback credential helper {}: {source}",
-                program.display()
-            ),
-            S::ListFailed { name, said } => {
-                write!(f, "docker-credential-{name} list failed: {said}")
-            }
-            S::ListNotJson { name, source } => write!(
-                f,
-                "docker-credential-{name} list answered no JSON map: {}",
-                crate::redact::serde_message(source)
-            ),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        use StoreError as S;
-        match self {
-            S::UseStore { source, .. }
-            | S::CreateStore { source, .. }
-            | S::ListStore { source, .. }
-            | S::ReadLogin { source, .. }
-            | S::WriteLogin { source, .. }
-            | S::Run { source, .. } => source.source(),
-            // Its words are a redacted form of serde's: serde's own would show a value.
-            S::ListNotJson { .. } => None,
-            S::Refused(e) => e.source(),
-            S::Lock(e) => e.source(),
-            _ => None,
-        }
-    }
 }

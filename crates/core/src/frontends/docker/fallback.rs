@@ -76,7 +76,13 @@ impl Fallback {
                     Some(request.input().as_bytes()),
                 )
                 .map(|code| Reply::Answered(code.into()))
-                .map_err(|source| StoreError::Run { program, source }.into())
+                .map_err(|source| {
+                    StoreError::Run {
+                        program,
+                        error: source,
+                    }
+                    .into()
+                })
             }
             Fallback::Files { store, config } => {
                 files_answer(store, request, config.as_deref()).map(Reply::Answer)
@@ -105,7 +111,7 @@ impl Fallback {
                     .spawn();
                 let run = |source| StoreError::Run {
                     program: program.clone(),
-                    source,
+                    error: source,
                 };
                 let mut child = child.map_err(run)?;
                 if let Some(mut pipe) = child.stdin.take() {
@@ -123,7 +129,7 @@ impl Fallback {
                 serde_json::from_slice(&out.stdout).map_err(|source| {
                     StoreError::ListNotJson {
                         name: name.clone(),
-                        source,
+                        error: source,
                     }
                     .into()
                 })

@@ -60,7 +60,7 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(source) => Err(StoreError::UseStore {
                 dir: self.dir.clone(),
-                source,
+                error: source,
             }),
         }
         .map_err(Error::Store)
@@ -77,7 +77,7 @@ impl FileStore {
     fn read(&self, path: &Path) -> Result<Option<Credentials>, Error> {
         let fail = |source| StoreError::ReadLogin {
             path: path.to_path_buf(),
-            source,
+            error: source,
         };
         let file = match files::open_options(0o600).read(true).open(path) {
             Ok(f) => f,
@@ -103,7 +103,7 @@ impl FileStore {
         if first {
             create_private_dir(&self.dir).map_err(|source| StoreError::CreateStore {
                 dir: self.dir.clone(),
-                source,
+                error: source,
             })?;
             crate::frontends::output::error_line(&format!(
                 "keeping logins to registries other than ECR in {} (files only you can read); to keep them in a keychain instead, set [store] fallback = \"secretservice\" (or pass, osxkeychain, wincred) in {}",
@@ -116,8 +116,15 @@ impl FileStore {
         }
         let path = self.path(&creds.server_url);
         let _lock = self.lock(&creds.server_url)?;
-        files::write_atomic(&path, &crate::frontends::output::json_line(creds), 0o600)
-            .map_err(|source| StoreError::WriteLogin { path, source }.into())
+        files::write_atomic(&path, &crate::frontends::output::json_line(creds), 0o600).map_err(
+            |source| {
+                StoreError::WriteLogin {
+                    path,
+                    error: source,
+                }
+                .into()
+            },
+        )
     }
 
     /// Forgets a login; `Ok(false)` when there was none.
@@ -140,7 +147,7 @@ impl FileStore {
         }
         let dir = fs::read_dir(&self.dir).map_err(|source| StoreError::ListStore {
             dir: self.dir.clone(),
-            source,
+            error: source,
         })?;
         for item in dir.flatten() {
             let name = item.file_name();
