@@ -109,28 +109,18 @@ pub(crate) struct ConfigFile {
 }
 
 /// Why the kubelet would not read the config.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum ReadError {
+    #[error("cannot read {}: {}", .0.display(), .1)]
     Io(PathBuf, std::io::Error),
+    #[error(
+        "{} holds no .json, .yaml or .yml file (the kubelet refuses an empty directory)",
+        .0.display()
+    )]
     Empty(PathBuf),
+    #[error("{} does not parse: {}", .0.display(), .1)]
     Decode(PathBuf, String),
 }
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
-            ReadError::Empty(p) => write!(
-                f,
-                "{} holds no .json, .yaml or .yml file (the kubelet refuses an empty directory)",
-                p.display()
-            ),
-            ReadError::Decode(p, e) => write!(f, "{} does not parse: {e}", p.display()),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// Decodes one file's text, YAML or JSON (JSON is YAML).
 pub(crate) fn decode(path: &Path, text: &str) -> Result<Value, ReadError> {

@@ -5,29 +5,19 @@ use ecr_login_core::secret::Secret;
 use std::io::{BufRead, BufReader, Write};
 
 /// Why no code was read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum TtyError {
+    #[error(
+        "an MFA code has to be typed on a terminal, and there is none ({0}); run ecr-login login in a terminal"
+    )]
     NoTerminal(std::io::Error),
+    #[error("cannot use the terminal: {0}")]
     Io(std::io::Error),
+    #[error("no MFA code: the terminal closed")]
     Closed,
+    #[error("no valid MFA code after three tries")]
     NoValidCode,
 }
-
-impl std::fmt::Display for TtyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TtyError::NoTerminal(e) => write!(
-                f,
-                "an MFA code has to be typed on a terminal, and there is none ({e}); run ecr-login login in a terminal"
-            ),
-            TtyError::Io(e) => write!(f, "cannot use the terminal: {e}"),
-            TtyError::Closed => f.write_str("no MFA code: the terminal closed"),
-            TtyError::NoValidCode => f.write_str("no valid MFA code after three tries"),
-        }
-    }
-}
-
-impl std::error::Error for TtyError {}
 
 /// Prints `prompt` on the terminal and reads one line: an MFA code of six digits, typed
 /// without echo (as the AWS CLI's `getpass`), so the terminal and its recorders never show it.

@@ -273,19 +273,10 @@ fn record(config: &Config, was: Option<&str>, pinned: &[String]) -> Result<(), R
 }
 
 /// Why the repair could not be written down in our config.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum RecordError {
+    #[error("no ecr-login config file to record the repair in (set ECR_LOGIN_CONFIG)")]
     NoConfigFile,
+    #[error(transparent)]
     Edit(user_file::EditError<ConfigEditError>),
-}
-
-impl std::fmt::Display for RecordError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RecordError::NoConfigFile => f.write_str(
-                "no ecr-login config file to record the repair in (set ECR_LOGIN_CONFIG)",
-            ),
-            RecordError::Edit(e) => e.fmt(f),
-        }
-    }
 }

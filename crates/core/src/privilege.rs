@@ -21,7 +21,6 @@
 //!
 //! No core dumps either: once a process holds a token, a core file would be a copy of it.
 
-use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,28 +30,45 @@ static ACTING_AS: AtomicU32 = AtomicU32::new(u32::MAX);
 /// The uid whose files we could not act on (`u32::MAX`: none): see [`Settled`].
 static CANNOT_ACT_AS: AtomicU32 = AtomicU32::new(u32::MAX);
 
-/// Why the process cannot go on.
-#[derive(Debug)]
+/// Why the process cannot go on. Each prints its cause's words, so none returns it from
+/// `source()`.
+#[derive(Debug, thiserror::Error)]
 pub enum PrivilegeError {
     /// As root, a path could not be looked at, so whose it is is unknown.
     #[cfg(unix)]
-    Inspect { path: PathBuf, source: io::Error },
+    #[error("running as root, and cannot look at {}: {error}", path.display())]
+    Inspect { path: PathBuf, error: io::Error },
     /// As root with paths of `uid` (`path` names one, `what` says which), and becoming
     /// that user failed.
+    #[error(
+        "running as root with {what} {} of uid {uid}, and cannot act as that user ({error}); run ecr-login as that user instead",
+        path.display()
+    )]
     BecomeUser {
         uid: u32,
         path: PathBuf,
         what: &'static str,
-        source: io::Error,
+        error: io::Error,
     },
     /// As root, with paths of two other users.
     #[cfg(unix)]
+    #[error(
+        "running as root with the files of two users: {} (uid {}) and {} (uid {}); run ecr-login as one of them, with that user's paths only",
+        first.1.display(),
+        first.0,
+        second.1.display(),
+        second.0
+    )]
     TwoUsers {
         first: (u32, PathBuf),
         second: (u32, PathBuf),
     },
     /// As root, going on as root, a path learnt later (`what`) names a file of `uid`'s.
     #[cfg(unix)]
+    #[error(
+        "running as root, and {what} {} belongs to uid {uid}: root never acts on another user's files; run this as that user",
+        path.display()
+    )]
     NotRoots {
         uid: u32,
         path: PathBuf,
@@ -60,6 +76,10 @@ pub enum PrivilegeError {
     },
     /// As root, a root-owned directory on the way to `path` is writable by others.
     #[cfg(unix)]
+    #[error(
+        "running as root, and {} (on the way to {what}) is writable by other users (mode {mode:o}), who could swap what root reads or writes there; make it writable by root alone (chmod go-w), or run ecr-login as the user whose files these are",
+        dir.display()
+    )]
     OpenToOthers {
         dir: PathBuf,
         mode: u32,
@@ -67,66 +87,10 @@ pub enum PrivilegeError {
     },
     /// As root, the files of `uid` could not be acted on as that user: only the protocol
     /// actions go on (without the cache), never a command that writes.
+    #[error(
+        "running as root with the files of uid {uid}, and cannot act as that user (a user namespace where that uid is not mapped?); this command would write there as root, so it does not run: run it as that user"
+    )]
     Unswitchable { uid: u32 },
-}
-
-impl fmt::Display for PrivilegeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            #[cfg(unix)]
-            PrivilegeError::Inspect { path, source } => write!(
-                f,
-                "running as root, and cannot look at {}: {source}",
-                path.display()
-            ),
-            PrivilegeError::BecomeUser {
-                uid,
-                path,
-                what,
-                source,
-            } => write!(
-                f,
-                "running as root with {what} {} of uid {uid}, and cannot act as that user ({source}); run ecr-login as that user instead",
-                path.display()
-            ),
-            #[cfg(unix)]
-            PrivilegeError::TwoUsers { first, second } => write!(
-                f,
-                "running as root with the files of two users: {} (uid {}) and {} (uid {}); run ecr-login as one of them, with that user's paths only",
-                first.1.display(),
-                first.0,
-                second.1.display(),
-                second.0
-            ),
-            #[cfg(unix)]
-            PrivilegeError::NotRoots { uid, path, what } => write!(
-                f,
-                "running as root, and {what} {} belongs to uid {uid}: root never acts on another user's files; run this as that user",
-                path.display()
-            ),
-            #[cfg(unix)]
-            PrivilegeError::OpenToOthers { dir, mode, what } => write!(
-                f,
-                "running as root, and {} (on the way to {what}) is writable by other users (mode {mode:o}), who could swap what root reads or writes there; make it writable by root alone (chmod go-w), or run ecr-login as the user whose files these are",
-                dir.display()
-            ),
-            PrivilegeError::Unswitchable { uid } => write!(
-                f,
-                "running as root with the files of uid {uid}, and cannot act as that user (a user namespace where that uid is not mapped?); this command would write there as root, so it does not run: run it as that user"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for PrivilegeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            #[cfg(unix)]
-            PrivilegeError::Inspect { source, .. } => source.source(),
-            PrivilegeError::BecomeUser { source, .. } => source.source(),
-            _ => None,
-        }
-    }
 }
 
 /// What [`settle`] decided.
@@ -310,7 +274,7 @@ mod platform {
     fn walk(path: &Path, what: &'static str, survey: &mut Survey) -> Result<bool, PrivilegeError> {
         let inspect = |p: &Path| {
             let path = p.to_path_buf();
-            move |source| PrivilegeError::Inspect { path, source }
+            move |error| PrivilegeError::Inspect { path, error }
         };
         let absolute = if path.is_absolute() {
             path.to_path_buf()
@@ -466,7 +430,7 @@ mod platform {
                         uid: *uid,
                         path: path.clone(),
                         what,
-                        source,
+                        error: source,
                     }),
                 }
             }
