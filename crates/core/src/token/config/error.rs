@@ -71,16 +71,20 @@ impl std::error::Error for ConfigError {
     }
 }
 
-/// What is wrong in the file's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What is wrong in the file's text. Each variant prints its cause's words, so none returns
+/// it from `source()`; the ones that are their cause forward (`transparent`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Invalid {
     /// Not TOML, or a key we do not know: toml's words (which name line and column), and
-    /// the line where serde knows it.
+    /// the line where serde knows it. Its message only: toml's `Display` adds an excerpt of
+    /// the file.
+    #[error("{}{}", line.map(|l| format!("line {l}: ")).unwrap_or_default(), error.message().trim())]
     Syntax {
         line: Option<usize>,
-        source: toml::de::Error,
+        error: toml::de::Error,
     },
     /// A value that is wrong: its key (`registries."h".role_arn`) and why.
+    #[error("{key}: {why}")]
     Value { key: String, why: BadValue },
 }
 
@@ -93,204 +97,77 @@ impl Invalid {
     }
 }
 
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Invalid::Syntax { line, source } => {
-                let msg = source.message().trim();
-                match line {
-                    Some(line) => write!(f, "line {line}: {msg}"),
-                    None => f.write_str(msg),
-                }
-            }
-            Invalid::Value { key, why } => write!(f, "{key}: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for Invalid {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            // Its words are toml's message, without the excerpt of the file toml's
-            // `Display` adds: that excerpt is what the source would say again.
-            Invalid::Syntax { .. } => None,
-            Invalid::Value { why, .. } => why.source(),
-        }
-    }
-}
-
 /// Why a value is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum BadValue {
     /// A `[registries]` key that is not a host pattern.
-    Pattern(PatternError),
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    #[error("{0:?} is not an ECR registry host")]
     NotAnEcrHost(String),
+    #[error("{0:?} is not an ARN")]
     NotAnArn(String),
-    MinRemaining(MinRemainingError),
+    #[error(transparent)]
+    MinRemaining(#[from] MinRemainingError),
     /// `daemon.renew_after` outside 0.05..0.95 (the number as written).
+    #[error("{0} is outside 0.05..0.95 (a fraction of the token's life)")]
     RenewAfter(String),
-    Host(HostError),
+    #[error(transparent)]
+    Host(#[from] HostError),
     /// A `keep_warm` host that no token could be asked for.
+    #[error("{0:?} is neither an ECR registry host nor an alias with `ecr = …` in [registries]")]
     NotEcrNorAlias(String),
-    Duration(DurationError),
-    HelperName(HelperNameError),
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    #[error(transparent)]
+    HelperName(#[from] HelperNameError),
+    #[error("{} is not an absolute path", .0.display())]
     NotAbsolute(PathBuf),
-    NotARegistryHost {
-        host: String,
-        source: HostError,
-    },
+    /// The one that says only the host: why it is not one is its source.
+    #[error("{host:?} is not a registry host")]
+    NotARegistryHost { host: String, source: HostError },
+    #[error("must be more than zero")]
     Zero,
     /// A `[kubelet] role_annotations` entry the kubelet would refuse as an annotation key.
+    #[error("{0:?} is not an annotation key (a qualified name such as eks.amazonaws.com/role-arn)")]
     AnnotationKey(String),
     /// `[kubelet] retry_for` beyond what the kubelet waits for a provider.
+    #[error("{0} is longer than the kubelet waits for a provider (one minute); at most 55s")]
     AboveKubeletTimeout(String),
 }
 
-impl fmt::Display for BadValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BadValue::Pattern(e) => e.fmt(f),
-            BadValue::NotAnEcrHost(v) => write!(f, "{v:?} is not an ECR registry host"),
-            BadValue::NotAnArn(v) => write!(f, "{v:?} is not an ARN"),
-            BadValue::MinRemaining(e) => e.fmt(f),
-            BadValue::RenewAfter(v) => write!(
-                f,
-                "{v} is outside 0.05..0.95 (a fraction of the token's life)"
-            ),
-            BadValue::Host(e) => e.fmt(f),
-            BadValue::NotEcrNorAlias(host) => write!(
-                f,
-                "{host:?} is neither an ECR registry host nor an alias with `ecr = …` in [registries]"
-            ),
-            BadValue::Duration(e) => e.fmt(f),
-            BadValue::HelperName(e) => e.fmt(f),
-            BadValue::NotAbsolute(p) => write!(f, "{} is not an absolute path", p.display()),
-            BadValue::NotARegistryHost { host, .. } => {
-                write!(f, "{host:?} is not a registry host")
-            }
-            BadValue::Zero => f.write_str("must be more than zero"),
-            BadValue::AboveKubeletTimeout(v) => write!(
-                f,
-                "{v} is longer than the kubelet waits for a provider (one minute); at most 55s"
-            ),
-            BadValue::AnnotationKey(k) => write!(
-                f,
-                "{k:?} is not an annotation key (a qualified name such as eks.amazonaws.com/role-arn)"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for BadValue {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BadValue::Pattern(e) => e.source(),
-            BadValue::MinRemaining(e) => e.source(),
-            BadValue::Host(e) => e.source(),
-            // The one that says only the host: why it is not one is its source.
-            BadValue::NotARegistryHost { source: e, .. } => Some(e),
-            BadValue::Duration(e) => e.source(),
-            BadValue::HelperName(e) => e.source(),
-            _ => None,
-        }
-    }
-}
-
-/// Each check's own error is a [`BadValue`] of its kind.
-macro_rules! bad_value_from {
-    ($($error:ty => $variant:ident),* $(,)?) => {
-        $(impl From<$error> for BadValue {
-            fn from(e: $error) -> BadValue {
-                BadValue::$variant(e)
-            }
-        })*
-    };
-}
-
-bad_value_from! {
-    PatternError => Pattern,
-    MinRemainingError => MinRemaining,
-    HostError => Host,
-    DurationError => Duration,
-    HelperNameError => HelperName,
-}
-
 /// Why a `[registries]` key is not a host pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum PatternError {
+    #[error("empty registry key")]
     Empty,
+    #[error(transparent)]
     Host(HostError),
+    #[error("a registry key is a host or host:port, without a path")]
     WithPath,
 }
 
-impl fmt::Display for PatternError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PatternError::Empty => f.write_str("empty registry key"),
-            PatternError::Host(e) => e.fmt(f),
-            PatternError::WithPath => {
-                f.write_str("a registry key is a host or host:port, without a path")
-            }
-        }
-    }
-}
-
-impl std::error::Error for PatternError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PatternError::Host(e) => e.source(),
-            _ => None,
-        }
-    }
-}
-
 /// Why a value is not a credential helper's name for Docker's `credsStore`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HelperNameError {
     /// `ecr-login` itself: other registries would come straight back to us.
+    #[error(
+        "\"ecr-login\" would hand other registries back to ecr-login itself; name another helper (pass, secretservice, osxkeychain, wincred, desktop), or remove the setting to keep logins in ecr-login's own store"
+    )]
     Ourselves,
+    #[error(
+        "{0:?} is not a credential helper name (the part after docker-credential-, e.g. \"pass\")"
+    )]
     NotAName(String),
 }
 
-impl fmt::Display for HelperNameError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HelperNameError::Ourselves => f.write_str(
-                "\"ecr-login\" would hand other registries back to ecr-login itself; name another helper (pass, secretservice, osxkeychain, wincred, desktop), or remove the setting to keep logins in ecr-login's own store",
-            ),
-            HelperNameError::NotAName(name) => write!(
-                f,
-                "{name:?} is not a credential helper name (the part after docker-credential-, e.g. \"pass\")"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for HelperNameError {}
-
 /// Why a `min_remaining` is neither a percentage nor a duration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum MinRemainingError {
+    #[error("{0:?} is not a percentage")]
     NotAPercentage(String),
+    #[error("{0:?} is not between 0% and 100%")]
     OutOfRange(String),
+    #[error(transparent)]
     Duration(DurationError),
-}
-
-impl fmt::Display for MinRemainingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MinRemainingError::NotAPercentage(v) => write!(f, "{v:?} is not a percentage"),
-            MinRemainingError::OutOfRange(v) => write!(f, "{v:?} is not between 0% and 100%"),
-            MinRemainingError::Duration(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for MinRemainingError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            MinRemainingError::Duration(e) => e.source(),
-            _ => None,
-        }
-    }
 }

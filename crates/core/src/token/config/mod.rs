@@ -244,11 +244,11 @@ impl Config {
     }
 
     fn parse_text(text: &str, path: &Path) -> Result<Config, Invalid> {
-        let file: File = toml::from_str(text).map_err(|source| Invalid::Syntax {
-            line: source
+        let file: File = toml::from_str(text).map_err(|error| Invalid::Syntax {
+            line: error
                 .span()
                 .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
-            source,
+            error,
         })?;
         let mut config = Config {
             path: Some(path.to_path_buf()),
