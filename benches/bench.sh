@@ -38,6 +38,8 @@ hit_only=${HIT_ONLY:-}
 before=${BEFORE:-}
 
 say() { echo "bench: $*" >&2; }
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 # --- tools -------------------------------------------------------------------------------
 missing=()
@@ -48,15 +50,7 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
 command -v pass >/dev/null || missing+=(pass)
 command -v docker-credential-pass >/dev/null || missing+=(golang-docker-credential-helpers)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing ${missing[*]}"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-  else
-    say "missing: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})"
-    exit 1
-  fi
-fi
+install_missing ${missing[@]+"${missing[@]}"}
 
 say "building ($profile)"
 cargo build --release --quiet --example fake_ecr

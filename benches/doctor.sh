@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
 warmup=${WARMUP:-3}
 say() { echo "doctor-bench: $*" >&2; }
+# shellcheck source=benches/common.sh
+. benches/common.sh
 command -v python3 >/dev/null || { say "needs python3"; exit 1; }
 
 # Only the two binaries and the fake: a whole release build is heavy.
@@ -24,13 +26,7 @@ cargo build --release --quiet -p ecr-login-front
 cargo build --release --quiet --example fake_ecr
 bin=$PWD/target/release
 
-work=$(mktemp -d)
-fake_pid=
-cleanup() {
-  [ -z "$fake_pid" ] || kill "$fake_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work
 
 # The fake serves until its stdin closes (the fd below, closed when this script exits).
 mkfifo "$work/fake.in"

@@ -22,28 +22,16 @@ runs=${RUNS:-300}
 cold_runs=${COLD_RUNS:-30}
 niceness=${NICE:-10}
 say() { echo "install-profiles: $*" >&2; }
+# shellcheck source=benches/common.sh
+. benches/common.sh
 
 missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v readelf >/dev/null || missing+=(binutils)
-if ((${#missing[@]})); then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing ${missing[*]}"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-  else
-    say "missing: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})"
-    exit 1
-  fi
-fi
+install_missing ${missing[@]+"${missing[@]}"}
 
-work=$(mktemp -d)
-fake_pid=
-cleanup() {
-  [ -z "$fake_pid" ] || kill "$fake_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work
 
 # The user's cargo and toolchains, while HOME is the scratch one.
 export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
